@@ -1,0 +1,81 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { HTTPException } from "hono/http-exception";
+import { createDeps, type Deps } from "./deps";
+import { DomainError } from "./domain/errors";
+import type { AppEnv } from "./env";
+import { adminRoutes } from "./http/admin/admin";
+import { campaignsRoutes } from "./http/campaigns/campaigns";
+import { bulkRoutes, CustomerRecord } from "./http/customers/bulk";
+import { errorBody, errorResponse } from "./http/errors";
+import { adminAuth, apiKeyAuth } from "./http/middleware/auth";
+import { jsonBody } from "./http/middleware/json-body";
+import { requestId } from "./http/middleware/request-id";
+import { namedResourceRoutes } from "./http/resources/named-resources";
+import { createRouter } from "./http/router";
+
+export interface AppOptions {
+  /** How a request gets its dependencies; tests pass one with a pinned clock. */
+  deps?: (env: AppEnv) => Deps;
+}
+
+export function createApp(options: AppOptions = {}) {
+  const makeDeps = options.deps ?? ((env: AppEnv) => createDeps(env));
+  const app = createRouter();
+
+  app.use("*", requestId);
+  app.use("*", async (c, next) => {
+    c.set("deps", makeDeps(c.env));
+    await next();
+  });
+  // Authentication runs before the body is read: an unauthenticated caller costs no parsing.
+  app.use("/api/v1/*", apiKeyAuth, jsonBody);
+  app.use("/admin/v1/*", adminAuth, jsonBody);
+
+  app.route("/api/v1/customers", bulkRoutes);
+  app.route("/api/v1/campaigns", campaignsRoutes);
+  app.route("/api/v1/agents", namedResourceRoutes("agents", "Agent"));
+  app.route("/api/v1/dispositions", namedResourceRoutes("dispositions", "Disposition"));
+  app.route("/admin/v1", adminRoutes);
+
+  app.get("/health", (c) => c.json({ ok: true }));
+
+  app.openAPIRegistry.register("CustomerRecord", CustomerRecord);
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "bulkcall",
+      version: "1.0.0",
+      description: "Load customer lists into AI voice-agent campaigns and fan out the calls.",
+    },
+    security: [{ apiKey: [] }],
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "bulkcall API" }));
+
+  app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
+
+  app.onError((err, c) => {
+    if (err instanceof DomainError) return errorResponse(c, err);
+    if (err instanceof HTTPException && err.status === 415) {
+      return errorResponse(c, new DomainError("unsupported_media_type", "The request body must be JSON."));
+    }
+    if (err instanceof HTTPException && err.status === 400) {
+      return errorResponse(c, new DomainError("invalid_json", "The request body is not valid JSON."));
+    }
+    // Anything else is a bug or an outage: log it with the request id, never leak a stack trace.
+    console.error(
+      JSON.stringify({
+        event: "unhandled_error",
+        requestId: c.get("requestId"),
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        stack: err instanceof Error ? err.stack : undefined,
+      }),
+    );
+    return c.json(
+      errorBody("internal_error", "Something went wrong on our side; retry with the same Idempotency-Key."),
+      500,
+    );
+  });
+
+  return app;
+}

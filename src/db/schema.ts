@@ -1,0 +1,187 @@
+// The one description of bulkcall's tables. `npm run db:generate` turns changes here into a new
+// SQL file in migrations/, the folder that wrangler, the libSQL migrator and the tests all read.
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+
+export const organizations = sqliteTable("organizations", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull().default(now),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    // SHA-256 of the key, hex. The key itself is shown once and never stored.
+    keyHash: text("key_hash").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_key_hash").on(t.keyHash)],
+);
+
+// Campaigns, agents and dispositions have a caller-chosen `id` that is unique per organization
+// only, so one tenant can never learn another's ids through a conflict. The integer `pk` is what
+// the high-volume tables point at: it keeps every customer row a few bytes smaller.
+export const campaigns = sqliteTable(
+  "campaigns",
+  {
+    pk: integer("pk").primaryKey({ autoIncrement: true }),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    campaignType: text("campaign_type", { enum: ["emi", "edi", "lead"] }).notNull(),
+    timezone: text("timezone").notNull(),
+    defaultCountry: text("default_country").notNull(),
+    windowStart: text("window_start").notNull(),
+    windowEnd: text("window_end").notNull(),
+    // JSON array of lower-case weekday names.
+    windowDays: text("window_days").notNull(),
+    // JSON workflow definition, or NULL for the documented default.
+    workflow: text("workflow"),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("campaigns_org_id").on(t.organizationId, t.id)],
+);
+
+export const agents = sqliteTable(
+  "agents",
+  {
+    pk: integer("pk").primaryKey({ autoIncrement: true }),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("agents_org_id").on(t.organizationId, t.id)],
+);
+
+export const dispositions = sqliteTable(
+  "dispositions",
+  {
+    pk: integer("pk").primaryKey({ autoIncrement: true }),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("dispositions_org_id").on(t.organizationId, t.id)],
+);
+
+export const customers = sqliteTable(
+  "customers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    campaignPk: integer("campaign_pk")
+      .notNull()
+      .references(() => campaigns.pk),
+    // loan_id for emi/edi campaigns, lead_id for lead campaigns: the contract's uniqueness key.
+    dedupeKey: text("dedupe_key").notNull(),
+    loanId: text("loan_id"),
+    leadId: text("lead_id"),
+    firstName: text("first_name").notNull(),
+    lastName: text("last_name"),
+    phoneNumber: text("phone_number").notNull(),
+    loanAmount: real("loan_amount"),
+    emiAmount: real("emi_amount"),
+    loanPeriod: integer("loan_period"),
+    currentEmi: integer("current_emi"),
+    emiDueDate: text("emi_due_date"),
+    paymentStatus: text("payment_status"),
+    language: text("language"),
+    leadDate: text("lead_date"),
+    // Extra record keys, kept as the agent's variables (JSON object), NULL when there are none.
+    variables: text("variables"),
+    importId: text("import_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("customers_campaign_key").on(t.campaignPk, t.dedupeKey)],
+);
+
+// One row per bulk request: its counts, the hand-off it asked for, and (for Idempotency-Key
+// replays) the exact response it got.
+export const imports = sqliteTable(
+  "imports",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    campaignPk: integer("campaign_pk")
+      .notNull()
+      .references(() => campaigns.pk),
+    idempotencyKey: text("idempotency_key"),
+    bodyHash: text("body_hash"),
+    state: text("state", { enum: ["processing", "completed"] }).notNull(),
+    total: integer("total").notNull().default(0),
+    valid: integer("valid").notNull().default(0),
+    invalid: integer("invalid").notNull().default(0),
+    successful: integer("successful").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    batchesProcessed: integer("batches_processed").notNull().default(0),
+    initiateCall: integer("initiate_call", { mode: "boolean" }).notNull().default(false),
+    useWorkflow: integer("use_workflow", { mode: "boolean" }).notNull().default(false),
+    agentId: text("agent_id"),
+    dispositionId: text("disposition_id"),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    createdAt: integer("created_at").notNull(),
+    completedAt: integer("completed_at"),
+  },
+  (t) => [
+    uniqueIndex("imports_org_idempotency_key").on(t.organizationId, t.idempotencyKey),
+    index("imports_campaign").on(t.campaignPk),
+  ],
+);
+
+// The outbox: one row per batch of <= 500 customers handed (or to be handed) to a queue. The row is
+// written before the message is sent, so a send that fails leaves a `pending` row the cron re-drives.
+export const dispatchBatches = sqliteTable(
+  "dispatch_batches",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    importId: text("import_id")
+      .notNull()
+      .references(() => imports.id),
+    kind: text("kind", { enum: ["call", "workflow"] }).notNull(),
+    batchNo: integer("batch_no").notNull(),
+    // JSON array of customer ids in this batch.
+    customerIds: text("customer_ids").notNull(),
+    size: integer("size").notNull(),
+    state: text("state", { enum: ["pending", "sent", "processing", "done", "failed"] }).notNull(),
+    sendAttempts: integer("send_attempts").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("dispatch_batches_import_kind_no").on(t.importId, t.kind, t.batchNo),
+    index("dispatch_batches_state").on(t.state, t.updatedAt),
+  ],
+);
+
+export const suppressions = sqliteTable(
+  "suppressions",
+  {
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    phoneNumber: text("phone_number").notNull(),
+    reason: text("reason"),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.phoneNumber] })],
+);

@@ -1,0 +1,251 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { isSupportedCountry } from "libphonenumber-js/max";
+import type { Campaign } from "../../db/campaigns-repository";
+import type { StoredCustomer } from "../../db/customers-repository";
+import { DomainError } from "../../domain/errors";
+import { CAMPAIGN_TYPES } from "../../domain/intake/record-rules";
+import { createRouter, decodeCursor, errorResponses, iso, PageQuery, page, ResourceId } from "../router";
+
+const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const CallingWindow = z
+  .object({
+    start: z.string().regex(TIME, "HH:MM, 24-hour").default("08:00"),
+    end: z.string().regex(TIME, "HH:MM, 24-hour").default("19:00"),
+    days: z
+      .array(z.enum(WEEKDAYS))
+      .min(1)
+      .refine((d) => new Set(d).size === d.length, "each day at most once")
+      .default([...WEEKDAYS]),
+  })
+  .refine((w) => w.start < w.end, { message: "start must be before end", path: ["end"] })
+  .openapi("CallingWindow", {
+    description:
+      "Local hours in which the campaign may call; 08:00-19:00 every day by default (RBI rule for recovery calls).",
+  });
+
+export const CreateCampaign = z
+  .object({
+    id: ResourceId.optional().openapi({ example: "collections-nov" }),
+    name: z.string().trim().min(1).max(200),
+    campaignType: z.enum(CAMPAIGN_TYPES),
+    timezone: z.string().refine(isTimeZone, "an IANA time zone such as Asia/Kolkata").default("Asia/Kolkata"),
+    defaultCountry: z
+      .string()
+      .transform((s) => s.toUpperCase())
+      .refine((c) => isSupportedCountry(c), "an ISO 3166 alpha-2 country code such as IN")
+      .default("IN"),
+    callingWindow: CallingWindow.optional(),
+    workflow: z
+      .unknown()
+      .optional()
+      .openapi({ description: "Optional workflow definition (see the README)." }),
+  })
+  .openapi("CreateCampaign");
+
+const CampaignSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    campaignType: z.enum(CAMPAIGN_TYPES),
+    timezone: z.string(),
+    defaultCountry: z.string(),
+    callingWindow: z.object({ start: z.string(), end: z.string(), days: z.array(z.string()) }),
+    workflow: z.unknown(),
+    createdAt: z.string(),
+  })
+  .openapi("Campaign");
+
+const CustomerSchema = z
+  .object({
+    id: z.number().int(),
+    loan_id: z.string().nullable(),
+    lead_id: z.string().nullable(),
+    first_name: z.string(),
+    last_name: z.string().nullable(),
+    phone_number: z.string().openapi({ example: "+919876543210" }),
+    loan_amount: z.number().nullable(),
+    emi_amount: z.number().nullable(),
+    loan_period: z.number().int().nullable(),
+    current_emi: z.number().int().nullable(),
+    emi_due_date: z.string().nullable(),
+    payment_status: z.string().nullable(),
+    language: z.string().nullable(),
+    lead_date: z.string().nullable(),
+    variables: z.record(z.string(), z.unknown()),
+    importId: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi("Customer");
+
+function campaignJson(c: Campaign) {
+  return {
+    id: c.id,
+    name: c.name,
+    campaignType: c.campaignType,
+    timezone: c.timezone,
+    defaultCountry: c.defaultCountry,
+    callingWindow: c.callingWindow,
+    workflow: c.workflow,
+    createdAt: iso(c.createdAt),
+  };
+}
+
+function customerJson(r: StoredCustomer) {
+  return {
+    id: r.id,
+    loan_id: r.loanId,
+    lead_id: r.leadId,
+    first_name: r.firstName,
+    last_name: r.lastName,
+    phone_number: r.phoneNumber,
+    loan_amount: r.loanAmount,
+    emi_amount: r.emiAmount,
+    loan_period: r.loanPeriod,
+    current_emi: r.currentEmi,
+    emi_due_date: r.emiDueDate,
+    payment_status: r.paymentStatus,
+    language: r.language,
+    lead_date: r.leadDate,
+    variables: r.variables === null ? {} : (JSON.parse(r.variables) as Record<string, unknown>),
+    importId: r.importId,
+    createdAt: iso(r.createdAt),
+  };
+}
+
+const CampaignParam = z.object({ campaignId: z.string().min(1) });
+
+export const campaignsRoutes = createRouter();
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags: ["Campaigns"],
+    summary: "Create a campaign",
+    request: { body: { required: true, content: { "application/json": { schema: CreateCampaign } } } },
+    responses: {
+      201: { description: "Created", content: { "application/json": { schema: CampaignSchema } } },
+      ...errorResponses(400, 401, 409),
+    },
+  }),
+  async (c) => {
+    const input = c.req.valid("json");
+    const { deps } = c.var;
+    const created = await deps.campaigns.createCampaign({
+      organizationId: c.var.organizationId,
+      id: input.id ?? crypto.randomUUID(),
+      name: input.name,
+      campaignType: input.campaignType,
+      timezone: input.timezone,
+      defaultCountry: input.defaultCountry,
+      callingWindow: input.callingWindow ?? { start: "08:00", end: "19:00", days: [...WEEKDAYS] },
+      workflow: input.workflow ?? null,
+      createdAt: deps.clock.now(),
+    });
+    if (!created) {
+      throw new DomainError("conflict", `Campaign "${input.id}" already exists.`, [
+        { path: "id", message: "already taken" },
+      ]);
+    }
+    return c.json(campaignJson(created), 201);
+  },
+);
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["Campaigns"],
+    summary: "List campaigns",
+    request: { query: PageQuery },
+    responses: {
+      200: {
+        description: "A page, ordered by id",
+        content: {
+          "application/json": {
+            schema: z.object({ data: z.array(CampaignSchema), nextCursor: z.string().nullable() }),
+          },
+        },
+      },
+      ...errorResponses(400, 401),
+    },
+  }),
+  async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const rows = await c.var.deps.campaigns.listCampaigns(
+      c.var.organizationId,
+      limit,
+      decodeCursor(cursor, "string"),
+    );
+    return c.json(
+      page(rows.map(campaignJson), limit, (r) => r.id),
+      200,
+    );
+  },
+);
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{campaignId}",
+    tags: ["Campaigns"],
+    summary: "Get a campaign",
+    request: { params: CampaignParam },
+    responses: {
+      200: { description: "The campaign", content: { "application/json": { schema: CampaignSchema } } },
+      ...errorResponses(401, 404),
+    },
+  }),
+  async (c) => {
+    const campaign = await c.var.deps.campaigns.findCampaign(
+      c.var.organizationId,
+      c.req.valid("param").campaignId,
+    );
+    if (!campaign) throw new DomainError("campaign_not_found", "Campaign not found.");
+    return c.json(campaignJson(campaign), 200);
+  },
+);
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{campaignId}/customers",
+    tags: ["Customers"],
+    summary: "List a campaign's customers",
+    description: "Stable order (oldest first), cursor-based pagination.",
+    request: { params: CampaignParam, query: PageQuery },
+    responses: {
+      200: {
+        description: "A page of customers",
+        content: {
+          "application/json": {
+            schema: z.object({ data: z.array(CustomerSchema), nextCursor: z.string().nullable() }),
+          },
+        },
+      },
+      ...errorResponses(400, 401, 404),
+    },
+  }),
+  async (c) => {
+    const { deps } = c.var;
+    const { limit, cursor } = c.req.valid("query");
+    const campaign = await deps.campaigns.findCampaign(c.var.organizationId, c.req.valid("param").campaignId);
+    if (!campaign) throw new DomainError("campaign_not_found", "Campaign not found.");
+    const rows = await deps.customers.list(campaign.pk, limit, decodeCursor<number>(cursor, "number"));
+    return c.json(
+      page(rows.map(customerJson), limit, (r) => r.id),
+      200,
+    );
+  },
+);

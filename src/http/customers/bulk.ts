@@ -1,0 +1,166 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { sha256Hex } from "../../domain/auth";
+import { addCustomersInBulk, MAX_RECORDS } from "../../domain/intake/add-customers-in-bulk";
+import { createRouter, ErrorBodySchema, errorResponses } from "../router";
+
+const CustomerRecord = z
+  .object({
+    loan_id: z
+      .string()
+      .max(128)
+      .optional()
+      .openapi({ description: "Required for emi/edi campaigns; unique per campaign." }),
+    lead_id: z
+      .string()
+      .max(128)
+      .optional()
+      .openapi({ description: "Required for lead campaigns; unique per campaign." }),
+    first_name: z.string().max(100),
+    last_name: z.string().max(100).optional(),
+    phone_number: z
+      .union([z.string(), z.number()])
+      .openapi({ description: "Normalized to E.164 with the campaign's defaultCountry." }),
+    loan_amount: z.number().min(0).optional(),
+    emi_amount: z.number().min(0).optional().openapi({ description: "Required for emi/edi campaigns." }),
+    loan_period: z.number().int().min(1).optional(),
+    current_emi: z.number().int().min(1).optional().openapi({ description: "At most loan_period." }),
+    emi_due_date: z
+      .string()
+      .optional()
+      .openapi({ description: "YYYY-MM-DD; required for emi/edi campaigns.", example: "2026-12-05" }),
+    payment_status: z.enum(["bounced", "pending", "partial", "paid", "received"]).optional(),
+    language: z.string().optional().openapi({ example: "hindi" }),
+    lead_date: z.string().optional().openapi({ example: "2026-11-20" }),
+  })
+  .catchall(z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+  .openapi("CustomerRecord", {
+    description:
+      "One borrower or lead. Each record is judged on its own: a bad record is reported in results.errors and never fails the request. Keys beyond the documented ones (at most 50, scalar values) are kept as the agent's variables.",
+  });
+
+export const BulkRequest = z
+  .object({
+    campaignId: z.string().min(1).openapi({ example: "demo-emi" }),
+    // Records are judged one by one after the envelope passes, so that a bad record never fails
+    // the whole request; here only their number is checked.
+    records: z
+      .array(z.unknown())
+      .min(1)
+      .max(MAX_RECORDS)
+      .openapi({
+        type: "array",
+        items: { $ref: "#/components/schemas/CustomerRecord" },
+        maxItems: MAX_RECORDS,
+      }),
+    initiateCall: z.boolean().default(false),
+    callConfig: z.object({ agentId: z.string().min(1), dispositionId: z.string().min(1) }).optional(),
+    useWorkflow: z.boolean().default(false),
+  })
+  .superRefine((body, ctx) => {
+    if (body.initiateCall && body.useWorkflow) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["useWorkflow"],
+        message: "cannot be true when initiateCall is true",
+      });
+    }
+    if (body.initiateCall && !body.callConfig) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["callConfig"],
+        message: "is required when initiateCall is true",
+      });
+    }
+  })
+  .openapi("BulkAddCustomersRequest");
+
+const RecordError = z.object({
+  index: z.number().int(),
+  key: z.string().optional(),
+  code: z.enum(["invalid_record", "duplicate_in_request", "duplicate_existing", "storage_error"]),
+  message: z.string(),
+  fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+const BulkResponse = z
+  .object({
+    success: z.boolean(),
+    message: z.string().openapi({ example: "Added 3 of 3 records" }),
+    results: z.object({
+      total: z.number().int(),
+      valid: z.number().int(),
+      invalid: z.number().int(),
+      successful: z.number().int(),
+      failed: z.number().int(),
+      batchesProcessed: z.number().int(),
+      errors: z.array(RecordError),
+    }),
+    callResults: z
+      .object({
+        requested: z.number().int(),
+        queued: z.number().int(),
+        batches: z.number().int(),
+        failed: z.number().int(),
+        errors: z.array(
+          z.object({ batch: z.number().int(), customers: z.number().int(), message: z.string() }),
+        ),
+      })
+      .optional()
+      .openapi({ description: "Only when initiateCall was true." }),
+    workflowTriggered: z.boolean().optional().openapi({ description: "Only when useWorkflow was true." }),
+    importId: z.string(),
+  })
+  .openapi("BulkAddCustomersResponse");
+
+const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+  .optional();
+
+export const bulkRoutes = createRouter();
+
+bulkRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/add/bulk",
+    tags: ["Customers"],
+    summary: "Bulk add customers",
+    description: `Adds up to ${MAX_RECORDS.toLocaleString("en-US")} customers to a campaign. Valid records are stored in atomic chunks; with initiateCall the added customers are handed to the call queue in batches of 500, with useWorkflow to the workflow queue.`,
+    request: {
+      headers: z.object({ "idempotency-key": IdempotencyKey }),
+      body: { required: true, content: { "application/json": { schema: BulkRequest } } },
+    },
+    responses: {
+      201: { description: "All records added", content: { "application/json": { schema: BulkResponse } } },
+      207: { description: "Some records added", content: { "application/json": { schema: BulkResponse } } },
+      400: {
+        description: "No record added (full results), or an envelope error (error body)",
+        content: {
+          "application/json": {
+            schema: z.union([BulkResponse, ErrorBodySchema]),
+          },
+        },
+      },
+      ...errorResponses(401, 404, 409, 413, 415, 422),
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const key = c.req.valid("header")["idempotency-key"];
+    const outcome = await addCustomersInBulk(c.var.deps, {
+      organizationId: c.var.organizationId,
+      campaignId: body.campaignId,
+      records: body.records,
+      initiateCall: body.initiateCall,
+      useWorkflow: body.useWorkflow,
+      callConfig: body.initiateCall ? body.callConfig : undefined,
+      idempotency: key ? { key, bodyHash: await sha256Hex(c.var.rawBody) } : undefined,
+    });
+    if (outcome.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(outcome.body, outcome.status);
+  },
+);
+
+export { CustomerRecord };
