@@ -17,9 +17,15 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "workers",
-            include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+            // Top-level test/ files run inside workerd; test/<project>/ folders belong to Node projects.
+            include: ["test/*.test.ts", "src/**/*.test.ts"],
             setupFiles: ["./test/apply-migrations.ts"],
           },
+        },
+        {
+          // Node-side checks of what the Worker serves (e.g. validating the OpenAPI document with a
+          // validator that needs code generation, which workerd forbids).
+          test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] },
         },
       ],
     },

@@ -72,10 +72,13 @@ const PAYMENT_STATUS_MAP: Readonly<Record<string, (typeof PAYMENT_STATUSES)[numb
 );
 
 const VariableValueSchema = z.union(
-  [z.string().max(LIMITS.variableValueMax), z.number(), z.boolean(), z.null()],
-  {
-    error: (issue) => (typeof issue.input === "string" ? MESSAGES.variableLength : MESSAGES.variable),
-  },
+  [
+    z.string().max(LIMITS.variableValueMax, { error: MESSAGES.variableLength }),
+    z.number(),
+    z.boolean(),
+    z.null(),
+  ],
+  { error: MESSAGES.variable },
 );
 
 function phone(country: string) {
@@ -115,8 +118,9 @@ function buildRecordSchema(type: CampaignType, country: string) {
     })
     .catchall(VariableValueSchema)
     .superRefine((record, ctx) => {
-      const { loan_period, current_emi } = record as { loan_period?: number; current_emi?: number };
-      if (loan_period !== undefined && current_emi !== undefined && current_emi > loan_period) {
+      const { loan_period, current_emi } = record as { loan_period?: unknown; current_emi?: unknown };
+      // Compared only when both are valid on their own; otherwise their own messages say enough.
+      if (isWholeNumber(loan_period) && isWholeNumber(current_emi) && current_emi > loan_period) {
         ctx.addIssue({ code: "custom", path: ["current_emi"], message: MESSAGES.currentEmi });
       }
       let extra = 0;
@@ -142,6 +146,10 @@ function buildRecordSchema(type: CampaignType, country: string) {
 }
 
 const KNOWN_SET: ReadonlySet<string> = new Set(KNOWN_FIELDS);
+
+function isWholeNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1;
+}
 
 export type RecordSchema = ReturnType<typeof buildRecordSchema>;
 

@@ -1,0 +1,214 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, loanRecord, newTenant } from "./helpers";
+
+const BULK = "/api/v1/customers/add/bulk";
+
+async function storedCustomers(orgId: string): Promise<number> {
+  const row = await env.DB.prepare(
+    "SELECT count(*) AS n FROM customers c JOIN campaigns p ON p.pk = c.campaign_pk WHERE p.organization_id = ?",
+  )
+    .bind(orgId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+async function storedImports(orgId: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM imports WHERE organization_id = ?")
+    .bind(orgId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+function expectEnvelopeError(r: { json: any }, code: string) {
+  expect(r.json).toEqual({
+    success: false,
+    message: expect.any(String),
+    error: { code, details: expect.any(Array) },
+  });
+}
+
+describe("envelope errors: nothing is stored", () => {
+  const callConfig = { agentId: "agent-1", dispositionId: "disp-1" };
+  const cases: [string, unknown, number, string, string?][] = [
+    ["campaignId missing", { records: [loanRecord(1)] }, 400, "validation_error", "campaignId"],
+    [
+      "campaignId not a string",
+      { campaignId: 7, records: [loanRecord(1)] },
+      400,
+      "validation_error",
+      "campaignId",
+    ],
+    ["records missing", { campaignId: "emi" }, 400, "validation_error", "records"],
+    ["records not an array", { campaignId: "emi", records: {} }, 400, "validation_error", "records"],
+    ["records empty", { campaignId: "emi", records: [] }, 400, "validation_error", "records"],
+    [
+      "initiateCall not a boolean",
+      { campaignId: "emi", records: [loanRecord(1)], initiateCall: "yes" },
+      400,
+      "validation_error",
+      "initiateCall",
+    ],
+    [
+      "initiateCall and useWorkflow both true",
+      { campaignId: "emi", records: [loanRecord(1)], initiateCall: true, useWorkflow: true, callConfig },
+      400,
+      "validation_error",
+      "useWorkflow",
+    ],
+    [
+      "initiateCall without callConfig",
+      { campaignId: "emi", records: [loanRecord(1)], initiateCall: true },
+      400,
+      "validation_error",
+      "callConfig",
+    ],
+    [
+      "callConfig without dispositionId",
+      { campaignId: "emi", records: [loanRecord(1)], initiateCall: true, callConfig: { agentId: "agent-1" } },
+      400,
+      "validation_error",
+      "callConfig.dispositionId",
+    ],
+    ["body is an array", [loanRecord(1)], 400, "validation_error"],
+    [
+      "unknown campaign",
+      { campaignId: "nope", records: [loanRecord(1)] },
+      404,
+      "campaign_not_found",
+      "campaignId",
+    ],
+    [
+      "unknown agent",
+      {
+        campaignId: "emi",
+        records: [loanRecord(1)],
+        initiateCall: true,
+        callConfig: { ...callConfig, agentId: "x" },
+      },
+      400,
+      "unknown_agent",
+      "callConfig.agentId",
+    ],
+    [
+      "unknown disposition",
+      {
+        campaignId: "emi",
+        records: [loanRecord(1)],
+        initiateCall: true,
+        callConfig: { ...callConfig, dispositionId: "x" },
+      },
+      400,
+      "unknown_disposition",
+      "callConfig.dispositionId",
+    ],
+  ];
+
+  for (const [name, body, status, code, path] of cases) {
+    it(`${name} → ${status} ${code}`, async () => {
+      const t = await newTenant();
+      const r = await call("POST", BULK, body, t.auth);
+      expect(r.status).toBe(status);
+      expectEnvelopeError(r, code);
+      if (path) expect(r.json.error.details.map((d: any) => d.path)).toContain(path);
+      expect(await storedCustomers(t.orgId)).toBe(0);
+      expect(await storedImports(t.orgId)).toBe(0);
+    });
+  }
+
+  it("a body that is not JSON → 400 invalid_json", async () => {
+    const t = await newTenant();
+    const r = await call("POST", BULK, '{"campaignId": "emi", "records": [', t.auth);
+    expect(r.status).toBe(400);
+    expectEnvelopeError(r, "invalid_json");
+  });
+
+  it("a content type that is not JSON → 415", async () => {
+    const t = await newTenant();
+    const r = await call("POST", BULK, "campaignId=emi", { ...t.auth, "Content-Type": "text/plain" });
+    expect(r.status).toBe(415);
+    expectEnvelopeError(r, "unsupported_media_type");
+  });
+
+  it("a body over the limit → 413, and nothing is stored", async () => {
+    const t = await newTenant();
+    const limit = Number(env.MAX_BODY_BYTES);
+    const padding = "x".repeat(limit);
+    const r = await call(
+      "POST",
+      BULK,
+      `{"campaignId":"emi","records":[${JSON.stringify(loanRecord(1, { note: padding }))}]}`,
+      t.auth,
+    );
+    expect(r.status).toBe(413);
+    expectEnvelopeError(r, "payload_too_large");
+    expect(await storedCustomers(t.orgId)).toBe(0);
+  });
+
+  it("10,001 records → 400 too_many_records and nothing is written", async () => {
+    const t = await newTenant();
+    const records = Array.from({ length: 10_001 }, (_, i) => loanRecord(i));
+    const r = await call("POST", BULK, { campaignId: "emi", records }, t.auth);
+    expect(r.status).toBe(400);
+    expectEnvelopeError(r, "too_many_records");
+    expect(await storedCustomers(t.orgId)).toBe(0);
+    expect(await storedImports(t.orgId)).toBe(0);
+  });
+
+  it("an Idempotency-Key longer than 255 characters → 400", async () => {
+    const t = await newTenant();
+    const r = await call(
+      "POST",
+      BULK,
+      { campaignId: "emi", records: [loanRecord(1)] },
+      {
+        ...t.auth,
+        "Idempotency-Key": "k".repeat(256),
+      },
+    );
+    expect(r.status).toBe(400);
+    expectEnvelopeError(r, "validation_error");
+    expect(await storedCustomers(t.orgId)).toBe(0);
+  });
+});
+
+describe("a failing chunk", () => {
+  it("is rolled back whole, reported storage_error, and the other chunks land (207)", async () => {
+    const t = await newTenant();
+    // A real storage failure inside D1: this trigger aborts the statement that writes the marked
+    // record, so the whole chunk holding it (records 1000-1999) must be rolled back.
+    await env.DB.exec(
+      "CREATE TRIGGER IF NOT EXISTS fail_marked_chunk BEFORE INSERT ON customers WHEN NEW.loan_id = 'FAIL-CHUNK' BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END",
+    );
+    try {
+      const records = Array.from({ length: 2_500 }, (_, i) => loanRecord(i));
+      records[1_500] = loanRecord(1_500, { loan_id: "FAIL-CHUNK" });
+      const r = await call("POST", BULK, { campaignId: "emi", records }, t.auth);
+      expect(r.status).toBe(207);
+      expect(r.json.results).toMatchObject({
+        total: 2_500,
+        valid: 2_500,
+        invalid: 0,
+        successful: 1_500,
+        failed: 1_000,
+        batchesProcessed: 3,
+      });
+      const failedIndexes = r.json.results.errors.map((e: any) => e.index);
+      expect(failedIndexes).toEqual(Array.from({ length: 1_000 }, (_, i) => 1_000 + i));
+      expect(new Set(r.json.results.errors.map((e: any) => e.code))).toEqual(new Set(["storage_error"]));
+
+      const { results } = await env.DB.prepare(
+        "SELECT c.loan_id FROM customers c JOIN campaigns p ON p.pk = c.campaign_pk WHERE p.organization_id = ? ORDER BY c.loan_id",
+      )
+        .bind(t.orgId)
+        .all<{ loan_id: string }>();
+      expect(results).toHaveLength(1_500);
+      const stored = new Set(results.map((row) => row.loan_id));
+      for (let i = 1_000; i < 2_000; i++) expect(stored.has(loanRecord(i).loan_id)).toBe(false);
+      expect(stored.has(loanRecord(999).loan_id)).toBe(true);
+      expect(stored.has(loanRecord(2_000).loan_id)).toBe(true);
+    } finally {
+      await env.DB.exec("DROP TRIGGER IF EXISTS fail_marked_chunk");
+    }
+  });
+});
