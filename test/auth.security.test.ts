@@ -22,7 +22,8 @@ describe("every /api/v1 endpoint requires a live API key", () => {
   for (const [method, path, body] of ENDPOINTS) {
     it(`${method} ${path}`, async () => {
       const t = await newTenant();
-      for (const headers of [{}, { Authorization: "Bearer nope" }, { Authorization: "Basic abc" }]) {
+      const attempts: Record<string, string>[] = [{}, { Authorization: "Bearer nope" }, { Authorization: "Basic abc" }];
+      for (const headers of attempts) {
         const r = await call(method, path, body, headers);
         expect(r.status).toBe(401);
         expect(r.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
@@ -119,7 +120,8 @@ describe("API keys", () => {
 
 describe("/admin/v1", () => {
   it("refuses a wrong or missing admin token", async () => {
-    for (const headers of [{}, { Authorization: "Bearer wrong" }]) {
+    const attempts: Record<string, string>[] = [{}, { Authorization: "Bearer wrong" }];
+    for (const headers of attempts) {
       const r = await call("POST", "/admin/v1/organizations", { name: "x" }, headers);
       expect(r.status).toBe(401);
       expect(r.json.error.code).toBe("unauthorized");
