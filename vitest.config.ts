@@ -8,24 +8,36 @@ export default defineConfig(async () => {
       projects: [
         {
           plugins: [
-            cloudflareTest({
+            // The dialer's URL and secret come from test/dialer-server.ts, a real HTTP server
+            // started in Node before the workers run.
+            cloudflareTest(({ inject }) => ({
               wrangler: { configPath: "./wrangler.jsonc" },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-token" },
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  ADMIN_TOKEN: "test-admin-token",
+                  DIALER_URL: `http://127.0.0.1:${inject("dialerPort")}`,
+                  DIALER_SECRET: inject("dialerSecret"),
+                },
               },
-            }),
+            })),
           ],
           test: {
             name: "workers",
             // Top-level test/ files run inside workerd; test/<project>/ folders belong to Node projects.
             include: ["test/*.test.ts", "src/**/*.test.ts"],
             setupFiles: ["./test/apply-migrations.ts"],
+            globalSetup: ["./test/dialer-server.ts"],
           },
         },
         {
           // Node-side checks of what the Worker serves (e.g. validating the OpenAPI document with a
           // validator that needs code generation, which workerd forbids).
           test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] },
+        },
+        {
+          // The repository contract and the migrator on libSQL (Node client, file: and :memory:).
+          test: { name: "libsql", environment: "node", include: ["test/libsql/**/*.test.ts"] },
         },
       ],
     },

@@ -1,17 +1,22 @@
 import { Scalar } from "@scalar/hono-api-reference";
+import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { createDeps, type Deps } from "./deps";
 import { DomainError } from "./domain/errors";
 import type { AppEnv } from "./env";
 import { adminRoutes } from "./http/admin/admin";
+import { campaignCallsRoutes } from "./http/calls/campaign-calls";
+import { CALL_EVENTS_PATH, callEventsRoutes } from "./http/calls/events";
 import { campaignsRoutes } from "./http/campaigns/campaigns";
 import { bulkRoutes, CustomerRecord } from "./http/customers/bulk";
 import { errorBody, errorResponse } from "./http/errors";
+import { importsRoutes } from "./http/imports/imports";
 import { adminAuth, apiKeyAuth } from "./http/middleware/auth";
 import { jsonBody } from "./http/middleware/json-body";
 import { requestId } from "./http/middleware/request-id";
 import { namedResourceRoutes } from "./http/resources/named-resources";
 import { createRouter } from "./http/router";
+import { suppressionsRoutes } from "./http/suppressions/suppressions";
 
 export interface AppOptions {
   /** How a request gets its dependencies; tests pass one with a pinned clock. */
@@ -27,12 +32,18 @@ export function createApp(options: AppOptions = {}) {
     c.set("deps", makeDeps(c.env));
     await next();
   });
-  // Authentication runs before the body is read: an unauthenticated caller costs no parsing.
-  app.use("/api/v1/*", apiKeyAuth, jsonBody);
+  // Authentication runs before the body is read: an unauthenticated caller costs no parsing. The
+  // dialer's outcome reports carry no API key: that route checks their HMAC signature instead,
+  // which needs the raw body jsonBody keeps.
+  app.use("/api/v1/*", except(CALL_EVENTS_PATH, apiKeyAuth), jsonBody);
   app.use("/admin/v1/*", adminAuth, jsonBody);
 
   app.route("/api/v1/customers", bulkRoutes);
   app.route("/api/v1/campaigns", campaignsRoutes);
+  app.route("/api/v1/campaigns", campaignCallsRoutes);
+  app.route("/api/v1/calls", callEventsRoutes);
+  app.route("/api/v1/imports", importsRoutes);
+  app.route("/api/v1/suppressions", suppressionsRoutes);
   app.route("/api/v1/agents", namedResourceRoutes("agents", "Agent"));
   app.route("/api/v1/dispositions", namedResourceRoutes("dispositions", "Disposition"));
   app.route("/admin/v1", adminRoutes);

@@ -1,12 +1,17 @@
 // The only place that turns the Worker's `env` into the domain's dependencies. The fetch, queue and
 // scheduled handlers all call createDeps, so the three entry points cannot drift apart.
+import { createCallsRepository } from "./db/calls-repository";
 import { createCampaignsRepository } from "./db/campaigns-repository";
-import { createD1Db, type Db } from "./db/client";
+import { createDb, type Db } from "./db/client";
 import { createCustomersRepository } from "./db/customers-repository";
 import { createImportsRepository } from "./db/imports-repository";
 import { createOutboxRepository } from "./db/outbox-repository";
+import { createSuppressionsRepository } from "./db/suppressions-repository";
 import { createTenancyRepository } from "./db/tenancy-repository";
-import { type Clock, systemClock } from "./domain/ports";
+import { type Dialer, unconfiguredDialer } from "./domain/calls/dialer";
+import { createHttpDialer } from "./domain/calls/http-dialer";
+import { createLogDialer } from "./domain/calls/log-dialer";
+import { type Clock, type QueueProducer, systemClock } from "./domain/ports";
 import type { AppEnv } from "./env";
 import type { DispatchMessage } from "./queues/messages";
 
@@ -22,15 +27,39 @@ export function createRepositories(db: Db) {
     customers: createCustomersRepository(db),
     imports: createImportsRepository(db),
     outbox: createOutboxRepository(db),
+    calls: createCallsRepository(db),
+    suppressions: createSuppressionsRepository(db),
   };
 }
 
-export function createDeps(env: AppEnv, overrides: { clock?: Clock } = {}) {
+/** DIALER selects the adapter: "log" (the default) or "http" (needs DIALER_URL and DIALER_SECRET). */
+export function createDialer(env: AppEnv): Dialer {
+  const kind = env.DIALER ?? "log";
+  if (kind === "log") return createLogDialer(log);
+  if (kind !== "http") return unconfiguredDialer(`DIALER must be "log" or "http", not "${kind}"`);
+  if (!env.DIALER_URL || !env.DIALER_SECRET) {
+    return unconfiguredDialer("DIALER=http needs DIALER_URL and the DIALER_SECRET secret");
+  }
+  // Signatures carry wall-clock time whatever clock the business rules use.
+  return createHttpDialer({ url: env.DIALER_URL, secret: env.DIALER_SECRET, clock: systemClock });
+}
+
+export interface DepsOverrides {
+  clock?: Clock;
+  dialer?: Dialer;
+  callsQueue?: QueueProducer<DispatchMessage>;
+  workflowsQueue?: QueueProducer<DispatchMessage>;
+}
+
+export function createDeps(env: AppEnv, overrides: DepsOverrides = {}) {
   return {
-    ...createRepositories(createD1Db(env.DB)),
-    callsQueue: env.CALLS as Queue<DispatchMessage>,
-    workflowsQueue: env.WORKFLOWS as Queue<DispatchMessage>,
+    ...createRepositories(createDb(env)),
+    callsQueue: overrides.callsQueue ?? (env.CALLS as Queue<DispatchMessage>),
+    workflowsQueue: overrides.workflowsQueue ?? (env.WORKFLOWS as Queue<DispatchMessage>),
     clock: overrides.clock ?? systemClock,
+    dialer: overrides.dialer ?? createDialer(env),
+    /** Verifies the dialer's outcome reports; the events endpoint is off while it is unset. */
+    dialerSecret: env.DIALER_SECRET,
     log,
   };
 }

@@ -3,4 +3,17 @@
 export interface AppEnv extends Env {
   /** Bearer token for /admin/v1; the admin API is off while it is unset. */
   ADMIN_TOKEN?: string;
+  /**
+   * libSQL / Turso database URL (libsql://, https:// or http://). When set, every repository runs on
+   * it instead of the D1 binding DB; an unusable value fails the request, it never falls back to D1.
+   */
+  LIBSQL_URL?: string;
+  /** Auth token for LIBSQL_URL (a secret). */
+  LIBSQL_AUTH_TOKEN?: string;
+  /** Dialer adapter: "log" (default; logs each call, places none) or "http". */
+  DIALER?: string;
+  /** Where the http dialer POSTs batches of calls. */
+  DIALER_URL?: string;
+  /** HMAC-SHA256 secret shared with the dialer, both directions (a secret). */
+  DIALER_SECRET?: string;
 }

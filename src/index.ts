@@ -1,8 +1,28 @@
 import { createApp } from "./app";
+import { createDeps, type Deps } from "./deps";
+import { redriveOutbox } from "./domain/calls/redrive-outbox";
 import type { AppEnv } from "./env";
+import { handleQueue } from "./queues/handler";
 
-const app = createApp();
+export interface WorkerOptions {
+  /** How an invocation gets its dependencies; tests pass one with a pinned clock or a dialer. */
+  deps?: (env: AppEnv) => Deps;
+}
 
-export default {
-  fetch: app.fetch,
-} satisfies ExportedHandler<AppEnv>;
+/** The three entry points, all built on the same createDeps. */
+export function createWorker(options: WorkerOptions = {}) {
+  const makeDeps = options.deps ?? ((env: AppEnv) => createDeps(env));
+  const app = createApp({ deps: makeDeps });
+  return {
+    fetch: app.fetch,
+    async queue(batch: MessageBatch<unknown>, env: AppEnv) {
+      await handleQueue(batch, makeDeps(env));
+    },
+    // Cron (wrangler.jsonc triggers.crons): re-sends outbox batches whose hand-off was lost.
+    async scheduled(_controller: ScheduledController, env: AppEnv) {
+      await redriveOutbox(makeDeps(env));
+    },
+  } satisfies ExportedHandler<AppEnv, unknown>;
+}
+
+export default createWorker();

@@ -185,3 +185,76 @@ export const suppressions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.phoneNumber] })],
 );
+
+// One row per customer per hand-off: the unique (import, customer, origin) key makes a redelivered
+// queue message find the rows it already made instead of making new ones. `origin` is "bulk" for
+// the bulk endpoint's initiateCall; a workflow's call step uses its own origin so that each step
+// gets exactly one call. `pk` orders the listings; `id` is the opaque id the dialer sees.
+export const calls = sqliteTable(
+  "calls",
+  {
+    pk: integer("pk").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    campaignPk: integer("campaign_pk")
+      .notNull()
+      .references(() => campaigns.pk),
+    importId: text("import_id")
+      .notNull()
+      .references(() => imports.id),
+    batchNo: integer("batch_no").notNull(),
+    origin: text("origin").notNull(),
+    customerId: integer("customer_id")
+      .notNull()
+      .references(() => customers.id),
+    // The number as it was when the call was created: what was (or will be) dialled.
+    phoneNumber: text("phone_number").notNull(),
+    // `dispatching` is a claim: one consumer owns the row while it hands it to the dialer.
+    status: text("status", {
+      enum: ["queued", "delayed", "dispatching", "dispatched", "skipped", "failed", "completed"],
+    }).notNull(),
+    reason: text("reason"),
+    disposition: text("disposition"),
+    providerCallId: text("provider_call_id"),
+    // Number of times the row was claimed for the dialer.
+    attempts: integer("attempts").notNull().default(0),
+    // While `delayed`: when the campaign's calling window opens again.
+    notBefore: integer("not_before"),
+    claimToken: text("claim_token"),
+    claimedAt: integer("claimed_at"),
+    dispatchedAt: integer("dispatched_at"),
+    finishedAt: integer("finished_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("calls_id").on(t.id),
+    uniqueIndex("calls_import_customer_origin").on(t.importId, t.customerId, t.origin),
+    index("calls_import_batch").on(t.importId, t.batchNo),
+    index("calls_campaign").on(t.campaignPk, t.pk),
+    index("calls_campaign_status").on(t.campaignPk, t.status, t.pk),
+  ],
+);
+
+// Outcomes reported by the dialer. The event id is the primary key, so a redelivered event is
+// recognised and applied at most once.
+export const callEvents = sqliteTable(
+  "call_events",
+  {
+    eventId: text("event_id").primaryKey(),
+    callId: text("call_id")
+      .notNull()
+      .references(() => calls.id),
+    status: text("status", { enum: ["completed", "failed"] }).notNull(),
+    reason: text("reason"),
+    disposition: text("disposition"),
+    providerCallId: text("provider_call_id"),
+    occurredAt: integer("occurred_at").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    // The event as the dialer sent it (JSON), for audits.
+    payload: text("payload").notNull(),
+  },
+  (t) => [index("call_events_call").on(t.callId)],
+);

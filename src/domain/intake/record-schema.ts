@@ -67,8 +67,10 @@ function choice<T extends string>(accepted: Readonly<Record<string, T>>, message
   return z.preprocess(blankToAbsent, required ? inner : inner.optional());
 }
 
-const PAYMENT_STATUS_MAP: Readonly<Record<string, (typeof PAYMENT_STATUSES)[number]>> = Object.fromEntries(
-  PAYMENT_STATUSES.map((s) => [s, s]),
+// Without a prototype, so that "constructor" or "__proto__" are not mistaken for accepted values.
+const PAYMENT_STATUS_MAP: Readonly<Record<string, (typeof PAYMENT_STATUSES)[number]>> = Object.assign(
+  Object.create(null),
+  Object.fromEntries(PAYMENT_STATUSES.map((s) => [s, s])),
 );
 
 const VariableValueSchema = z.union(

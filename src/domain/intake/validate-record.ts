@@ -1,7 +1,248 @@
-import type { CampaignType, RecordVerdict } from "./record-rules";
-import { recordSchemaFor, verdictFromSchema } from "./record-schema";
+// The intake hot path's record validator. zod runs without its JIT in workerd, and judging 10,000
+// records through the schema cost more than storing them, so this is the same rule set written out
+// by hand. The zod schema in record-schema.ts stays the contract and the OpenAPI source; the
+// property test in validate-record.test.ts holds this function to exactly its verdicts: the same
+// normalized record, and on failure the same fields in the same order with the same messages.
+//
+// What it mirrors of the schema's evaluation order, since the field list depends on it:
+// - the documented fields are judged in the schema's key order, then the extra keys in the
+//   record's own key order (for...in), then the two cross-field rules;
+// - a field reports only its first problem;
+// - the cross-field rules (current_emi <= loan_period, at most 50 extra keys) run only when every
+//   problem found so far is a "soft" one: a value that is of the right type but out of range (too
+//   long, below the minimum, not a calendar date). A missing field, a wrong type, a value that is
+//   not one of the accepted ones or a phone number that does not parse stops them, as it does in
+//   zod.
+import { normalizePhone } from "./phone";
+import {
+  type CampaignType,
+  type FieldError,
+  isCalendarDate,
+  KNOWN_FIELDS,
+  type KnownField,
+  LANGUAGES,
+  LIMITS,
+  MESSAGES,
+  type NormalizedRecord,
+  PAYMENT_STATUSES,
+  REQUIRED_BY_TYPE,
+  type RecordVerdict,
+  type VariableValue,
+} from "./record-rules";
+
+/** A field's problem. Soft: a right-typed value out of range, which does not stop the cross-field rules. */
+class Problem {
+  constructor(
+    readonly message: string,
+    readonly soft: boolean,
+  ) {}
+}
+
+/** Judges one present, non-blank value: its normalized form, or a Problem. */
+type Check = (value: unknown, country: string) => unknown;
+
+const hard = (message: string) => new Problem(message, false);
+const soft = (message: string) => new Problem(message, true);
+
+const REQUIRED = hard(MESSAGES.required);
+const NOT_A_STRING = hard(MESSAGES.string);
+
+/** zod measures string length in code points. */
+function codePointLength(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    if ((text.charCodeAt(i) & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+
+const longerThan = (text: string, max: number) => text.length > max && codePointLength(text) > max;
+
+function text(max: number, lengthMessage: string): Check {
+  const tooLong = soft(lengthMessage);
+  return (value) => {
+    if (typeof value !== "string") return NOT_A_STRING;
+    const trimmed = value.trim();
+    return longerThan(trimmed, max) ? tooLong : trimmed;
+  };
+}
+
+const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+
+function amount(): Check {
+  const wrongType = hard(MESSAGES.amount);
+  const tooSmall = soft(MESSAGES.amount);
+  return (value) => {
+    if (!isNumber(value)) return wrongType;
+    return value >= 0 ? value : tooSmall;
+  };
+}
+
+function wholeNumber(): Check {
+  const notWhole = hard(MESSAGES.wholeNumber);
+  const outOfRange = soft(MESSAGES.wholeNumber);
+  return (value) => {
+    if (!isNumber(value) || !Number.isInteger(value)) return notWhole;
+    return Number.isSafeInteger(value) && value >= 1 ? value : outOfRange;
+  };
+}
+
+function date(): Check {
+  const wrongType = hard(MESSAGES.date);
+  const notADate = soft(MESSAGES.date);
+  return (value) => {
+    if (typeof value !== "string") return wrongType;
+    return isCalendarDate(value) ? value : notADate;
+  };
+}
+
+function choice(accepted: Readonly<Record<string, string>>, message: string): Check {
+  const rejected = hard(message);
+  return (value) => {
+    if (typeof value !== "string") return rejected;
+    const key = value.trim().toLowerCase();
+    return Object.hasOwn(accepted, key) ? accepted[key] : rejected;
+  };
+}
+
+const PHONE_TYPE = hard("must be a string or a whole number");
+const phoneProblems = new Map<string, Problem>();
+
+function phone(): Check {
+  return (value, country) => {
+    if (typeof value !== "string" && !isNumber(value)) return PHONE_TYPE;
+    const result = normalizePhone(value, country);
+    if (result.ok) return result.e164;
+    let problem = phoneProblems.get(result.message);
+    if (!problem) {
+      problem = hard(result.message);
+      phoneProblems.set(result.message, problem);
+    }
+    return problem;
+  };
+}
+
+const PAYMENT_STATUS_MAP: Readonly<Record<string, string>> = Object.fromEntries(
+  PAYMENT_STATUSES.map((s) => [s, s]),
+);
+
+// In the schema's key order.
+const CHECKS: Readonly<Record<KnownField, Check>> = {
+  loan_id: text(LIMITS.keyMax, MESSAGES.key),
+  lead_id: text(LIMITS.keyMax, MESSAGES.key),
+  first_name: text(LIMITS.firstNameMax, MESSAGES.firstName),
+  last_name: text(LIMITS.lastNameMax, MESSAGES.lastName),
+  phone_number: phone(),
+  loan_amount: amount(),
+  emi_amount: amount(),
+  loan_period: wholeNumber(),
+  current_emi: wholeNumber(),
+  emi_due_date: date(),
+  payment_status: choice(PAYMENT_STATUS_MAP, MESSAGES.paymentStatus),
+  language: choice(LANGUAGES, MESSAGES.language),
+  lead_date: date(),
+};
+
+interface FieldRule {
+  field: KnownField;
+  required: boolean;
+  check: Check;
+}
+
+const ALWAYS_REQUIRED: readonly KnownField[] = ["first_name", "phone_number"];
+
+function rulesFor(type: CampaignType): FieldRule[] {
+  const required = new Set<KnownField>([...REQUIRED_BY_TYPE[type], ...ALWAYS_REQUIRED]);
+  return KNOWN_FIELDS.map((field) => ({ field, required: required.has(field), check: CHECKS[field] }));
+}
+
+const RULES: Readonly<Record<CampaignType, readonly FieldRule[]>> = {
+  emi: rulesFor("emi"),
+  edi: rulesFor("edi"),
+  lead: rulesFor("lead"),
+};
+
+const KNOWN: ReadonlySet<string> = new Set(KNOWN_FIELDS);
+
+const VARIABLE_LENGTH = soft(MESSAGES.variableLength);
+const NOT_A_VARIABLE = hard(MESSAGES.variable);
+const CURRENT_EMI = soft(MESSAGES.currentEmi);
+const TOO_MANY_VARIABLES = soft(MESSAGES.variablesCount);
+
+function variableProblem(value: unknown): Problem | undefined {
+  if (typeof value === "string") return longerThan(value, LIMITS.variableValueMax) ? VARIABLE_LENGTH : undefined;
+  if (value === null || typeof value === "boolean" || isNumber(value)) return undefined;
+  return NOT_A_VARIABLE;
+}
+
+const isWholeNumber = (value: unknown): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= 1;
+
+/** Adds the field's problem unless the field already has one; the schema reports each field once. */
+function report(fields: FieldError[], field: string, problem: Problem): void {
+  for (const f of fields) if (f.field === field) return;
+  // The schema's verdict names a problem at a key called "record" with the record message.
+  fields.push({ field, message: field === "record" ? MESSAGES.record : problem.message });
+}
 
 /** Judges one record for a campaign of `type` whose phone numbers default to `country`. */
 export function validateRecord(input: unknown, type: CampaignType, country: string): RecordVerdict {
-  return verdictFromSchema(recordSchemaFor(type, country), input);
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return { ok: false, fields: [{ field: "record", message: MESSAGES.record }] };
+  }
+  const raw = input as Record<string, unknown>;
+  let fields: FieldError[] | undefined;
+  let hardProblem = false;
+
+  const record: Record<string, unknown> = {};
+  for (const rule of RULES[type]) {
+    const value = raw[rule.field];
+    // Blank spreadsheet cells (null, whitespace) mean "absent".
+    if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) {
+      if (rule.required) {
+        hardProblem = true;
+        report((fields ??= []), rule.field, REQUIRED);
+      }
+      continue;
+    }
+    const out = rule.check(value, country);
+    if (out instanceof Problem) {
+      if (!out.soft) hardProblem = true;
+      report((fields ??= []), rule.field, out);
+    } else {
+      record[rule.field] = out;
+    }
+  }
+
+  let variables: Record<string, VariableValue> | undefined;
+  let extra = 0;
+  for (const key in raw) {
+    if (KNOWN.has(key) || key === "__proto__") continue;
+    extra++;
+    const value = raw[key];
+    const problem = variableProblem(value);
+    if (problem) {
+      if (!problem.soft) hardProblem = true;
+      report((fields ??= []), key, problem);
+    } else if (!fields) {
+      variables ??= {};
+      variables[key] = value as VariableValue;
+    }
+  }
+
+  // The schema runs its cross-field rules only when nothing so far was a hard problem.
+  if (!hardProblem) {
+    const { loan_period, current_emi } = record;
+    if (isWholeNumber(loan_period) && isWholeNumber(current_emi) && current_emi > loan_period) {
+      report((fields ??= []), "current_emi", CURRENT_EMI);
+    }
+    if (extra > LIMITS.variablesMaxKeys) report((fields ??= []), "variables", TOO_MANY_VARIABLES);
+  }
+
+  if (fields) return { ok: false, fields };
+  if (variables) record.variables = variables;
+  return { ok: true, record: record as unknown as NormalizedRecord };
 }

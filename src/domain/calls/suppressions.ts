@@ -1,0 +1,89 @@
+// The organization's do-not-call list. Numbers are normalized exactly like customer phones, so a
+// number suppressed as "98765 43210" stops a customer stored as +919876543210.
+import type { Suppression, SuppressionsRepository } from "../../db/suppressions-repository";
+import { DomainError } from "../errors";
+import { normalizePhone } from "../intake/phone";
+import type { Clock } from "../ports";
+
+export const MAX_SUPPRESSIONS_PER_REQUEST = 10_000;
+
+export interface SuppressionError {
+  index: number;
+  phone_number: unknown;
+  message: string;
+}
+
+export interface AddSuppressionsResult {
+  total: number;
+  valid: number;
+  invalid: number;
+  /** Distinct numbers newly put on the list. */
+  added: number;
+  /** Distinct numbers that were on the list already (their first reason and date are kept). */
+  alreadySuppressed: number;
+  /** Valid entries that repeat a number given earlier in the same request. */
+  repeated: number;
+  errors: SuppressionError[];
+}
+
+export async function addSuppressions(
+  deps: { suppressions: SuppressionsRepository; clock: Clock },
+  input: {
+    organizationId: string;
+    phoneNumbers: readonly unknown[];
+    reason?: string;
+    defaultCountry: string;
+  },
+): Promise<AddSuppressionsResult> {
+  const errors: SuppressionError[] = [];
+  const numbers = new Set<string>();
+  let valid = 0;
+  input.phoneNumbers.forEach((raw, index) => {
+    const phone = normalizePhone(raw, input.defaultCountry);
+    if (!phone.ok) {
+      errors.push({ index, phone_number: raw, message: `phone_number ${phone.message}` });
+      return;
+    }
+    valid++;
+    numbers.add(phone.e164);
+  });
+  const added = await deps.suppressions.add(
+    input.organizationId,
+    [...numbers],
+    input.reason ?? null,
+    deps.clock.now(),
+  );
+  return {
+    total: input.phoneNumbers.length,
+    valid,
+    invalid: errors.length,
+    added: added.length,
+    alreadySuppressed: numbers.size - added.length,
+    repeated: valid - numbers.size,
+    errors,
+  };
+}
+
+export async function listSuppressions(
+  deps: { suppressions: SuppressionsRepository },
+  organizationId: string,
+  limit: number,
+  after?: string,
+): Promise<Suppression[]> {
+  return deps.suppressions.list(organizationId, limit, after);
+}
+
+export async function removeSuppression(
+  deps: { suppressions: SuppressionsRepository },
+  input: { organizationId: string; phoneNumber: string; defaultCountry: string },
+): Promise<void> {
+  const phone = normalizePhone(input.phoneNumber, input.defaultCountry);
+  if (!phone.ok) {
+    throw new DomainError("validation_error", "The phone number is not valid.", [
+      { path: "phone", message: phone.message },
+    ]);
+  }
+  if (!(await deps.suppressions.remove(input.organizationId, phone.e164))) {
+    throw new DomainError("not_found", `${phone.e164} is not on the suppression list.`);
+  }
+}

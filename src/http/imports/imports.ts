@@ -1,0 +1,65 @@
+// GET /api/v1/imports/{importId}: a bulk request's counts and the live progress of its calls and
+// workflow runs.
+import { createRoute, z } from "@hono/zod-openapi";
+import { getImportProgress } from "../../domain/calls/import-progress";
+import { createRouter, errorResponses, iso } from "../router";
+
+const BatchErrors = z
+  .array(z.object({ batch: z.number().int(), customers: z.number().int(), message: z.string() }))
+  .openapi({ description: "Batches the dead-letter queue gave up on, with the reason." });
+
+const ImportSchema = z
+  .object({
+    importId: z.string(),
+    campaignId: z.string(),
+    createdAt: z.string(),
+    results: z.object({
+      total: z.number().int(),
+      valid: z.number().int(),
+      invalid: z.number().int(),
+      successful: z.number().int(),
+      failed: z.number().int(),
+      batchesProcessed: z.number().int(),
+    }),
+    calls: z.object({
+      requested: z.number().int(),
+      queued: z.number().int(),
+      dispatched: z.number().int(),
+      delayed: z.number().int(),
+      skipped: z.record(z.string(), z.number().int()).openapi({ example: { paid: 3, suppressed: 1 } }),
+      failed: z.number().int(),
+      completed: z.number().int(),
+      errors: BatchErrors,
+    }),
+    workflows: z.object({
+      requested: z.number().int(),
+      started: z.number().int(),
+      running: z.number().int(),
+      completed: z.number().int(),
+      failed: z.number().int(),
+      errors: BatchErrors,
+    }),
+  })
+  .openapi("ImportProgress");
+
+export const importsRoutes = createRouter();
+
+importsRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/{importId}",
+    tags: ["Imports"],
+    summary: "Get a bulk request's progress",
+    description:
+      "calls.requested = queued + delayed + dispatched + skipped (all reasons) + failed + completed at every moment.",
+    request: { params: z.object({ importId: z.string().min(1).max(64) }) },
+    responses: {
+      200: { description: "The import", content: { "application/json": { schema: ImportSchema } } },
+      ...errorResponses(401, 404),
+    },
+  }),
+  async (c) => {
+    const progress = await getImportProgress(c.var.deps, c.var.organizationId, c.req.valid("param").importId);
+    return c.json({ ...progress, createdAt: iso(progress.createdAt) }, 200);
+  },
+);

@@ -1,0 +1,190 @@
+// Shared set-up for the calls tests: tenants with campaigns whose calling window is known, imports
+// seeded without a queue (the test delivers the messages itself), and delivery helpers.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { createDeps, type DepsOverrides } from "../src/deps";
+import type { DialBatch, Dialer } from "../src/domain/calls/dialer";
+import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
+import type { Clock, QueueProducer } from "../src/domain/ports";
+import { createWorker } from "../src/index";
+import type { DispatchMessage } from "../src/queues/messages";
+import { call, newTenant } from "./helpers";
+
+export const CALL_CONFIG = { agentId: "agent-1", dispositionId: "disp-1" };
+
+/** A clock the test moves by hand. */
+export function pinnedClock(iso: string): Clock & { set(iso: string): void; advance(ms: number): void } {
+  let now = Date.parse(iso);
+  return {
+    now: () => now,
+    set: (next) => {
+      now = Date.parse(next);
+    },
+    advance: (ms) => {
+      now += ms;
+    },
+  };
+}
+
+/**
+ * A window open at the real current time (for runs through the real queue, which use the system
+ * clock): all day in UTC, or, in the one minute that leaves out, all day in India.
+ */
+export function windowOpenNow() {
+  const closedMinute = new Date().getUTCHours() === 23 && new Date().getUTCMinutes() === 59;
+  return {
+    timezone: closedMinute ? "Asia/Kolkata" : "UTC",
+    callingWindow: { start: "00:00", end: "23:59" },
+  };
+}
+
+export async function createCampaign(auth: Record<string, string>, body: Record<string, unknown>) {
+  const r = await call("POST", "/api/v1/campaigns", { name: "calls", campaignType: "emi", ...body }, auth);
+  if (r.status !== 201) throw new Error(`campaign setup failed: ${r.text}`);
+  return r.json;
+}
+
+/** A tenant plus campaign "ist": Asia/Kolkata, 08:00-19:00, Monday to Saturday. */
+export async function callTenant() {
+  const t = await newTenant();
+  await createCampaign(t.auth, {
+    id: "ist",
+    timezone: "Asia/Kolkata",
+    callingWindow: { start: "08:00", end: "19:00", days: ["mon", "tue", "wed", "thu", "fri", "sat"] },
+  });
+  return t;
+}
+
+/** Messages the code under test sends, captured so the test can deliver them when it wants. */
+export function capturingQueue() {
+  const sent: { body: DispatchMessage; delaySeconds?: number }[] = [];
+  return {
+    sent,
+    async sendBatch(messages: Iterable<{ body: DispatchMessage; delaySeconds?: number }>) {
+      sent.push(...messages);
+    },
+  };
+}
+
+/** A queue whose sends always fail (the hand-off the cron must recover). */
+export const failingQueue = {
+  async sendBatch(): Promise<void> {
+    throw new Error("queue unavailable");
+  },
+};
+
+/**
+ * Stores the records with initiateCall (or useWorkflow) through the same domain function the bulk
+ * endpoint uses, but with the queues captured: the outbox rows exist, and the test plays the queue.
+ */
+export async function seedCallImport(
+  orgId: string,
+  campaignId: string,
+  records: unknown[],
+  options: { useWorkflow?: boolean; queue?: QueueProducer<DispatchMessage> } = {},
+): Promise<{ importId: string; messages: DispatchMessage[]; customerIds: number[] }> {
+  const captured = capturingQueue();
+  const queue = options.queue ?? captured;
+  const deps = createDeps(env, options.useWorkflow ? { workflowsQueue: queue } : { callsQueue: queue });
+  const outcome = await addCustomersInBulk(deps, {
+    organizationId: orgId,
+    campaignId,
+    records,
+    initiateCall: !options.useWorkflow,
+    useWorkflow: options.useWorkflow ?? false,
+    callConfig: options.useWorkflow ? undefined : CALL_CONFIG,
+  });
+  if (outcome.body.results.successful !== records.length) {
+    throw new Error(`seeding failed: ${JSON.stringify(outcome.body.results.errors.slice(0, 3))}`);
+  }
+  const batches = await deps.outbox.listForImport(outcome.body.importId);
+  return {
+    importId: outcome.body.importId,
+    messages: captured.sent.map((m) => m.body),
+    customerIds: batches.flatMap((b) => JSON.parse(b.customerIds) as number[]),
+  };
+}
+
+/** Wraps a dialer and counts, per call id, the hand-offs it accepted. */
+export function countingDialer(inner: Dialer) {
+  const accepted = new Map<string, number>();
+  const requests: DialBatch[] = [];
+  const dialer: Dialer = {
+    name: `counting(${inner.name})`,
+    async dispatch(batch) {
+      requests.push(batch);
+      const outcome = await inner.dispatch(batch);
+      if (outcome.kind === "accepted") {
+        for (const c of batch.calls) {
+          if (!outcome.rejected.has(c.callId)) accepted.set(c.callId, (accepted.get(c.callId) ?? 0) + 1);
+        }
+      }
+      return outcome;
+    },
+  };
+  return { dialer, accepted, requests };
+}
+
+/** A worker whose invocations use these overrides (clock, dialer, captured queues). */
+export function workerWith(overrides: DepsOverrides) {
+  return createWorker({ deps: (e) => createDeps(e, overrides) });
+}
+
+let messageCounter = 0;
+
+/**
+ * Delivers messages to the worker's queue handler as the queue would, and returns its verdicts.
+ * The test runtime's MessageBatch records retry() but drops its options, so the delay each retry
+ * asked for is recorded here and merged into retryMessages.
+ */
+export async function deliver(
+  worker: ReturnType<typeof createWorker>,
+  queueName: string,
+  bodies: DispatchMessage[],
+  attempts = 1,
+) {
+  const batch = createMessageBatch<unknown>(
+    queueName,
+    bodies.map((body) => ({ id: `msg-${++messageCounter}`, timestamp: Date.now(), attempts, body })),
+  );
+  const delays = new Map<string, number | undefined>();
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    Object.defineProperty(message, "retry", {
+      value: (options?: QueueRetryOptions) => {
+        delays.set(message.id, options?.delaySeconds);
+        retry(options);
+      },
+    });
+  }
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env);
+  const result = await getQueueResult(batch, ctx);
+  return {
+    ...result,
+    retryMessages: result.retryMessages.map((m) => ({ msgId: m.msgId, delaySeconds: delays.get(m.msgId) })),
+  };
+}
+
+export async function callsOf(campaignPkOrId: string, auth: Record<string, string>, status?: string) {
+  const all: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const qs = new URLSearchParams({
+      limit: "500",
+      ...(status ? { status } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
+    const r = await call("GET", `/api/v1/campaigns/${campaignPkOrId}/calls?${qs}`, undefined, auth);
+    if (r.status !== 200) throw new Error(`list calls failed: ${r.text}`);
+    all.push(...r.json.data);
+    cursor = r.json.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+export async function progressOf(importId: string, auth: Record<string, string>) {
+  const r = await call("GET", `/api/v1/imports/${importId}`, undefined, auth);
+  if (r.status !== 200) throw new Error(`import progress failed: ${r.text}`);
+  return r.json;
+}
