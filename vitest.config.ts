@@ -18,6 +18,8 @@ export default defineConfig(async () => {
                   ADMIN_TOKEN: "test-admin-token",
                   DIALER_URL: `http://127.0.0.1:${inject("dialerPort")}`,
                   DIALER_SECRET: inject("dialerSecret"),
+                  // Workflow webhook steps are checked by the same loopback server.
+                  WEBHOOK_SECRET: inject("dialerSecret"),
                 },
               },
             })),

@@ -8,12 +8,16 @@ import { createImportsRepository } from "./db/imports-repository";
 import { createOutboxRepository } from "./db/outbox-repository";
 import { createSuppressionsRepository } from "./db/suppressions-repository";
 import { createTenancyRepository } from "./db/tenancy-repository";
+import { createWorkflowRunsRepository } from "./db/workflow-runs-repository";
 import { type Dialer, unconfiguredDialer } from "./domain/calls/dialer";
 import { createHttpDialer } from "./domain/calls/http-dialer";
 import { createLogDialer } from "./domain/calls/log-dialer";
 import { type Clock, type QueueProducer, systemClock } from "./domain/ports";
+import type { CustomerRunParams, WorkflowLauncher } from "./domain/workflows/ports";
+import { createWebhookSender } from "./domain/workflows/webhook";
 import type { AppEnv } from "./env";
 import type { DispatchMessage } from "./queues/messages";
+import { createWorkflowLauncher } from "./workflows/launcher";
 
 export function log(event: string, fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ event, ...fields }));
@@ -29,6 +33,7 @@ export function createRepositories(db: Db) {
     outbox: createOutboxRepository(db),
     calls: createCallsRepository(db),
     suppressions: createSuppressionsRepository(db),
+    workflowRuns: createWorkflowRunsRepository(db),
   };
 }
 
@@ -49,6 +54,7 @@ export interface DepsOverrides {
   dialer?: Dialer;
   callsQueue?: QueueProducer<DispatchMessage>;
   workflowsQueue?: QueueProducer<DispatchMessage>;
+  workflowLauncher?: WorkflowLauncher;
 }
 
 export function createDeps(env: AppEnv, overrides: DepsOverrides = {}) {
@@ -58,6 +64,11 @@ export function createDeps(env: AppEnv, overrides: DepsOverrides = {}) {
     workflowsQueue: overrides.workflowsQueue ?? (env.WORKFLOWS as Queue<DispatchMessage>),
     clock: overrides.clock ?? systemClock,
     dialer: overrides.dialer ?? createDialer(env),
+    workflowLauncher:
+      overrides.workflowLauncher ??
+      createWorkflowLauncher(env.CUSTOMER_WORKFLOW as Workflow<CustomerRunParams>),
+    // Signatures carry wall-clock time whatever clock the business rules use.
+    webhook: createWebhookSender(env.WEBHOOK_SECRET, systemClock),
     /** Verifies the dialer's outcome reports; the events endpoint is off while it is unset. */
     dialerSecret: env.DIALER_SECRET,
     log,

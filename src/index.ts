@@ -26,3 +26,5 @@ export function createWorker(options: WorkerOptions = {}) {
 }
 
 export default createWorker();
+
+export { CustomerWorkflow } from "./workflows/customer-workflow";

@@ -22,7 +22,11 @@ describe("every /api/v1 endpoint requires a live API key", () => {
   for (const [method, path, body] of ENDPOINTS) {
     it(`${method} ${path}`, async () => {
       const t = await newTenant();
-      const attempts: Record<string, string>[] = [{}, { Authorization: "Bearer nope" }, { Authorization: "Basic abc" }];
+      const attempts: Record<string, string>[] = [
+        {},
+        { Authorization: "Bearer nope" },
+        { Authorization: "Basic abc" },
+      ];
       for (const headers of attempts) {
         const r = await call(method, path, body, headers);
         expect(r.status).toBe(401);

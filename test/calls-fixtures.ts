@@ -92,7 +92,8 @@ export async function seedCallImport(
     records,
     initiateCall: !options.useWorkflow,
     useWorkflow: options.useWorkflow ?? false,
-    callConfig: options.useWorkflow ? undefined : CALL_CONFIG,
+    // Workflows place their calls with the request's agent when their steps name none.
+    callConfig: CALL_CONFIG,
   });
   if (outcome.body.results.successful !== records.length) {
     throw new Error(`seeding failed: ${JSON.stringify(outcome.body.results.errors.slice(0, 3))}`);

@@ -152,7 +152,17 @@ describe("POST /api/v1/customers/add/bulk — success", () => {
   it("hands added customers to the workflow queue with useWorkflow", async () => {
     const t = await newTenant();
     const records = Array.from({ length: 1_200 }, (_, i) => loanRecord(i));
-    const r = await call("POST", BULK, { campaignId: "emi", records, useWorkflow: true }, t.auth);
+    const r = await call(
+      "POST",
+      BULK,
+      {
+        campaignId: "emi",
+        records,
+        useWorkflow: true,
+        callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+      },
+      t.auth,
+    );
     expect(r.status).toBe(201);
     expect(r.json.workflowTriggered).toBe(true);
     expect(r.json).not.toHaveProperty("callResults");

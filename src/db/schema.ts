@@ -258,3 +258,31 @@ export const callEvents = sqliteTable(
   },
   (t) => [index("call_events_call").on(t.callId)],
 );
+
+// One durable workflow run per customer per import. The instance id is derived from the two, so a
+// redelivered WORKFLOWS message finds its runs (and Workflows refuses a second instance) instead of
+// starting new ones. `status` mirrors the run for the import's progress: queued (row written, no
+// instance yet), started (instance created), running, completed (finished, or stopped because the
+// customer paid: see `outcome`), failed.
+export const workflowRuns = sqliteTable(
+  "workflow_runs",
+  {
+    instanceId: text("instance_id").primaryKey(),
+    importId: text("import_id")
+      .notNull()
+      .references(() => imports.id),
+    batchNo: integer("batch_no").notNull(),
+    customerId: integer("customer_id")
+      .notNull()
+      .references(() => customers.id),
+    status: text("status", { enum: ["queued", "started", "running", "completed", "failed"] }).notNull(),
+    outcome: text("outcome"),
+    step: integer("step"),
+    lastError: text("last_error"),
+    // When the Workflows instance was created; NULL while queued, and for runs never started.
+    startedAt: integer("started_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("workflow_runs_import").on(t.importId, t.status)],
+);

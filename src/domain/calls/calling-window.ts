@@ -108,3 +108,16 @@ export function callingWindowState(window: CallingWindow, timeZone: string, now:
   }
   throw new Error("No opening of the calling window within a week");
 }
+
+/** The instant at which the zone's clocks show `date` (YYYY-MM-DD) plus `offsetDays`, at `hhmm`. */
+export function zonedInstant(date: string, offsetDays: number, hhmm: string, timeZone: string): number {
+  const [year, month, day] = date.split("-").map(Number) as [number, number, number];
+  const shifted = new Date(Date.UTC(year, month - 1, day + offsetDays));
+  return instantOf(
+    shifted.getUTCFullYear(),
+    shifted.getUTCMonth() + 1,
+    shifted.getUTCDate(),
+    secondsOf(hhmm),
+    timeZone,
+  );
+}

@@ -1,8 +1,9 @@
 // The dead-letter consumer's job: a message whose retries ran out marks its outbox batch failed
-// with the last error recorded for it, and (for calls) fails every call of the batch that was still
-// waiting, so the import's progress accounts for every customer.
+// with the last error recorded for it, and fails every call of the batch that was still waiting (or
+// every workflow run never started), so the import's progress accounts for every customer.
 import type { CallsRepository } from "../../db/calls-repository";
 import type { CustomersRepository } from "../../db/customers-repository";
+import type { WorkflowRunsRepository } from "../../db/workflow-runs-repository";
 import type { DispatchMessage } from "../../queues/messages";
 import type { Clock } from "../ports";
 import { BULK_ORIGIN } from "./dispatch-call-batch";
@@ -10,6 +11,7 @@ import { BULK_ORIGIN } from "./dispatch-call-batch";
 export interface DeadLetterDeps {
   calls: CallsRepository;
   customers: CustomersRepository;
+  workflowRuns: WorkflowRunsRepository;
   clock: Clock;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -42,6 +44,10 @@ export async function markDeadLettered(deps: DeadLetterDeps, message: DispatchMe
       });
       await deps.calls.failOutstanding(importId, batchNo, BULK_ORIGIN, reason, now);
     }
+  } else {
+    // Likewise every run of the batch gets a row, and the ones never started are failed.
+    await deps.workflowRuns.ensureRuns(importId, batchNo, JSON.parse(batch.customerIds) as number[], now);
+    await deps.workflowRuns.failNeverStarted(importId, batchNo, reason, now);
   }
   await deps.calls.batches.markFailed(batch.id, reason, now);
   deps.log("dispatch_batch_dead_lettered", { importId, kind, batchNo, reason });

@@ -11,12 +11,17 @@ export interface EligibilityFacts {
   phoneNumber: string;
 }
 
+/** True when the customer's payment status says the instalment is settled (paid or received). */
+export function isPaid(paymentStatus: string | null): boolean {
+  return paymentStatus !== null && SETTLED.has(paymentStatus.toLowerCase());
+}
+
 /** Why this customer must not be called, or undefined when nothing stops the call. */
 export function skipReasonFor(
   customer: EligibilityFacts,
   suppressedNumbers: ReadonlySet<string>,
 ): SkipReason | undefined {
-  if (customer.paymentStatus !== null && SETTLED.has(customer.paymentStatus.toLowerCase())) return "paid";
+  if (isPaid(customer.paymentStatus)) return "paid";
   if (suppressedNumbers.has(customer.phoneNumber)) return "suppressed";
   return undefined;
 }

@@ -5,6 +5,7 @@ import type { CallsRepository } from "../../db/calls-repository";
 import type { CampaignsRepository } from "../../db/campaigns-repository";
 import type { ImportsRepository } from "../../db/imports-repository";
 import type { DispatchBatchRow, OutboxRepository } from "../../db/outbox-repository";
+import type { WorkflowRunsRepository } from "../../db/workflow-runs-repository";
 import { DomainError } from "../errors";
 import { BULK_ORIGIN } from "./dispatch-call-batch";
 
@@ -57,6 +58,7 @@ export interface ImportProgressDeps {
   campaigns: CampaignsRepository;
   outbox: OutboxRepository;
   calls: CallsRepository;
+  workflowRuns: WorkflowRunsRepository;
 }
 
 export async function getImportProgress(
@@ -66,10 +68,11 @@ export async function getImportProgress(
 ): Promise<ImportProgress> {
   const imp = await deps.imports.find(organizationId, importId);
   if (!imp) throw new DomainError("not_found", `Import "${importId}" does not exist.`);
-  const [campaign, batches, counts] = await Promise.all([
+  const [campaign, batches, counts, runCounts] = await Promise.all([
     deps.campaigns.findCampaignByPk(imp.campaignPk),
     deps.outbox.listForImport(importId),
     deps.calls.countsForImport(importId, BULK_ORIGIN),
+    deps.workflowRuns.countsForImport(importId),
   ]);
 
   const callBatches = batches.filter((b) => b.kind === "call");
@@ -116,23 +119,31 @@ export async function getImportProgress(
       batchesProcessed: imp.batchesProcessed,
     },
     calls,
-    workflows: workflowProgress(batches.filter((b) => b.kind === "workflow")),
+    workflows: workflowProgress(
+      batches.filter((b) => b.kind === "workflow"),
+      runCounts,
+    ),
   };
 }
 
 /**
- * Until workflow runs report their own state, the outbox is what is known: how many customers were
- * handed to the workflow queue, and which batches the dead-letter queue gave up on.
+ * Every customer handed to the workflow queue has a run once its batch is consumed: `started` counts
+ * runs whose Workflows instance exists (whatever happened since), `running` the started ones not
+ * finished yet, `completed` those that finished (or stopped because the customer paid), `failed`
+ * those that failed or were never started because the dead-letter queue gave up on their batch.
  */
-function workflowProgress(batches: DispatchBatchRow[]): WorkflowProgress {
-  const errors = failedBatches(batches);
+function workflowProgress(
+  batches: DispatchBatchRow[],
+  runs: { status: "queued" | "started" | "running" | "completed" | "failed"; n: number; started: number }[],
+): WorkflowProgress {
+  const n = (status: string) => runs.find((r) => r.status === status)?.n ?? 0;
   return {
     requested: sum(batches),
-    started: 0,
-    running: 0,
-    completed: 0,
-    failed: errors.reduce((n, e) => n + e.customers, 0),
-    errors,
+    started: runs.reduce((total, r) => total + r.started, 0),
+    running: n("started") + n("running"),
+    completed: n("completed"),
+    failed: n("failed"),
+    errors: failedBatches(batches),
   };
 }
 

@@ -9,6 +9,7 @@ import type { DispatchMessage } from "../../queues/messages";
 import { DomainError } from "../errors";
 import type { Clock, QueueProducer } from "../ports";
 import { newId } from "../ports";
+import { needsCallConfig, workflowOf } from "../workflows/definition";
 import { type HandOffResult, handOff } from "./hand-off";
 import { dedupeFieldOf, type FieldError } from "./record-rules";
 import { packResponse, unpackResponse } from "./stored-response";
@@ -107,6 +108,14 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
   if (!campaign) {
     throw new DomainError("campaign_not_found", `Campaign "${input.campaignId}" does not exist.`, [
       { path: "campaignId", message: "no campaign with this id" },
+    ]);
+  }
+  if (input.useWorkflow && !input.callConfig && needsCallConfig(workflowOf(campaign))) {
+    throw new DomainError("validation_error", "The campaign's workflow places calls: send callConfig.", [
+      {
+        path: "callConfig",
+        message: "is required: the campaign's workflow has call steps that name no agent",
+      },
     ]);
   }
   if (input.callConfig && !agent) {

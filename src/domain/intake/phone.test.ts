@@ -51,7 +51,11 @@ describe("normalizePhone fast path", () => {
     const usual: CountryCode[] = ["IN", "US", "GB", "JP"];
     COUNTRIES.forEach((country, i) => {
       // The country's own numbers, the usual foreign ones, and a spread of others that moves with i.
-      const picked = [country, ...usual, ...[1, 2, 3, 4, 5, 6, 7, 8].map((k) => owners[(i * 13 + k * 31) % owners.length])];
+      const picked = [
+        country,
+        ...usual,
+        ...[1, 2, 3, 4, 5, 6, 7, 8].map((k) => owners[(i * 13 + k * 31) % owners.length]),
+      ];
       for (const owner of picked) {
         const national = owner && EXAMPLES[owner];
         if (!national) continue;
@@ -61,13 +65,28 @@ describe("normalizePhone fast path", () => {
   });
 
   it("takes the common shapes itself instead of handing them to the library", () => {
-    for (const text of ["9876543210", "09876543210", "919876543210", "+91 98765-43210", "+91 (987) 654.3210"]) {
+    for (const text of [
+      "9876543210",
+      "09876543210",
+      "919876543210",
+      "+91 98765-43210",
+      "+91 (987) 654.3210",
+    ]) {
       expect(normalizePhoneFastPath(text, "IN"), text).toEqual({ ok: true, e164: "+919876543210" });
     }
     expect(normalizePhoneFastPath(919876543210, "IN")).toEqual({ ok: true, e164: "+919876543210" });
-    expect(normalizePhoneFastPath("12345", "IN")).toEqual({ ok: false, message: "is not a valid phone number" });
+    expect(normalizePhoneFastPath("12345", "IN")).toEqual({
+      ok: false,
+      message: "is not a valid phone number",
+    });
     // Shapes it must leave to the library: extensions, letters, non-ASCII digits, a bad country.
-    for (const text of ["98765 43210 ext 12", "98765x43210", "９８７６５４３２１０", "+91+9876543210", "tel:+919876543210"]) {
+    for (const text of [
+      "98765 43210 ext 12",
+      "98765x43210",
+      "９８７６５４３２１０",
+      "+91+9876543210",
+      "tel:+919876543210",
+    ]) {
       expect(normalizePhoneFastPath(text, "IN"), text).toBeUndefined();
     }
     expect(normalizePhoneFastPath("9876543210", "XX")).toBeUndefined();
@@ -80,7 +99,8 @@ describe("normalizePhone fast path", () => {
   );
   const digit = fc.constantFrom(..."0123456789");
   const separator = fc.constantFrom(" ", "-", ".", "(", ")", "/", "", "", "", "");
-  const digitsArb = (minLength: number, maxLength: number) => fc.string({ unit: digit, minLength, maxLength });
+  const digitsArb = (minLength: number, maxLength: number) =>
+    fc.string({ unit: digit, minLength, maxLength });
 
   /** Digits with separators sprinkled between them, maybe a leading `+`. */
   const formatted = (digits: fc.Arbitrary<string>) =>

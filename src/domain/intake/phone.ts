@@ -192,9 +192,15 @@ function isValidIn(plan: Plan, nationalNumber: string): boolean {
   return plan.hasTypes ? hasNumberType(plan, nationalNumber) : plan.nationalNumber.test(nationalNumber);
 }
 
+const countriesByCallingCode = new Map<string, readonly string[] | undefined>();
+
 /** getCountryByCallingCode / getCountryByNationalNumber */
 function countryByCallingCode(callingCode: string, nationalNumber: string): string | undefined {
-  const countries = lookups.getCountryCodesForCallingCode(callingCode);
+  let countries = countriesByCallingCode.get(callingCode);
+  if (countries === undefined && !countriesByCallingCode.has(callingCode)) {
+    countries = lookups.getCountryCodesForCallingCode(callingCode);
+    countriesByCallingCode.set(callingCode, countries);
+  }
   if (!countries) return undefined;
   if (countries.length === 1) return countries[0];
   for (const country of countries) {
@@ -275,71 +281,88 @@ const MIN_NATIONAL_LENGTH = 2;
 const MAX_NATIONAL_LENGTH = 17;
 const MAX_CALLING_CODE_LENGTH = 3;
 
-/** `[+]digits` of text the fast path takes, or undefined for anything else. */
-function reduce(text: string): { plus: boolean; digits: string } | undefined {
+/**
+ * `[+]digits` of text the fast path takes (a leading `+` kept, separators dropped), or undefined
+ * for anything else.
+ */
+function reduce(text: string): string | undefined {
   const length = text.length;
   if (length === 0 || length > MAX_INPUT_LENGTH) return undefined;
-  let plus = false;
-  let digits = "";
+  let reduced = "";
+  let digits = 0;
   let runStart = -1;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
+      digits++;
       if (runStart < 0) runStart = i;
       continue;
     }
+    if (c === 43 /* + */ && i === 0) continue;
+    if (c !== 32 && c !== 45 && c !== 46 && c !== 40 && c !== 41 && c !== 47) return undefined;
     if (runStart >= 0) {
-      digits += text.slice(runStart, i);
+      reduced += text.slice(runStart, i);
       runStart = -1;
     }
-    if (c === 43 /* + */ && i === 0) {
-      plus = true;
-    } else if (c !== 32 && c !== 45 && c !== 46 && c !== 40 && c !== 41 && c !== 47) {
-      return undefined;
-    }
   }
-  if (runStart >= 0) digits += runStart === 0 ? text : text.slice(runStart);
-  return digits.length >= 3 ? { plus, digits } : undefined;
+  if (digits < 3) return undefined;
+  if (runStart === 0 || (runStart === 1 && text.charCodeAt(0) === 43)) return text;
+  if (runStart >= 0) reduced += text.slice(runStart);
+  return text.charCodeAt(0) === 43 ? `+${reduced}` : reduced;
+}
+
+const homePlans = new Map<string, Plan | null>();
+/** The default country's plan, or null when the library does not know the country. */
+function homePlan(country: string): Plan | null {
+  let plan = homePlans.get(country);
+  if (plan === undefined) {
+    plan = Object.hasOwn(lookups.metadata.countries, country) ? planFor(country) : null;
+    homePlans.set(country, plan);
+  }
+  return plan;
+}
+
+/** Splits international digits into a calling code the metadata knows and the rest. */
+function splitCallingCode(international: string): [callingCode: string, rest: string] | undefined {
+  if (international[0] === "0") return undefined;
+  for (let length = 1; length <= MAX_CALLING_CODE_LENGTH && length <= international.length; length++) {
+    const candidate = international.slice(0, length);
+    if (lookups.hasCallingCode(candidate)) return [candidate, international.slice(length)];
+  }
+  return undefined;
 }
 
 /** The library's verdict on `text`, computed without it; undefined when the text is not a shape it takes. */
 function normalizeFast(text: string, defaultCountry: string): PhoneResult | undefined {
-  if (!Object.hasOwn(lookups.metadata.countries, defaultCountry)) return undefined;
+  const home = homePlan(defaultCountry);
+  if (!home) return undefined;
   const reduced = reduce(text);
-  if (!reduced) return undefined;
-  const home = planFor(defaultCountry);
+  if (reduced === undefined) return undefined;
 
+  // extractCountryCallingCode: international with `+`, international after the IDD prefix,
+  // international typed without `+` (the campaign country's code only), or national.
   let callingCode: string | undefined;
-  let country: string | undefined;
   let number: string;
   let international: string | undefined;
-  if (reduced.plus) {
-    international = reduced.digits;
+  if (reduced.charCodeAt(0) === 43) {
+    international = reduced.slice(1);
   } else {
-    const afterIdd = stripIdd(reduced.digits, home);
-    if (afterIdd && afterIdd !== reduced.digits) {
-      international = afterIdd;
-    } else {
-      const shorter = withoutPlusCallingCode(reduced.digits, home);
-      if (shorter !== undefined) callingCode = home.callingCode;
-      number = shorter ?? reduced.digits;
-    }
+    const afterIdd = stripIdd(reduced, home);
+    if (afterIdd && afterIdd !== reduced) international = afterIdd;
   }
   if (international !== undefined) {
-    if (international[0] === "0") return INVALID;
-    for (let length = 1; length <= MAX_CALLING_CODE_LENGTH && length <= international.length; length++) {
-      const candidate = international.slice(0, length);
-      if (lookups.hasCallingCode(candidate)) {
-        callingCode = candidate;
-        break;
-      }
-    }
-    if (callingCode === undefined) return INVALID;
-    number = international.slice(callingCode.length);
+    const split = splitCallingCode(international);
+    if (!split) return INVALID;
+    [callingCode, number] = split;
+  } else {
+    const shorter = withoutPlusCallingCode(reduced, home);
+    if (shorter !== undefined) callingCode = home.callingCode;
+    number = shorter ?? reduced;
   }
-  // biome-ignore lint/style/noNonNullAssertion: every branch above assigns it or returns.
-  number = number!;
 
+  // parsePhoneNumber: a calling code taken from the number selects its main plan; otherwise the
+  // default country's plan, and the default country stands unless the number says otherwise.
+  let country: string | undefined;
   let plan: Plan;
   if (callingCode !== undefined) {
     plan = planFor(callingCode);

@@ -74,7 +74,14 @@ describe("validateRecord agrees with the zod schema", () => {
   );
   const badPhoneArb = fc.oneof(
     fc.constantFrom("123", "12345", "+91 12345 67890", "00000000000", "+999 1234567", "98765 43210 ext. 7"),
-    fc.constantFrom("9876543210x", "phone", "+", "++919876543210", "９８７６５４３２１０", "tel:+919876543210"),
+    fc.constantFrom(
+      "9876543210x",
+      "phone",
+      "+",
+      "++919876543210",
+      "９８７６５４３２１０",
+      "tel:+919876543210",
+    ),
     fc.constantFrom(98765.5, -9876543210, 0, 2 ** 60, Number.NaN, Number.POSITIVE_INFINITY),
     fc.string({ unit: fc.constantFrom(..."0123456789+-() ."), maxLength: 18 }),
   );
@@ -99,19 +106,21 @@ describe("validateRecord agrees with the zod schema", () => {
     fc.string({ maxLength: 12 }),
   );
   const caseVariants = (words: readonly string[]) =>
-    fc.tuple(fc.constantFrom(...words), fc.array(fc.boolean(), { maxLength: 12 }), fc.boolean()).map(
-      ([w, upper, pad]) => {
+    fc
+      .tuple(fc.constantFrom(...words), fc.array(fc.boolean(), { maxLength: 12 }), fc.boolean())
+      .map(([w, upper, pad]) => {
         const cased = [...w].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join("");
         return pad ? ` ${cased}\t` : cased;
-      },
-    );
+      });
   const LANGUAGE_WORDS = [...Object.keys(LANGUAGES), "xx", "hindu", "en-IN", "eng"];
   const STATUS_WORDS = [...PAYMENT_STATUSES, "bounce", "paid!", "unknown"];
   const PROTOTYPE_WORDS = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
 
   /** Values that break a field in some way: wrong types, blanks, nulls, numbers as strings. */
   const junk = fc.oneof(
-    fc.constantFrom(null, "", "   ", "\t\n", true, false, 0, -1, -0, 1.5, "12", "1e3", "0x10", [], {}, [1], { a: 1 }),
+    fc.constantFrom(null, "", "   ", "\t\n", true, false, 0, -1, -0, 1.5, "12", "1e3", "0x10", [], {}, [1], {
+      a: 1,
+    }),
     fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60, -(2 ** 60), Number.MAX_SAFE_INTEGER + 2),
     fc.constantFrom(...PROTOTYPE_WORDS),
     fc.string({ maxLength: 8 }),
@@ -132,7 +141,11 @@ describe("validateRecord agrees with the zod schema", () => {
         return fc.oneof(phoneArb, badPhoneArb, junk);
       case "loan_amount":
       case "emi_amount":
-        return fc.oneof(fc.double({ min: -10, max: 1e7, noNaN: true }), fc.integer({ min: -5, max: 1e6 }), junk);
+        return fc.oneof(
+          fc.double({ min: -10, max: 1e7, noNaN: true }),
+          fc.integer({ min: -5, max: 1e6 }),
+          junk,
+        );
       case "loan_period":
       case "current_emi":
         return fc.oneof(fc.integer({ min: -2, max: 40 }), fc.double({ min: 0, max: 40 }), junk);
@@ -155,7 +168,17 @@ describe("validateRecord agrees with the zod schema", () => {
     }
   };
 
-  const EXTRA_KEYS = ["branch", "product", "agent_note", "1", "42", "record", "variables", "Loan_ID", "first name"];
+  const EXTRA_KEYS = [
+    "branch",
+    "product",
+    "agent_note",
+    "1",
+    "42",
+    "record",
+    "variables",
+    "Loan_ID",
+    "first name",
+  ];
 
   /** A record every rule accepts, with every documented field present or not. */
   const validRecord = fc
@@ -192,14 +215,24 @@ describe("validateRecord agrees with the zod schema", () => {
   /** Breaks the cross-field rule, so that other problems decide whether it is reported. */
   const pastLoanPeriod = validRecord.map((r) => ({ ...r, loan_period: 6, current_emi: 7 }));
 
-  const mutation = fc.constantFrom(...KNOWN_FIELDS, ...EXTRA_KEYS).chain((field) =>
-    fc.tuple(fc.constant(field), fc.oneof({ weight: 1, arbitrary: fc.constant(DELETE) }, { weight: 4, arbitrary: valueFor(field) })),
-  );
+  const mutation = fc
+    .constantFrom(...KNOWN_FIELDS, ...EXTRA_KEYS)
+    .chain((field) =>
+      fc.tuple(
+        fc.constant(field),
+        fc.oneof({ weight: 1, arbitrary: fc.constant(DELETE) }, { weight: 4, arbitrary: valueFor(field) }),
+      ),
+    );
 
   /** Many extra keys, to cross the 50-key limit. */
   const manyExtras = fc
-    .tuple(fc.integer({ min: 45, max: 60 }), fc.oneof(fc.constant("x"), fc.constant(1), aroundLimit(LIMITS.variableValueMax)))
-    .map(([n, value]) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`var_${i}`, i === 0 ? value : i])));
+    .tuple(
+      fc.integer({ min: 45, max: 60 }),
+      fc.oneof(fc.constant("x"), fc.constant(1), aroundLimit(LIMITS.variableValueMax)),
+    )
+    .map(([n, value]) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`var_${i}`, i === 0 ? value : i])),
+    );
 
   const recordArb = fc.oneof(
     { weight: 3, arbitrary: validRecord },
@@ -244,7 +277,8 @@ describe("validateRecord agrees with the zod schema", () => {
       fc.assert(
         fc.property(recordArb, fc.constantFrom(...COUNTRIES), fc.boolean(), (generated, country, viaJson) => {
           // Half the time the record goes through JSON as a request body would (NaN becomes null).
-          const input = viaJson && generated !== undefined ? JSON.parse(JSON.stringify(generated)) : generated;
+          const input =
+            viaJson && generated !== undefined ? JSON.parse(JSON.stringify(generated)) : generated;
           const expected = verdictFromSchema(recordSchemaFor(type, country), input);
           const actual = validateRecord(input, type, country);
           expect(actual).toEqual(expected);
@@ -256,7 +290,13 @@ describe("validateRecord agrees with the zod schema", () => {
   }
 
   it("agrees on hand-picked edge cases", () => {
-    const base = { loan_id: "L1", first_name: "Asha", phone_number: "9876543210", emi_amount: 1, emi_due_date: "2026-01-31" };
+    const base = {
+      loan_id: "L1",
+      first_name: "Asha",
+      phone_number: "9876543210",
+      emi_amount: 1,
+      emi_due_date: "2026-01-31",
+    };
     const cases: unknown[] = [
       base,
       { ...base, current_emi: 7, loan_period: 6 },
@@ -279,12 +319,32 @@ describe("validateRecord agrees with the zod schema", () => {
       { ...base, emi_amount: -0 },
       { ...base, loan_id: "   ", lead_id: null },
       { ...base, ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])) },
-      { ...base, ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])), variables: [1] },
-      { ...base, ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])), loan_period: 0 },
-      { ...base, ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])), current_emi: 2 ** 60 },
-      { ...base, ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])), current_emi: 2.5 },
+      {
+        ...base,
+        ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])),
+        variables: [1],
+      },
+      {
+        ...base,
+        ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])),
+        loan_period: 0,
+      },
+      {
+        ...base,
+        ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])),
+        current_emi: 2 ** 60,
+      },
+      {
+        ...base,
+        ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])),
+        current_emi: 2.5,
+      },
       { ...base, ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])), loan_id: 5 },
-      { ...base, ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])), loan_id: "y".repeat(200) },
+      {
+        ...base,
+        ...Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])),
+        loan_id: "y".repeat(200),
+      },
       Object.create({ loan_id: "inherited", extra: "inherited too" }),
     ];
     for (const type of TYPES) {

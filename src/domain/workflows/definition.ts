@@ -11,7 +11,11 @@ const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86_400 };
 /** "30m", "6h", "2d" (or a number of seconds) as seconds. */
 export const Duration = z
   .union([
-    z.number().int().min(1).max(365 * 86_400),
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(365 * 86_400),
     z.string().regex(DURATION, 'a number followed by m, h or d, e.g. "2d"'),
   ])
   .transform((value) => {

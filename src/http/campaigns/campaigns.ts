@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isSupportedCountry } from "libphonenumber-js/max";
-import type { Campaign } from "../../db/campaigns-repository";
+import type { Campaign, CampaignsRepository } from "../../db/campaigns-repository";
 import type { StoredCustomer } from "../../db/customers-repository";
 import { DomainError } from "../../domain/errors";
 import { CAMPAIGN_TYPES } from "../../domain/intake/record-rules";
+import { WorkflowDefinition } from "../../domain/workflows/definition";
 import { createRouter, decodeCursor, errorResponses, iso, PageQuery, page, ResourceId } from "../router";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
@@ -46,10 +47,10 @@ export const CreateCampaign = z
       .refine((c) => isSupportedCountry(c), "an ISO 3166 alpha-2 country code such as IN")
       .default("IN"),
     callingWindow: CallingWindow.optional(),
-    workflow: z
-      .unknown()
-      .optional()
-      .openapi({ description: "Optional workflow definition (see the README)." }),
+    workflow: WorkflowDefinition.optional().openapi({
+      description:
+        "The steps each customer added with useWorkflow goes through; when absent, the default for the campaign type (see the README).",
+    }),
   })
   .openapi("CreateCampaign");
 
@@ -125,6 +126,27 @@ function customerJson(r: StoredCustomer) {
 
 const CampaignParam = z.object({ campaignId: z.string().min(1) });
 
+/** Agents and dispositions a workflow's call steps name must exist in the organization. */
+async function checkWorkflowReferences(
+  campaigns: CampaignsRepository,
+  organizationId: string,
+  workflow: WorkflowDefinition | undefined,
+) {
+  for (const [index, step] of (workflow?.steps ?? []).entries()) {
+    if (step.type !== "call") continue;
+    if (step.agentId && !(await campaigns.agents.find(organizationId, step.agentId))) {
+      throw new DomainError("unknown_agent", `Agent "${step.agentId}" does not exist.`, [
+        { path: `workflow.steps.${index}.agentId`, message: "no agent with this id" },
+      ]);
+    }
+    if (step.dispositionId && !(await campaigns.dispositions.find(organizationId, step.dispositionId))) {
+      throw new DomainError("unknown_disposition", `Disposition "${step.dispositionId}" does not exist.`, [
+        { path: `workflow.steps.${index}.dispositionId`, message: "no disposition with this id" },
+      ]);
+    }
+  }
+}
+
 export const campaignsRoutes = createRouter();
 
 campaignsRoutes.openapi(
@@ -142,6 +164,7 @@ campaignsRoutes.openapi(
   async (c) => {
     const input = c.req.valid("json");
     const { deps } = c.var;
+    await checkWorkflowReferences(deps.campaigns, c.var.organizationId, input.workflow);
     const created = await deps.campaigns.createCampaign({
       organizationId: c.var.organizationId,
       id: input.id ?? crypto.randomUUID(),

@@ -53,7 +53,13 @@ export const BulkRequest = z
         maxItems: MAX_RECORDS,
       }),
     initiateCall: z.boolean().default(false),
-    callConfig: z.object({ agentId: z.string().min(1), dispositionId: z.string().min(1) }).optional(),
+    callConfig: z
+      .object({ agentId: z.string().min(1), dispositionId: z.string().min(1) })
+      .optional()
+      .openapi({
+        description:
+          "Required when initiateCall is true. With useWorkflow, the agent and disposition of the workflow's call steps that name none.",
+      }),
     useWorkflow: z.boolean().default(false),
   })
   .superRefine((body, ctx) => {
@@ -155,7 +161,7 @@ bulkRoutes.openapi(
       records: body.records,
       initiateCall: body.initiateCall,
       useWorkflow: body.useWorkflow,
-      callConfig: body.initiateCall ? body.callConfig : undefined,
+      callConfig: body.callConfig,
       idempotency: key ? { key, bodyHash: await sha256Hex(c.var.rawBody) } : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");

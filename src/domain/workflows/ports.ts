@@ -1,0 +1,26 @@
+// What a workflow run needs from the outside world.
+
+/** What a run is started with. Small on purpose: everything else is read inside a step. */
+export interface CustomerRunParams {
+  importId: string;
+  customerId: number;
+}
+
+/** Creates Workflows instances. Ids that already exist count as started: it was a redelivery. */
+export interface WorkflowLauncher {
+  start(
+    instances: { id: string; params: CustomerRunParams }[],
+  ): Promise<{ started: string[]; failed: { id: string; message: string }[] }>;
+}
+
+/**
+ * The durable-execution primitives a run is written against: each `do` runs once and its result is
+ * replayed after a restart; `sleepUntil` survives restarts. The Workflows step object provides them.
+ */
+export interface Steps {
+  do<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  sleepUntil(name: string, at: number): Promise<void>;
+}
+
+/** Sends a workflow's webhook step; throws when the receiver did not accept it (2xx). */
+export type WebhookSender = (url: string, body: unknown) => Promise<void>;
