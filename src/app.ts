@@ -1,6 +1,7 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
+import { StoreUnavailableError } from "./db/store";
 import { createDeps, type Deps } from "./deps";
 import { DomainError } from "./domain/errors";
 import type { AppEnv } from "./env";
@@ -73,6 +74,17 @@ export function createApp(options: AppOptions = {}) {
     if (err instanceof HTTPException && err.status === 400) {
       return errorResponse(c, new DomainError("invalid_json", "The request body is not valid JSON."));
     }
+    if (causedBy(err, StoreUnavailableError)) {
+      // The database could not be reached (already logged, naming the setting): a retry may work.
+      c.header("Retry-After", "30");
+      return errorResponse(
+        c,
+        new DomainError(
+          "service_unavailable",
+          "The database is unavailable; retry with the same Idempotency-Key.",
+        ),
+      );
+    }
     // Anything else is a bug or an outage: log it with the request id, never leak a stack trace.
     console.error(
       JSON.stringify({
@@ -89,4 +101,14 @@ export function createApp(options: AppOptions = {}) {
   });
 
   return app;
+}
+
+/** True when `err` or an error it wraps (drizzle wraps driver errors) is a `type`. */
+function causedBy(err: unknown, type: abstract new (...args: never[]) => Error): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (e instanceof type) return true;
+    e = (e as Error).cause;
+  }
+  return false;
 }

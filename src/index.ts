@@ -1,6 +1,6 @@
 import { createApp } from "./app";
 import { createDeps, type Deps } from "./deps";
-import { redriveOutbox } from "./domain/calls/redrive-outbox";
+import { runScheduledMaintenance } from "./domain/scheduled-maintenance";
 import type { AppEnv } from "./env";
 import { handleQueue } from "./queues/handler";
 
@@ -18,9 +18,10 @@ export function createWorker(options: WorkerOptions = {}) {
     async queue(batch: MessageBatch<unknown>, env: AppEnv) {
       await handleQueue(batch, makeDeps(env));
     },
-    // Cron (wrangler.jsonc triggers.crons): re-sends outbox batches whose hand-off was lost.
+    // Cron (wrangler.jsonc triggers.crons): re-sends outbox batches whose hand-off was lost and
+    // expires old Idempotency-Keys.
     async scheduled(_controller: ScheduledController, env: AppEnv) {
-      await redriveOutbox(makeDeps(env));
+      await runScheduledMaintenance(makeDeps(env));
     },
   } satisfies ExportedHandler<AppEnv, unknown>;
 }

@@ -1,8 +1,11 @@
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createD1Db } from "../src/db/client";
 import { createImportsRepository } from "../src/db/imports-repository";
 import { sha256Hex } from "../src/domain/auth";
+import { IDEMPOTENCY_RETENTION_MS } from "../src/domain/scheduled-maintenance";
+import { createWorker } from "../src/index";
 import { call, loanRecord, newTenant } from "./helpers";
 
 const BULK = "/api/v1/customers/add/bulk";
@@ -118,5 +121,28 @@ describe("Idempotency-Key", () => {
     const again = await call("POST", BULK, body, headers);
     expect(again.status).toBe(400);
     expect(again.json).toEqual(first.json);
+  });
+});
+
+describe("Idempotency-Key retention", () => {
+  it("keys older than the retention are forgotten by the cron; younger ones are kept", async () => {
+    const t = await newTenant();
+    const body = (i: number) => ({ campaignId: "emi", records: [loanRecord(i)] });
+    await call("POST", BULK, body(1), { ...t.auth, "Idempotency-Key": "old" });
+    await call("POST", BULK, body(2), { ...t.auth, "Idempotency-Key": "recent" });
+    // Age the first import past the retention window.
+    await env.DB.prepare(
+      "UPDATE imports SET created_at = created_at - ? WHERE idempotency_key = 'old' AND organization_id = ?",
+    )
+      .bind(IDEMPOTENCY_RETENTION_MS + 60_000, t.orgId)
+      .run();
+
+    await createWorker().scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
+
+    // The old key is free again: a new body is accepted instead of refused with 422.
+    const reused = await call("POST", BULK, body(3), { ...t.auth, "Idempotency-Key": "old" });
+    expect(reused.status).toBe(201);
+    const kept = await call("POST", BULK, body(4), { ...t.auth, "Idempotency-Key": "recent" });
+    expect(kept.status).toBe(422);
   });
 });

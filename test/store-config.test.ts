@@ -59,12 +59,12 @@ describe("store selection", () => {
     expect(r.logs).toMatch(message);
   });
 
-  it("fails fast with a log line naming LIBSQL_URL when the server cannot be reached", async () => {
+  it("fails fast with a 503 and a log line naming LIBSQL_URL when the server cannot be reached", async () => {
     const started = Date.now();
     // Port 9 (discard) on loopback: nothing listens there, so the connection is refused.
     const r = await listCampaigns({ LIBSQL_URL: "http://127.0.0.1:9", LIBSQL_AUTH_TOKEN: "t0k3n" });
-    expect(r.status).toBe(500);
-    expect(r.body).toMatchObject({ success: false, error: { code: "internal_error" } });
+    expect(r.status).toBe(503);
+    expect(r.body).toMatchObject({ success: false, error: { code: "service_unavailable" } });
     expect(r.logs).toMatch(/"event":"store_unavailable","setting":"LIBSQL_URL"/);
     expect(r.logs).toMatch(/libSQL server at LIBSQL_URL \(http:\/\/127\.0\.0\.1:9\) could not be reached/);
     expect(r.logs).not.toMatch(/t0k3n/);

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "idempotency_key_reused",
   "idempotency_request_in_flight",
   "admin_disabled",
+  "service_unavailable",
   "internal_error",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

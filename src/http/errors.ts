@@ -20,6 +20,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   idempotency_key_reused: 422,
   idempotency_request_in_flight: 409,
   admin_disabled: 404,
+  service_unavailable: 503,
   internal_error: 500,
 };
 

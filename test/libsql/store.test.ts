@@ -1,6 +1,6 @@
 // Store settings and the libSQL HTTP path a Worker uses, run in Node against loopback HTTP servers
 // that fail the way a real server can (no answer, refused token, unknown database). A libSQL server
-// that answers queries is not available here; docs/libsql.md says so.
+// that answers queries is not available here; the README ("Running on Turso / libSQL") says so.
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -1,0 +1,22 @@
+// What the cron trigger does on every tick: re-drive outbox batches whose hand-off was lost, and
+// forget Idempotency-Keys past their retention (their imports stay readable).
+import type { ImportsRepository } from "../db/imports-repository";
+import { type RedriveDeps, type RedriveResult, redriveOutbox } from "./calls/redrive-outbox";
+
+/** How long a stored answer can be replayed with its Idempotency-Key (the contract asks >= 24 h). */
+export const IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface MaintenanceDeps extends RedriveDeps {
+  imports: ImportsRepository;
+}
+
+export async function runScheduledMaintenance(
+  deps: MaintenanceDeps,
+): Promise<{ redrive: RedriveResult; expiredIdempotencyKeys: number }> {
+  const redrive = await redriveOutbox(deps);
+  const expiredIdempotencyKeys = await deps.imports.expireIdempotencyKeys(
+    deps.clock.now() - IDEMPOTENCY_RETENTION_MS,
+  );
+  if (expiredIdempotencyKeys > 0) deps.log("idempotency_keys_expired", { count: expiredIdempotencyKeys });
+  return { redrive, expiredIdempotencyKeys };
+}
