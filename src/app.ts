@@ -3,7 +3,7 @@ import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { StoreUnavailableError } from "./db/store";
 import { createDeps, type Deps } from "./deps";
-import { DomainError } from "./domain/errors";
+import { DomainError, describeError } from "./domain/errors";
 import type { AppEnv } from "./env";
 import { adminRoutes } from "./http/admin/admin";
 import { campaignCallsRoutes } from "./http/calls/campaign-calls";
@@ -90,8 +90,9 @@ export function createApp(options: AppOptions = {}) {
       JSON.stringify({
         event: "unhandled_error",
         requestId: c.get("requestId"),
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-        stack: err instanceof Error ? err.stack : undefined,
+        error: describeError(err),
+        // The stack of the original error only: its message (first line) may carry query parameters.
+        stack: err instanceof Error ? err.stack?.split("\n").slice(1, 12).join("\n") : undefined,
       }),
     );
     return c.json(

@@ -36,3 +36,21 @@ export class DomainError extends Error {
     this.name = "DomainError";
   }
 }
+
+/**
+ * A short description of an error for logs. The query builder's "Failed query" errors carry every
+ * bound parameter in their message — whole chunks of customer names and phone numbers — so the
+ * driver's own cause is described instead, and the text is capped.
+ */
+export function describeError(err: unknown, max = 500): string {
+  let e: unknown = err;
+  for (
+    let depth = 0;
+    depth < 5 && e instanceof Error && e.message.startsWith("Failed query") && e.cause;
+    depth++
+  ) {
+    e = e.cause;
+  }
+  const text = e instanceof Error ? (e.name === "Error" ? e.message : `${e.name}: ${e.message}`) : String(e);
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

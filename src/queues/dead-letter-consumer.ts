@@ -1,5 +1,6 @@
 // Consumer of the dead-letter queues: each message is one outbox batch whose retries ran out.
 import { type DeadLetterDeps, markDeadLettered } from "../domain/calls/dead-letter";
+import { describeError } from "../domain/errors";
 import { DispatchMessage } from "./messages";
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: DeadLetterDeps): Promise<void> {
@@ -16,7 +17,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: Dea
     } catch (err) {
       deps.log("dead_letter_failed", {
         ...parsed.data,
-        error: err instanceof Error ? err.message : String(err),
+        error: describeError(err),
       });
       message.retry({ delaySeconds: 60 });
     }

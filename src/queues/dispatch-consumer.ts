@@ -6,6 +6,7 @@ import {
   type MessageVerdict,
   retryDelaySeconds,
 } from "../domain/calls/dispatch-call-batch";
+import { describeError } from "../domain/errors";
 import type { Clock } from "../domain/ports";
 import { startWorkflowBatch } from "../domain/workflows/start-workflow-batch";
 import { DispatchMessage } from "./messages";
@@ -45,7 +46,7 @@ function dispatchConsumer<D extends ConsumerDeps>(
     } catch (err) {
       // A crash half-way (storage error, bug): nothing is lost, because every step is idempotent
       // (claimed call rows are only re-claimed after their lease; runs already started are kept).
-      const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const error = describeError(err);
       deps.log(`${kind}s_message_failed`, { ...parsed.data, attempts: message.attempts, error });
       await recordError(deps, parsed.data, error);
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });

@@ -6,6 +6,7 @@
 import type { CallsRepository } from "../../db/calls-repository";
 import type { DispatchBatchRow } from "../../db/outbox-repository";
 import type { DispatchMessage } from "../../queues/messages";
+import { describeError } from "../errors";
 import type { Clock, QueueProducer } from "../ports";
 
 /** A pending row this old is no longer being sent by its request. */
@@ -62,7 +63,7 @@ async function sendGroup(
       group.map((r) => ({ body: { kind: r.kind, importId: r.importId, batchNo: r.batchNo } })),
     );
   } catch (err) {
-    const error = err instanceof Error ? err.message : String(err);
+    const error = describeError(err);
     await deps.calls.batches.recordRedrive(batchIds, { sent: false, error }, deps.clock.now());
     deps.log("outbox_redrive_failed", { batches: group.length, error });
     result.failed += group.length;

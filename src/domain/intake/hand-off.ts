@@ -3,6 +3,7 @@
 // cron re-drive picks up; the caller is told exactly what was handed over and what was not.
 import type { DispatchKind, OutboxRepository } from "../../db/outbox-repository";
 import type { DispatchMessage } from "../../queues/messages";
+import { describeError } from "../errors";
 import type { Clock, QueueProducer } from "../ports";
 
 /** Customers per call / workflow batch, as the public API documents. */
@@ -64,7 +65,7 @@ export async function handOff(
         result.batches++;
       }
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = describeError(err);
       deps.log("handoff_send_failed", { importId, kind, batches: group.length, error: message });
       failures.push({ batchNos: group.map((b) => b.batchNo), error: message });
       for (const b of group) {

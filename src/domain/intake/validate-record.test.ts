@@ -86,7 +86,6 @@ describe("validateRecord agrees with the zod schema", () => {
     fc.string({ unit: fc.constantFrom(..."0123456789+-() ."), maxLength: 18 }),
   );
 
-  const codeUnits = (n: number) => fc.string({ minLength: n, maxLength: n });
   /** Strings around a length limit, with surrogate pairs (zod counts code points) and padding. */
   const aroundLimit = (max: number) =>
     fc.oneof(

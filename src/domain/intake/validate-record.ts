@@ -13,7 +13,7 @@
 //   long, below the minimum, not a calendar date). A missing field, a wrong type, a value that is
 //   not one of the accepted ones or a phone number that does not parse stops them, as it does in
 //   zod.
-import { normalizePhone } from "./phone";
+import { normalizePhone, PHONE_MESSAGES } from "./phone";
 import {
   type CampaignType,
   type FieldError,
@@ -127,7 +127,7 @@ function choice(accepted: Readonly<Record<string, string>>, message: string): Ch
   };
 }
 
-const PHONE_TYPE = hard("must be a string or a whole number");
+const PHONE_TYPE = hard(PHONE_MESSAGES.type);
 const phoneProblems = new Map<string, Problem>();
 
 function phone(): Check {
@@ -171,6 +171,7 @@ interface FieldRule {
   check: Check;
 }
 
+// The schema requires these whatever the campaign type.
 const ALWAYS_REQUIRED: readonly KnownField[] = ["first_name", "phone_number"];
 
 function rulesFor(type: CampaignType): FieldRule[] {
@@ -202,10 +203,12 @@ const isWholeNumber = (value: unknown): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= 1;
 
 /** Adds the field's problem unless the field already has one; the schema reports each field once. */
-function report(fields: FieldError[], field: string, problem: Problem): void {
-  for (const f of fields) if (f.field === field) return;
+function report(fields: FieldError[] | undefined, field: string, problem: Problem): FieldError[] {
+  const list = fields ?? [];
+  for (const f of list) if (f.field === field) return list;
   // The schema's verdict names a problem at a key called "record" with the record message.
-  fields.push({ field, message: field === "record" ? MESSAGES.record : problem.message });
+  list.push({ field, message: field === "record" ? MESSAGES.record : problem.message });
+  return list;
 }
 
 /** Judges one record for a campaign of `type` whose phone numbers default to `country`. */
@@ -225,14 +228,14 @@ export function validateRecord(input: unknown, type: CampaignType, country: stri
     if (value === undefined || value === null || (typeof value === "string" && trimmed === "")) {
       if (rule.required) {
         hardProblem = true;
-        report((fields ??= []), rule.field, REQUIRED);
+        fields = report(fields, rule.field, REQUIRED);
       }
       continue;
     }
     const out = rule.check(value, trimmed, country);
     if (out instanceof Problem) {
       if (!out.soft) hardProblem = true;
-      report((fields ??= []), rule.field, out);
+      fields = report(fields, rule.field, out);
     } else {
       record[rule.field] = out;
     }
@@ -247,7 +250,7 @@ export function validateRecord(input: unknown, type: CampaignType, country: stri
     const problem = variableProblem(value);
     if (problem) {
       if (!problem.soft) hardProblem = true;
-      report((fields ??= []), key, problem);
+      fields = report(fields, key, problem);
     } else if (!fields) {
       variables ??= {};
       variables[key] = value as VariableValue;
@@ -258,9 +261,9 @@ export function validateRecord(input: unknown, type: CampaignType, country: stri
   if (!hardProblem) {
     const { loan_period, current_emi } = record;
     if (isWholeNumber(loan_period) && isWholeNumber(current_emi) && current_emi > loan_period) {
-      report((fields ??= []), "current_emi", CURRENT_EMI);
+      fields = report(fields, "current_emi", CURRENT_EMI);
     }
-    if (extra > LIMITS.variablesMaxKeys) report((fields ??= []), "variables", TOO_MANY_VARIABLES);
+    if (extra > LIMITS.variablesMaxKeys) fields = report(fields, "variables", TOO_MANY_VARIABLES);
   }
 
   if (fields) return { ok: false, fields };

@@ -8,6 +8,7 @@ import type { WorkflowRunsRepository } from "../../db/workflow-runs-repository";
 import { zonedInstant } from "../calls/calling-window";
 import { isPaid } from "../calls/eligibility";
 import { type PlaceCallsDeps, placeCalls } from "../calls/place-calls";
+import { describeError } from "../errors";
 import { type WorkflowDefinition, workflowOf } from "./definition";
 import type { CustomerRunParams, Steps, WebhookSender } from "./ports";
 
@@ -124,7 +125,7 @@ export async function runCustomerWorkflow(
       }
     }
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = describeError(err);
     await steps.do("failed", async () => {
       await deps.workflowRuns.update(instanceId, { status: "failed", lastError: message }, deps.clock.now());
     });

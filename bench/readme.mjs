@@ -1,0 +1,30 @@
+// `npm run bench:readme`: puts the table of bench/results.json (written by `npm run bench`) into
+// README.md between <!-- bench:start --> and <!-- bench:end -->, and touches nothing else.
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const START = "<!-- bench:start -->";
+const END = "<!-- bench:end -->";
+
+const results = JSON.parse(readFileSync(path.join(root, "bench", "results.json"), "utf8"));
+if (typeof results.table_markdown !== "string") {
+  throw new Error("bench/results.json has no table_markdown; run `npm run bench` first.");
+}
+
+const readmePath = path.join(root, "README.md");
+const readme = readFileSync(readmePath, "utf8");
+const start = readme.indexOf(START);
+const end = readme.indexOf(END);
+if (start < 0 || end < 0 || end < start || readme.indexOf(START, start + 1) >= 0) {
+  throw new Error(`README.md must contain ${START} once, followed by ${END}.`);
+}
+
+const section = `${START}\n${results.table_markdown.trim()}\n${END}`;
+const updated = readme.slice(0, start) + section + readme.slice(end + END.length);
+if (updated === readme) {
+  console.log("README.md is already up to date.");
+} else {
+  writeFileSync(readmePath, updated);
+  console.log("Updated the performance section of README.md from bench/results.json.");
+}
