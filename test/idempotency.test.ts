@@ -3,7 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createD1Db } from "../src/db/client";
 import { createImportsRepository } from "../src/db/imports-repository";
+import { createDeps } from "../src/deps";
 import { sha256Hex } from "../src/domain/auth";
+import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
 import { IDEMPOTENCY_RETENTION_MS } from "../src/domain/scheduled-maintenance";
 import { createWorker } from "../src/index";
 import { call, loanRecord, newTenant } from "./helpers";
@@ -144,5 +146,122 @@ describe("Idempotency-Key retention", () => {
     expect(reused.status).toBe(201);
     const kept = await call("POST", BULK, body(4), { ...t.auth, "Idempotency-Key": "recent" });
     expect(kept.status).toBe(422);
+  });
+});
+
+describe("an attempt that fails after storing", () => {
+  const CRASH = (key: string) =>
+    `CREATE TRIGGER crash_on_complete BEFORE UPDATE OF state ON imports
+       WHEN NEW.state = 'completed' AND OLD.idempotency_key = '${key}'
+     BEGIN SELECT RAISE(ABORT, 'simulated outage'); END`;
+
+  it("answers 500, keeps what it stored with its outbox rows, and the retry with the key resumes it", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({
+      campaignId: "emi",
+      records: [loanRecord(1), loanRecord(2), loanRecord(3, { phone_number: "1" })],
+      initiateCall: true,
+      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+    });
+    const headers = { ...t.auth, "Idempotency-Key": "k-crash" };
+    await env.DB.exec(CRASH("k-crash").replaceAll("\n", " "));
+    let first: Awaited<ReturnType<typeof call>>;
+    try {
+      first = await call("POST", BULK, body, headers);
+    } finally {
+      await env.DB.exec("DROP TRIGGER IF EXISTS crash_on_complete");
+    }
+    expect(first.status).toBe(500);
+    expect(first.json.error.code).toBe("internal_error");
+    const imp = await env.DB.prepare(
+      "SELECT id, state FROM imports WHERE idempotency_key = 'k-crash' AND organization_id = ?",
+    )
+      .bind(t.orgId)
+      .first<{ id: string; state: string }>();
+    expect(imp?.state).toBe("failed");
+    const before = await counts(t.orgId);
+    expect(before).toMatchObject({ imports: 1, customers: 2, batches: 1 });
+
+    // The retry resumes the same import: the two stored customers are its own, not duplicates.
+    const retry = await call("POST", BULK, body, headers);
+    expect(retry.status).toBe(207);
+    expect(retry.headers.get("Idempotent-Replayed")).toBeNull();
+    expect(retry.json.importId).toBe(imp?.id);
+    expect(retry.json.results).toMatchObject({ total: 3, valid: 2, invalid: 1, successful: 2, failed: 1 });
+    expect(retry.json.results.errors.map((e: any) => e.code)).toEqual(["invalid_record"]);
+    expect(retry.json.callResults).toEqual({ requested: 2, queued: 2, batches: 1, failed: 0, errors: [] });
+    expect(await counts(t.orgId)).toEqual(before);
+
+    const replay = await call("POST", BULK, body, headers);
+    expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(replay.json).toEqual(retry.json);
+  });
+
+  it("customers stored before a failure are handed to the queue by the cron even if no retry comes", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({
+      campaignId: "emi",
+      records: [loanRecord(1), loanRecord(2)],
+      initiateCall: true,
+      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+    });
+    await env.DB.exec(CRASH("k-lost").replaceAll("\n", " "));
+    try {
+      // The queue is down too: nothing was sent when the request failed.
+      const deps = createDeps(env, {
+        callsQueue: { sendBatch: () => Promise.reject(new Error("queue down")) },
+      });
+      await expect(
+        addCustomersInBulk(deps, {
+          organizationId: t.orgId,
+          campaignId: "emi",
+          records: JSON.parse(body).records,
+          initiateCall: true,
+          useWorkflow: false,
+          callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+          idempotency: { key: "k-lost", bodyHash: await sha256Hex(body) },
+        }),
+      ).rejects.toThrow();
+    } finally {
+      await env.DB.exec("DROP TRIGGER IF EXISTS crash_on_complete");
+    }
+    const { results } = await env.DB.prepare(
+      "SELECT d.state, d.size FROM dispatch_batches d JOIN imports i ON i.id = d.import_id WHERE i.organization_id = ?",
+    )
+      .bind(t.orgId)
+      .all<{ state: string; size: number }>();
+    expect(results).toEqual([{ state: "pending", size: 2 }]);
+
+    const sent: unknown[] = [];
+    const later = { now: () => Date.now() + 10 * 60_000 };
+    await createWorker({
+      deps: (e) =>
+        createDeps(e, {
+          clock: later,
+          callsQueue: { sendBatch: async (messages) => void sent.push(...messages) },
+          workflowsQueue: { sendBatch: async () => undefined },
+        }),
+    }).scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
+    expect(sent).toContainEqual({ body: expect.objectContaining({ kind: "call", batchNo: 0 }) });
+  });
+});
+
+describe("large error answers", () => {
+  it("cap the fields reported per record, and are stored and replayed whole", async () => {
+    const t = await newTenant();
+    const junk = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`extra_${"x".repeat(40)}_${i}`, { nested: i }]),
+    );
+    const records = Array.from({ length: 2_000 }, (_, i) => loanRecord(i, junk));
+    const body = JSON.stringify({ campaignId: "emi", records });
+    const headers = { ...t.auth, "Idempotency-Key": "k-big-errors" };
+    const first = await call("POST", BULK, body, headers);
+    expect(first.status).toBe(400);
+    const error = first.json.results.errors[0];
+    expect(error.fields).toHaveLength(10);
+    expect(error.message).toMatch(/ and 40 more$/);
+    const again = await call("POST", BULK, body, headers);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.json).toEqual(first.json);
   });
 });

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, loanRecord, newTenant } from "./helpers";
 
@@ -210,5 +210,48 @@ describe("a failing chunk", () => {
     } finally {
       await env.DB.exec("DROP TRIGGER IF EXISTS fail_marked_chunk");
     }
+  });
+});
+
+describe("request body limits without a declared length", () => {
+  it("a chunked body over the limit → 413 without reading it all", async () => {
+    const t = await newTenant();
+    const limit = Number(env.MAX_BODY_BYTES);
+    const chunk = new TextEncoder().encode(" ".repeat(1 << 20));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) controller.enqueue(new TextEncoder().encode('{"campaignId":"emi","records":['));
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+        if (sent > limit * 2) controller.close();
+      },
+    });
+    const res = await (exports as unknown as { default: Fetcher }).default.fetch(
+      new Request("http://bulkcall.test/api/v1/customers/add/bulk", {
+        method: "POST",
+        headers: { ...t.auth, "Content-Type": "application/json" },
+        body,
+        // @ts-expect-error: streaming request bodies need the half-duplex option in fetch's types
+        duplex: "half",
+      }),
+    );
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).error.code).toBe("payload_too_large");
+    // Reading stopped at the limit: far less than the whole stream was pulled.
+    expect(sent).toBeLessThan(limit * 2);
+  });
+
+  it("envelope ids longer than any id the API issues are refused as validation errors", async () => {
+    const t = await newTenant();
+    const r = await call(
+      "POST",
+      "/api/v1/customers/add/bulk",
+      { campaignId: "c".repeat(100_000), records: [loanRecord(1)] },
+      t.auth,
+    );
+    expect(r.status).toBe(400);
+    expect(r.json.error.details[0].path).toBe("campaignId");
+    expect(r.text.length).toBeLessThan(2_000);
   });
 });

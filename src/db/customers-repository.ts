@@ -1,7 +1,17 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { NormalizedRecord } from "../domain/intake/record-rules";
 import type { Db } from "./client";
+import { type DispatchKind, pendingBatchesStatement } from "./outbox-repository";
 import { customers } from "./schema";
+
+/** Which queues the customers a chunk adds are handed to, and below which id they cannot be. */
+export interface ChunkHandOff {
+  kinds: readonly DispatchKind[];
+  /** An id no customer of this import can have (the highest id before the import began). */
+  afterId: number;
+  /** Customers per outbox row. */
+  batchSize: number;
+}
 
 /** A record ready to store: its uniqueness key already chosen by the campaign's type. */
 export interface CustomerToStore {
@@ -72,23 +82,63 @@ export function encodeCustomerRow(c: CustomerToStore): string {
 export function createCustomersRepository(db: Db) {
   return {
     /**
-     * Writes one chunk atomically: the whole chunk is one statement, run as one batch (a D1 batch
-     * or a libSQL transaction), expanded from a single JSON parameter so that 10,000 records stay
-     * far below D1's 100-bound-parameter limit. Rows whose key the campaign already holds are
-     * skipped by ON CONFLICT; RETURNING tells which rows were new. Throws if the chunk failed, in
-     * which case nothing of it was written.
+     * Writes one chunk atomically: the customers are one statement, expanded from a single JSON
+     * parameter so that 10,000 records stay far below D1's 100-bound-parameter limit. Rows whose key
+     * the campaign already holds are skipped by ON CONFLICT; RETURNING tells which rows were new.
+     * With `handOff`, the same batch (a D1 batch, or a libSQL transaction) also writes the outbox
+     * rows for the customers it added, so a stored customer can never miss its hand-off. Throws if
+     * the chunk failed, in which case nothing of it was written.
      */
     async insertChunk(
       campaignPk: number,
       importId: string,
       createdAt: number,
       encodedRows: readonly string[],
+      handOff?: ChunkHandOff,
     ): Promise<Map<string, number>> {
       const json = `[${encodedRows.join(",")}]`;
-      const [rows] = await db.batch([insertChunkStatement(db, campaignPk, importId, createdAt, json)]);
+      const insert = insertChunkStatement(db, campaignPk, importId, createdAt, json);
+      const outbox = (handOff?.kinds ?? []).map((kind) =>
+        pendingBatchesStatement(
+          db,
+          importId,
+          kind,
+          handOff?.afterId ?? 0,
+          handOff?.batchSize ?? 0,
+          createdAt,
+        ),
+      );
+      const [rows] = await db.batch([insert, ...outbox]);
       const added = new Map<string, number>();
       for (const row of rows) added.set(row.dedupeKey, row.id);
       return added;
+    },
+
+    /** The highest customer id given so far: every customer stored later has a larger one. */
+    async highestId(): Promise<number> {
+      const row = await db.get<{ seq: number | null }>(
+        sql`SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'customers') AS seq`,
+      );
+      return row?.seq ?? 0;
+    },
+
+    /** Which of these keys the campaign holds from this very import (an earlier attempt of it). */
+    async findOwn(
+      campaignPk: number,
+      importId: string,
+      keys: readonly string[],
+    ): Promise<Map<string, number>> {
+      const rows = await db
+        .select({ id: customers.id, dedupeKey: customers.dedupeKey })
+        .from(customers)
+        .where(
+          and(
+            eq(customers.campaignPk, campaignPk),
+            eq(customers.importId, importId),
+            sql`${customers.dedupeKey} IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`,
+          ),
+        );
+      return new Map(rows.map((r) => [r.dedupeKey, r.id]));
     },
 
     async list(campaignPk: number, limit: number, afterId?: number): Promise<StoredCustomer[]> {

@@ -111,8 +111,10 @@ export const customers = sqliteTable(
   (t) => [uniqueIndex("customers_campaign_key").on(t.campaignPk, t.dedupeKey)],
 );
 
-// One row per bulk request: its counts, the hand-off it asked for, and (for Idempotency-Key
-// replays) the exact response it got.
+// One row per bulk request: its counts and the hand-off it asked for. With an Idempotency-Key it is
+// also the key's lock: `processing` while an attempt runs (since `started_at`), `failed` when an
+// attempt died with an error (a retry with the same key resumes it), `completed` with the answer
+// kept in import_responses for replays.
 export const imports = sqliteTable(
   "imports",
   {
@@ -125,7 +127,7 @@ export const imports = sqliteTable(
       .references(() => campaigns.pk),
     idempotencyKey: text("idempotency_key"),
     bodyHash: text("body_hash"),
-    state: text("state", { enum: ["processing", "completed"] }).notNull(),
+    state: text("state", { enum: ["processing", "failed", "completed"] }).notNull(),
     total: integer("total").notNull().default(0),
     valid: integer("valid").notNull().default(0),
     invalid: integer("invalid").notNull().default(0),
@@ -137,8 +139,9 @@ export const imports = sqliteTable(
     agentId: text("agent_id"),
     dispositionId: text("disposition_id"),
     responseStatus: integer("response_status"),
-    responseBody: text("response_body"),
     createdAt: integer("created_at").notNull(),
+    // When the current attempt started (a resumed import keeps its createdAt).
+    startedAt: integer("started_at"),
     completedAt: integer("completed_at"),
   },
   (t) => [
@@ -147,8 +150,23 @@ export const imports = sqliteTable(
   ],
 );
 
-// The outbox: one row per batch of <= 500 customers handed (or to be handed) to a queue. The row is
-// written before the message is sent, so a send that fails leaves a `pending` row the cron re-drives.
+// An Idempotency-Key's stored answer, gzip-compressed and base64-encoded, in parts of at most 1 MB:
+// a 10,000-record answer listing every error can be larger than D1's 2 MB ceiling for one value.
+export const importResponses = sqliteTable(
+  "import_responses",
+  {
+    importId: text("import_id")
+      .notNull()
+      .references(() => imports.id),
+    part: integer("part").notNull(),
+    data: text("data").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.importId, t.part] })],
+);
+
+// The outbox: one row per batch of <= 500 customers handed (or to be handed) to a queue. The rows
+// are written in the same atomic batch as the customers they list, so no stored customer can miss
+// its hand-off: a send that fails, or a request that dies, leaves `pending` rows the cron re-drives.
 export const dispatchBatches = sqliteTable(
   "dispatch_batches",
   {
@@ -161,6 +179,8 @@ export const dispatchBatches = sqliteTable(
     // JSON array of customer ids in this batch.
     customerIds: text("customer_ids").notNull(),
     size: integer("size").notNull(),
+    // The highest customer id in the batch: where the next chunk's batches of this import start.
+    maxCustomerId: integer("max_customer_id"),
     state: text("state", { enum: ["pending", "sent", "processing", "done", "failed"] }).notNull(),
     sendAttempts: integer("send_attempts").notNull().default(0),
     lastError: text("last_error"),

@@ -323,36 +323,52 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(await repos.imports.find(t.orgId, "imp_2")).toBeUndefined();
       });
 
-      it("completes a request and keeps its stored response and counts", async () => {
+      it("completes a request and keeps its stored answer (in parts) and counts", async () => {
         const t = await tenant();
         await begin(t.orgId, t.emi.pk, "imp_done", "key-done", T0);
         const counts = { total: 3, valid: 2, invalid: 1, successful: 2, failed: 1, batchesProcessed: 1 };
-        await repos.imports.complete("imp_done", counts, { status: 207, body: '{"ok":1}' }, T0 + 5);
-        const row = await repos.imports.find(t.orgId, "imp_done");
-        expect(row).toMatchObject({
+        // Larger than one part: the answer is split and joined back in order.
+        const packed = `${"a".repeat(1_000_000)}${"b".repeat(1_000_000)}c`;
+        await repos.imports.complete("imp_done", counts, { status: 207, body: packed }, T0 + 5);
+        expect(await repos.imports.find(t.orgId, "imp_done")).toMatchObject({
           ...counts,
           state: "completed",
           responseStatus: 207,
-          responseBody: '{"ok":1}',
           completedAt: T0 + 5,
           initiateCall: false,
           useWorkflow: false,
         });
+        expect(await repos.imports.storedResponse("imp_done")).toBe(packed);
+
+        await begin(t.orgId, t.emi.pk, "imp_nokey", null, T0);
+        await repos.imports.complete("imp_nokey", counts, { status: 207, body: null }, T0 + 5);
+        expect(await repos.imports.storedResponse("imp_nokey")).toBeUndefined();
       });
 
-      it("releases an abandoned claim once, and only while it is still processing", async () => {
+      it("hands a failed or abandoned attempt to exactly one retry, never a running or completed one", async () => {
         const t = await tenant();
         await begin(t.orgId, t.emi.pk, "imp_old", "key-old", T0);
-        expect(await repos.imports.releaseAbandoned("imp_old", T0)).toBe(false); // not older than the cut-off
-        expect(await repos.imports.releaseAbandoned("imp_old", T0 + 1)).toBe(true);
-        expect(await repos.imports.findByIdempotencyKey(t.orgId, "key-old")).toBeUndefined();
-        expect(await begin(t.orgId, t.emi.pk, "imp_new", "key-old", T0 + 2)).toBe(true);
+        expect(await repos.imports.claimForRetry("imp_old", T0, T0 + 1)).toBe(false); // not older than the cut-off
+        expect(await repos.imports.claimForRetry("imp_old", T0 + 1, T0 + 2)).toBe(true);
+        // The retry restarted the attempt's clock: it is not abandoned again at the old cut-off.
+        expect(await repos.imports.claimForRetry("imp_old", T0 + 1, T0 + 3)).toBe(false);
+        expect((await repos.imports.findByIdempotencyKey(t.orgId, "key-old"))?.id).toBe("imp_old");
+
+        await begin(t.orgId, t.emi.pk, "imp_failed", "key-failed", T0);
+        await repos.imports.markFailed("imp_failed", T0 + 1);
+        expect((await repos.imports.find(t.orgId, "imp_failed"))?.state).toBe("failed");
+        const claims = await Promise.all([
+          repos.imports.claimForRetry("imp_failed", T0 - 1, T0 + 2),
+          repos.imports.claimForRetry("imp_failed", T0 - 1, T0 + 2),
+        ]);
+        expect(claims.filter(Boolean)).toHaveLength(1);
 
         await begin(t.orgId, t.emi.pk, "imp_finished", "key-fin", T0);
         const counts = { total: 0, valid: 0, invalid: 0, successful: 0, failed: 0, batchesProcessed: 0 };
         await repos.imports.complete("imp_finished", counts, { status: 201, body: "{}" }, T0);
-        expect(await repos.imports.releaseAbandoned("imp_finished", T0 + 10)).toBe(false);
-        expect((await repos.imports.findByIdempotencyKey(t.orgId, "key-fin"))?.id).toBe("imp_finished");
+        await repos.imports.markFailed("imp_finished", T0 + 1); // a completed import stays completed
+        expect(await repos.imports.claimForRetry("imp_finished", T0 + 10, T0 + 10)).toBe(false);
+        expect((await repos.imports.find(t.orgId, "imp_finished"))?.state).toBe("completed");
       });
 
       it("expires keys older than the retention window and keeps the imports readable", async () => {
@@ -361,71 +377,136 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         await begin(t.orgId, t.emi.pk, "imp_exp_1", "key-exp-1", 100);
         await begin(t.orgId, t.emi.pk, "imp_exp_2", "key-exp-2", 200);
         await begin(t.orgId, t.emi.pk, "imp_exp_3", "key-exp-3", 900);
+        const counts = { total: 0, valid: 0, invalid: 0, successful: 0, failed: 0, batchesProcessed: 0 };
+        await repos.imports.complete("imp_exp_1", counts, { status: 201, body: "packed" }, 150);
         expect(await repos.imports.expireIdempotencyKeys(500)).toBe(2);
         expect(await repos.imports.findByIdempotencyKey(t.orgId, "key-exp-1")).toBeUndefined();
         expect((await repos.imports.findByIdempotencyKey(t.orgId, "key-exp-3"))?.id).toBe("imp_exp_3");
-        expect(await repos.imports.find(t.orgId, "imp_exp_1")).toMatchObject({
-          idempotencyKey: null,
-          responseBody: null,
-        });
+        expect(await repos.imports.find(t.orgId, "imp_exp_1")).toMatchObject({ idempotencyKey: null });
+        expect(await repos.imports.storedResponse("imp_exp_1")).toBeUndefined();
       });
     });
 
     describe("outbox", () => {
-      it("writes pending batches once and records each send attempt on pending batches only", async () => {
-        const t = await tenant();
+      async function importFor(t: Awaited<ReturnType<typeof tenant>>, id: string) {
         await repos.imports.begin({
-          id: "imp_out",
+          id,
           organizationId: t.orgId,
           campaignPk: t.emi.pk,
           state: "processing",
           createdAt: T0,
         });
-        const batches = [
-          { batchNo: 0, customerIds: [1, 2, 3] },
-          { batchNo: 1, customerIds: [4] },
-          { batchNo: 2, customerIds: [5, 6] },
-        ];
-        await repos.outbox.insertPending("imp_out", "call", batches, T0);
-        await repos.outbox.insertPending("imp_out", "call", batches, T0 + 1); // a replay adds nothing
-        await repos.outbox.insertPending("imp_out", "workflow", [{ batchNo: 0, customerIds: [1] }], T0);
+      }
 
-        let rows = await repos.outbox.listForImport("imp_out");
+      it("writes each chunk's outbox rows in the chunk's own batch: new customers only, in batches", async () => {
+        const t = await tenant();
+        await importFor(t, "imp_out");
+        const afterId = await repos.customers.highestId();
+        const handOff = { kinds: ["call", "workflow"] as const, afterId, batchSize: 2 };
+        const first = await repos.customers.insertChunk(
+          t.emi.pk,
+          "imp_out",
+          T0,
+          [loanRow(1), loanRow(2), loanRow(3)],
+          handOff,
+        );
+        // Another import writing in between must not leak into this import's batches.
+        await importFor(t, "imp_other");
+        await repos.customers.insertChunk(t.emi.pk, "imp_other", T0, [loanRow(50)], {
+          ...handOff,
+          afterId: await repos.customers.highestId(),
+        });
+        // A chunk whose records are partly known: only the new one gets a batch.
+        const second = await repos.customers.insertChunk(
+          t.emi.pk,
+          "imp_out",
+          T0,
+          [loanRow(3), loanRow(4)],
+          handOff,
+        );
+        const ids = [...first.values(), ...second.values()];
+        expect(ids).toHaveLength(4);
+
+        const rows = await repos.outbox.listForImport("imp_out");
         expect(rows.map((r) => [r.kind, r.batchNo, r.state, JSON.parse(r.customerIds), r.size])).toEqual([
-          ["call", 0, "pending", [1, 2, 3], 3],
-          ["call", 1, "pending", [4], 1],
-          ["call", 2, "pending", [5, 6], 2],
-          ["workflow", 0, "pending", [1], 1],
+          ["call", 0, "pending", ids.slice(0, 2), 2],
+          ["call", 1, "pending", ids.slice(2, 3), 1],
+          ["call", 2, "pending", ids.slice(3, 4), 1],
+          ["workflow", 0, "pending", ids.slice(0, 2), 2],
+          ["workflow", 1, "pending", ids.slice(2, 3), 1],
+          ["workflow", 2, "pending", ids.slice(3, 4), 1],
         ]);
         expect(rows.every((r) => r.createdAt === T0 && r.sendAttempts === 0)).toBe(true);
+      });
 
-        await repos.outbox.recordSendOutcome("imp_out", "call", [0, 2], { sent: true }, T0 + 10);
+      it("a failing chunk leaves neither customers nor outbox rows", async () => {
+        const t = await tenant();
+        await importFor(t, "imp_fail");
+        const handOff = {
+          kinds: ["call"] as const,
+          afterId: await repos.customers.highestId(),
+          batchSize: 500,
+        };
+        await expect(
+          repos.customers.insertChunk(
+            t.emi.pk,
+            "imp_fail",
+            T0,
+            [loanRow(1), loanRow(2, { first_name: REFUSED_FIRST_NAME })],
+            handOff,
+          ),
+        ).rejects.toThrow();
+        expect(await repos.outbox.listForImport("imp_fail")).toEqual([]);
+        expect(await repos.customers.findOwn(t.emi.pk, "imp_fail", [keyOf(1)])).toEqual(new Map());
+      });
+
+      it("records each send attempt on pending batches only", async () => {
+        const t = await tenant();
+        await importFor(t, "imp_send");
+        const handOff = {
+          kinds: ["call"] as const,
+          afterId: await repos.customers.highestId(),
+          batchSize: 1,
+        };
+        await repos.customers.insertChunk(
+          t.emi.pk,
+          "imp_send",
+          T0,
+          [loanRow(1), loanRow(2), loanRow(3)],
+          handOff,
+        );
+
+        await repos.outbox.recordSendOutcome("imp_send", "call", [0, 2], { sent: true }, T0 + 10);
         await repos.outbox.recordSendOutcome(
-          "imp_out",
+          "imp_send",
           "call",
           [1],
           { sent: false, error: "queue full" },
           T0 + 11,
         );
-        rows = await repos.outbox.listForImport("imp_out");
-        expect(
-          rows.map((r) => [r.kind, r.batchNo, r.state, r.sendAttempts, r.lastError, r.updatedAt]),
-        ).toEqual([
-          ["call", 0, "sent", 1, null, T0 + 10],
-          ["call", 1, "pending", 1, "queue full", T0 + 11],
-          ["call", 2, "sent", 1, null, T0 + 10],
-          ["workflow", 0, "pending", 0, null, T0],
+        let rows = await repos.outbox.listForImport("imp_send");
+        expect(rows.map((r) => [r.batchNo, r.state, r.sendAttempts, r.lastError, r.updatedAt])).toEqual([
+          [0, "sent", 1, null, T0 + 10],
+          [1, "pending", 1, "queue full", T0 + 11],
+          [2, "sent", 1, null, T0 + 10],
         ]);
 
         // A retry of everything touches only what is still pending.
-        await repos.outbox.recordSendOutcome("imp_out", "call", [0, 1, 2], { sent: true }, T0 + 20);
-        rows = await repos.outbox.listForImport("imp_out");
+        await repos.outbox.recordSendOutcome("imp_send", "call", [0, 1, 2], { sent: true }, T0 + 20);
+        rows = await repos.outbox.listForImport("imp_send");
         expect(rows.map((r) => [r.batchNo, r.state, r.sendAttempts, r.lastError, r.updatedAt])).toEqual([
           [0, "sent", 1, null, T0 + 10],
           [1, "sent", 2, null, T0 + 20],
           [2, "sent", 1, null, T0 + 10],
-          [0, "pending", 0, null, T0],
         ]);
+      });
+
+      it("finds the customers an earlier attempt of the same import stored", async () => {
+        const t = await tenant();
+        await repos.customers.insertChunk(t.emi.pk, "imp_mine", T0, [loanRow(1), loanRow(2)]);
+        await repos.customers.insertChunk(t.emi.pk, "imp_theirs", T0, [loanRow(3)]);
+        const own = await repos.customers.findOwn(t.emi.pk, "imp_mine", [keyOf(1), keyOf(3), keyOf(9)]);
+        expect([...own.keys()]).toEqual([keyOf(1)]);
       });
     });
 

@@ -1,16 +1,18 @@
 // POST /api/v1/customers/add/bulk, as a transport-free domain function: judge every record on its
-// own, store the valid ones in atomic chunks, hand the added customers to the call or workflow
-// queue, and answer with the contract's counts. Idempotency-Key handling wraps all of it.
+// own, store the valid ones in atomic chunks (each with the outbox rows of the customers it adds),
+// hand those batches to the call or workflow queue, and answer with the contract's counts.
+// Idempotency-Key handling wraps all of it: a replay gets the stored answer, and a retry after an
+// attempt that died resumes the same import instead of starting another.
 import type { Campaign, CampaignsRepository } from "../../db/campaigns-repository";
 import { type CustomersRepository, encodeCustomerRow } from "../../db/customers-repository";
 import type { ImportRow, ImportsRepository } from "../../db/imports-repository";
 import type { OutboxRepository } from "../../db/outbox-repository";
 import type { DispatchMessage } from "../../queues/messages";
-import { DomainError } from "../errors";
+import { DomainError, describeError } from "../errors";
 import type { Clock, QueueProducer } from "../ports";
 import { newId } from "../ports";
 import { needsCallConfig, workflowOf } from "../workflows/definition";
-import { type HandOffResult, handOff } from "./hand-off";
+import { DISPATCH_BATCH_SIZE, type HandOffResult, sendPendingBatches } from "./hand-off";
 import { dedupeFieldOf, type FieldError } from "./record-rules";
 import { packResponse, unpackResponse } from "./stored-response";
 import { validateRecord } from "./validate-record";
@@ -19,10 +21,15 @@ export const MAX_RECORDS = 10_000;
 /** Records per transactional chunk. */
 export const CHUNK_MAX_RECORDS = 1_000;
 /**
- * Bytes of JSON per chunk. D1 refuses a bound value over 2 MB, and one chunk is one JSON parameter,
- * so chunks of unusually large records close early.
+ * UTF-8 bytes of JSON per chunk. D1 refuses a bound value over 2 MB, and one chunk is one JSON
+ * parameter, so chunks of unusually large records close early.
  */
 export const CHUNK_MAX_BYTES = 1_500_000;
+/**
+ * Field errors reported per record. A record may carry up to 50 extra keys, each wrong, and a
+ * 10,000-record answer listing all of them would be tens of megabytes; the message gives the count.
+ */
+export const MAX_FIELD_ERRORS = 10;
 /** A request still `processing` after this long is taken as abandoned (its Worker died). */
 export const IDEMPOTENCY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
 
@@ -100,9 +107,11 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
 
   // A stored answer is replayed before anything else is looked at, so a retry sees exactly what
   // the first request saw even if the campaign has changed since.
+  let resumed: ImportRow | undefined;
   if (earlier && input.idempotency) {
-    const replay = await replayOrRefuse(deps, earlier, input.idempotency.bodyHash);
-    if (replay) return replay;
+    const verdict = await replayOrResume(deps, earlier, input.idempotency.bodyHash);
+    if ("replay" in verdict) return verdict.replay;
+    resumed = verdict.resume;
   }
 
   if (!campaign) {
@@ -131,37 +140,52 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
     );
   }
 
-  const importId = newId("imp");
+  const importId = resumed?.id ?? newId("imp");
   const startedAt = deps.clock.now();
-  const claimed = await deps.imports.begin({
-    id: importId,
-    organizationId,
-    campaignPk: campaign.pk,
-    idempotencyKey: input.idempotency?.key ?? null,
-    bodyHash: input.idempotency?.bodyHash ?? null,
-    state: "processing",
-    total: input.records.length,
-    initiateCall: input.initiateCall,
-    useWorkflow: input.useWorkflow,
-    agentId: input.callConfig?.agentId ?? null,
-    dispositionId: input.callConfig?.dispositionId ?? null,
-    createdAt: startedAt,
-  });
+  const [claimed, afterId] = await Promise.all([
+    resumed
+      ? true
+      : deps.imports.begin({
+          id: importId,
+          organizationId,
+          campaignPk: campaign.pk,
+          idempotencyKey: input.idempotency?.key ?? null,
+          bodyHash: input.idempotency?.bodyHash ?? null,
+          state: "processing",
+          total: input.records.length,
+          initiateCall: input.initiateCall,
+          useWorkflow: input.useWorkflow,
+          agentId: input.callConfig?.agentId ?? null,
+          dispositionId: input.callConfig?.dispositionId ?? null,
+          createdAt: startedAt,
+        }),
+    deps.customers.highestId(),
+  ]);
   if (!claimed && input.idempotency) {
     // Another request claimed the key between our look-up and our insert.
     const winner = await deps.imports.findByIdempotencyKey(organizationId, input.idempotency.key);
-    const replay = winner ? await replayOrRefuse(deps, winner, input.idempotency.bodyHash) : undefined;
-    if (replay) return replay;
+    const verdict = winner ? await replayOrResume(deps, winner, input.idempotency.bodyHash) : undefined;
+    if (verdict && "replay" in verdict) return verdict.replay;
     throw inFlight();
   }
 
-  const body = await runImport(deps, input, campaign, importId, startedAt);
-  const status =
-    body.results.successful === body.results.total ? 201 : body.results.successful > 0 ? 207 : 400;
-  const { errors: _errors, ...counts } = body.results;
-  await deps.imports.complete(importId, counts, { status, body: await packResponse(body) }, deps.clock.now());
-  deps.log("bulk_import_completed", { importId, status, ...counts });
-  return { status, body, replayed: false };
+  try {
+    const body = await runImport(deps, input, campaign, { importId, startedAt, afterId, resumed: !!resumed });
+    const status =
+      body.results.successful === body.results.total ? 201 : body.results.successful > 0 ? 207 : 400;
+    const { errors: _errors, ...counts } = body.results;
+    // Only a request with an Idempotency-Key can be replayed, so only its answer is kept.
+    const stored = input.idempotency ? await packResponse(body) : null;
+    await deps.imports.complete(importId, counts, { status, body: stored }, deps.clock.now());
+    deps.log("bulk_import_completed", { importId, status, resumed: !!resumed, ...counts });
+    return { status, body, replayed: false };
+  } catch (err) {
+    // Whatever was stored is kept, with its outbox rows (the cron hands those over); the import is
+    // marked failed so that a retry with the same Idempotency-Key resumes it at once.
+    deps.log("bulk_import_failed", { importId, error: describeError(err) });
+    await deps.imports.markFailed(importId, deps.clock.now()).catch(() => undefined);
+    throw err;
+  }
 }
 
 function inFlight(): DomainError {
@@ -171,11 +195,16 @@ function inFlight(): DomainError {
   );
 }
 
-async function replayOrRefuse(
+/**
+ * What to do with a request whose Idempotency-Key is known: replay the stored answer, resume the
+ * import when its last attempt failed or was abandoned (its Worker died), or refuse (409) while
+ * an attempt is still running.
+ */
+async function replayOrResume(
   deps: BulkDeps,
   earlier: ImportRow,
   bodyHash: string,
-): Promise<BulkOutcome | undefined> {
+): Promise<{ replay: BulkOutcome } | { resume: ImportRow }> {
   if (earlier.bodyHash !== bodyHash) {
     throw new DomainError(
       "idempotency_key_reused",
@@ -183,18 +212,20 @@ async function replayOrRefuse(
       [{ path: "Idempotency-Key", message: "use a new key for a different request" }],
     );
   }
-  if (earlier.state === "completed" && earlier.responseBody !== null && earlier.responseStatus !== null) {
-    const body = (await unpackResponse(earlier.responseBody)) as BulkResponseBody;
-    return { status: earlier.responseStatus as BulkOutcome["status"], body, replayed: true };
+  if (earlier.state === "completed" && earlier.responseStatus !== null) {
+    const packed = await deps.imports.storedResponse(earlier.id);
+    if (packed !== undefined) {
+      const body = (await unpackResponse(packed)) as BulkResponseBody;
+      return { replay: { status: earlier.responseStatus as BulkOutcome["status"], body, replayed: true } };
+    }
   }
-  const abandonedBefore = deps.clock.now() - IDEMPOTENCY_ABANDONED_AFTER_MS;
+  const now = deps.clock.now();
   if (
-    earlier.createdAt < abandonedBefore &&
-    (await deps.imports.releaseAbandoned(earlier.id, abandonedBefore))
+    earlier.state !== "completed" &&
+    (await deps.imports.claimForRetry(earlier.id, now - IDEMPOTENCY_ABANDONED_AFTER_MS, now))
   ) {
-    // The first attempt died mid-way: run again. What it stored is reported as duplicate_existing.
-    deps.log("idempotency_key_taken_over", { abandonedImportId: earlier.id });
-    return undefined;
+    deps.log("bulk_import_resumed", { importId: earlier.id, previousState: earlier.state });
+    return { resume: earlier };
   }
   throw inFlight();
 }
@@ -203,16 +234,26 @@ interface ValidRecord {
   index: number;
   key: string;
   encoded: string;
+  bytes: number;
+}
+
+interface Attempt {
+  importId: string;
+  startedAt: number;
+  /** No customer of this import has an id at or below this one. */
+  afterId: number;
+  /** A retry of an import whose earlier attempt may have stored some of these records. */
+  resumed: boolean;
 }
 
 async function runImport(
   deps: BulkDeps,
   input: BulkInput,
   campaign: Campaign,
-  importId: string,
-  startedAt: number,
+  attempt: Attempt,
 ): Promise<BulkResponseBody> {
   const { records } = input;
+  const { importId } = attempt;
   const dedupeField = dedupeFieldOf(campaign.campaignType);
   const errors: RecordError[] = [];
   const valid: ValidRecord[] = [];
@@ -222,13 +263,7 @@ async function runImport(
     const raw = records[index];
     const verdict = validateRecord(raw, campaign.campaignType, campaign.defaultCountry);
     if (!verdict.ok) {
-      errors.push({
-        index,
-        ...keyOf(raw, dedupeField),
-        code: "invalid_record",
-        message: `Record failed validation: ${verdict.fields.map((f) => f.field).join(", ")}`,
-        fields: verdict.fields,
-      });
+      errors.push(invalidRecordError(index, raw, dedupeField, verdict.fields));
       continue;
     }
     const key = verdict.record[dedupeField] as string;
@@ -243,23 +278,41 @@ async function runImport(
       continue;
     }
     firstIndexOfKey.set(key, index);
-    valid.push({ index, key, encoded: encodeCustomerRow({ dedupeKey: key, record: verdict.record }) });
+    const encoded = encodeCustomerRow({ dedupeKey: key, record: verdict.record });
+    valid.push({ index, key, encoded, bytes: utf8Length(encoded) });
   }
 
+  const kinds = [
+    ...(input.initiateCall ? ["call" as const] : []),
+    ...(input.useWorkflow ? ["workflow" as const] : []),
+  ];
+  const handOff =
+    kinds.length > 0 ? { kinds, afterId: attempt.afterId, batchSize: DISPATCH_BATCH_SIZE } : undefined;
   const chunks = chunk(valid);
   // Chunks are independent atomic writes; sending them together overlaps the round trips.
   const outcomes = await Promise.allSettled(
-    chunks.map((c) =>
-      deps.customers.insertChunk(
+    chunks.map(async (c) => {
+      const added = await deps.customers.insertChunk(
         campaign.pk,
         importId,
-        startedAt,
+        attempt.startedAt,
         c.map((r) => r.encoded),
-      ),
-    ),
+        handOff,
+      );
+      if (attempt.resumed && added.size < c.length) {
+        // Keys this import's earlier attempt stored are this request's own, not duplicates.
+        const own = await deps.customers.findOwn(
+          campaign.pk,
+          importId,
+          c.filter((r) => !added.has(r.key)).map((r) => r.key),
+        );
+        for (const [key, id] of own) added.set(key, id);
+      }
+      return added;
+    }),
   );
 
-  const added: { index: number; id: number }[] = [];
+  let successful = 0;
   outcomes.forEach((outcome, i) => {
     const members = chunks[i] as ValidRecord[];
     if (outcome.status === "rejected") {
@@ -267,7 +320,7 @@ async function runImport(
         importId,
         chunk: i,
         records: members.length,
-        error: String(outcome.reason),
+        error: describeError(outcome.reason),
       });
       for (const r of members) {
         errors.push({
@@ -281,24 +334,21 @@ async function runImport(
       return;
     }
     for (const r of members) {
-      const id = outcome.value.get(r.key);
-      if (id === undefined) {
-        errors.push({
-          index: r.index,
-          key: r.key,
-          code: "duplicate_existing",
-          message: `The campaign already holds a customer with ${dedupeField} "${r.key}"`,
-        });
-      } else {
-        added.push({ index: r.index, id });
+      if (outcome.value.has(r.key)) {
+        successful++;
+        continue;
       }
+      errors.push({
+        index: r.index,
+        key: r.key,
+        code: "duplicate_existing",
+        message: `The campaign already holds a customer with ${dedupeField} "${r.key}"`,
+      });
     }
   });
   errors.sort((a, b) => a.index - b.index);
-  added.sort((a, b) => a.index - b.index);
 
   const total = records.length;
-  const successful = added.length;
   const body: BulkResponseBody = {
     success: successful === total,
     message: `Added ${successful} of ${total} records`,
@@ -314,15 +364,38 @@ async function runImport(
     },
     importId,
   };
-  const addedIds = added.map((a) => a.id);
   if (input.initiateCall) {
-    body.callResults = await handOff(deps, deps.callsQueue, importId, "call", addedIds);
+    body.callResults = await sendPendingBatches(deps, deps.callsQueue, importId, "call");
   }
   if (input.useWorkflow) {
-    const workflows = await handOff(deps, deps.workflowsQueue, importId, "workflow", addedIds);
+    const workflows = await sendPendingBatches(deps, deps.workflowsQueue, importId, "workflow");
     body.workflowTriggered = workflows.requested > 0 && workflows.failed === 0;
   }
   return body;
+}
+
+function invalidRecordError(
+  index: number,
+  raw: unknown,
+  dedupeField: "loan_id" | "lead_id",
+  fields: FieldError[],
+): RecordError {
+  const shown = fields
+    .slice(0, MAX_FIELD_ERRORS)
+    .map((f) => ({ field: clip(f.field, 100), message: f.message }));
+  const names = shown.map((f) => f.field).join(", ");
+  const more = fields.length - shown.length;
+  return {
+    index,
+    ...keyOf(raw, dedupeField),
+    code: "invalid_record",
+    message: `Record failed validation: ${names}${more > 0 ? ` and ${more} more` : ""}`,
+    fields: shown,
+  };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function keyOf(raw: unknown, field: "loan_id" | "lead_id"): { key?: string } {
@@ -333,21 +406,36 @@ function keyOf(raw: unknown, field: "loan_id" | "lead_id"): { key?: string } {
   return key === "" ? {} : { key: key.slice(0, 128) };
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** UTF-8 length of a string; the common all-ASCII row is answered without walking it by hand. */
+function utf8Length(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4; // a surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 function chunk(valid: ValidRecord[]): ValidRecord[][] {
   const chunks: ValidRecord[][] = [];
   let current: ValidRecord[] = [];
   let bytes = 0;
   for (const r of valid) {
-    if (
-      current.length === CHUNK_MAX_RECORDS ||
-      (current.length > 0 && bytes + r.encoded.length > CHUNK_MAX_BYTES)
-    ) {
+    if (current.length === CHUNK_MAX_RECORDS || (current.length > 0 && bytes + r.bytes > CHUNK_MAX_BYTES)) {
       chunks.push(current);
       current = [];
       bytes = 0;
     }
     current.push(r);
-    bytes += r.encoded.length + 1;
+    bytes += r.bytes + 1;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;

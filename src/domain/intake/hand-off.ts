@@ -1,7 +1,8 @@
-// Producer side of the call / workflow hand-off. The outbox rows are written before anything is
-// sent, so a send that fails (or a Worker that dies between the two) leaves `pending` rows that the
-// cron re-drive picks up; the caller is told exactly what was handed over and what was not.
-import type { DispatchKind, OutboxRepository } from "../../db/outbox-repository";
+// Producer side of the call / workflow hand-off. The outbox rows were written in the same atomic
+// batches as the customers they list (see insertChunk), so here only the messages are sent: a send
+// that fails, or a Worker that dies first, leaves `pending` rows that the cron re-drives. The caller
+// is told exactly what was handed over and what was not.
+import type { DispatchBatchRow, DispatchKind, OutboxRepository } from "../../db/outbox-repository";
 import type { DispatchMessage } from "../../queues/messages";
 import { describeError } from "../errors";
 import type { Clock, QueueProducer } from "../ports";
@@ -25,66 +26,61 @@ export interface HandOffDeps {
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
-export function splitIntoBatches(
-  customerIds: readonly number[],
-): { batchNo: number; customerIds: number[] }[] {
-  const batches = [];
-  for (let i = 0; i < customerIds.length; i += DISPATCH_BATCH_SIZE) {
-    batches.push({ batchNo: batches.length, customerIds: customerIds.slice(i, i + DISPATCH_BATCH_SIZE) });
-  }
-  return batches;
-}
-
-export async function handOff(
+/**
+ * Sends one message per `pending` outbox row of the import and reports every batch of the import:
+ * the ones sent now and, for a resumed import, the ones an earlier attempt already sent.
+ */
+export async function sendPendingBatches(
   deps: HandOffDeps,
   queue: QueueProducer<DispatchMessage>,
   importId: string,
   kind: DispatchKind,
-  customerIds: readonly number[],
 ): Promise<HandOffResult> {
-  const result: HandOffResult = {
-    requested: customerIds.length,
-    queued: 0,
-    batches: 0,
-    failed: 0,
-    errors: [],
-  };
-  const batches = splitIntoBatches(customerIds);
-  if (batches.length === 0) return result;
-  await deps.outbox.insertPending(importId, kind, batches, deps.clock.now());
-
+  const rows = (await deps.outbox.listForImport(importId)).filter((r) => r.kind === kind);
+  const pending = rows.filter((r) => r.state === "pending");
+  const notSent = new Map<number, string>();
   const sent: number[] = [];
-  const failures: { batchNos: number[]; error: string }[] = [];
-  for (let i = 0; i < batches.length; i += SEND_BATCH_MAX_MESSAGES) {
-    const group = batches.slice(i, i + SEND_BATCH_MAX_MESSAGES);
+  for (let i = 0; i < pending.length; i += SEND_BATCH_MAX_MESSAGES) {
+    const group = pending.slice(i, i + SEND_BATCH_MAX_MESSAGES);
     try {
       await queue.sendBatch(group.map((b) => ({ body: { kind, importId, batchNo: b.batchNo } })));
-      for (const b of group) {
-        sent.push(b.batchNo);
-        result.queued += b.customerIds.length;
-        result.batches++;
-      }
+      for (const b of group) sent.push(b.batchNo);
     } catch (err) {
       const message = describeError(err);
       deps.log("handoff_send_failed", { importId, kind, batches: group.length, error: message });
-      failures.push({ batchNos: group.map((b) => b.batchNo), error: message });
-      for (const b of group) {
-        result.failed += b.customerIds.length;
-        result.errors.push({
-          batch: b.batchNo,
-          customers: b.customerIds.length,
-          message: "Could not be handed to the queue yet; it stays pending and is retried automatically.",
-        });
-      }
+      for (const b of group) notSent.set(b.batchNo, message);
     }
   }
 
   const at = deps.clock.now();
+  const failures = [...new Set(notSent.values())].map((error) => ({
+    error,
+    batchNos: [...notSent].filter(([, e]) => e === error).map(([n]) => n),
+  }));
   await Promise.all([
     sent.length > 0 ? deps.outbox.recordSendOutcome(importId, kind, sent, { sent: true }, at) : undefined,
     ...failures.map((f) =>
       deps.outbox.recordSendOutcome(importId, kind, f.batchNos, { sent: false, error: f.error }, at),
     ),
   ]);
+  return summarize(rows, notSent);
+}
+
+function summarize(rows: DispatchBatchRow[], notSent: Map<number, string>): HandOffResult {
+  const result: HandOffResult = { requested: 0, queued: 0, batches: 0, failed: 0, errors: [] };
+  for (const row of rows) {
+    result.requested += row.size;
+    if (notSent.has(row.batchNo)) {
+      result.failed += row.size;
+      result.errors.push({
+        batch: row.batchNo,
+        customers: row.size,
+        message: "Could not be handed to the queue yet; it stays pending and is retried automatically.",
+      });
+    } else {
+      result.queued += row.size;
+      result.batches++;
+    }
+  }
   return result;
 }

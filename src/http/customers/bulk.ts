@@ -40,7 +40,7 @@ const CustomerRecord = z
 
 export const BulkRequest = z
   .object({
-    campaignId: z.string().min(1).openapi({ example: "demo-emi" }),
+    campaignId: z.string().min(1).max(128).openapi({ example: "demo-emi" }),
     // Records are judged one by one after the envelope passes, so that a bad record never fails
     // the whole request; here only their number is checked.
     records: z
@@ -54,7 +54,7 @@ export const BulkRequest = z
       }),
     initiateCall: z.boolean().default(false),
     callConfig: z
-      .object({ agentId: z.string().min(1), dispositionId: z.string().min(1) })
+      .object({ agentId: z.string().min(1).max(128), dispositionId: z.string().min(1).max(128) })
       .optional()
       .openapi({
         description:

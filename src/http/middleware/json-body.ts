@@ -3,6 +3,8 @@ import { DomainError } from "../../domain/errors";
 import type { AppBindings } from "../types";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+/** The documented default of MAX_BODY_BYTES (25 MiB), used when the var is unset or not a number. */
+export const DEFAULT_MAX_BODY_BYTES = 26_214_400;
 
 /**
  * Reads a JSON request body once: 415 for another media type, 413 past MAX_BODY_BYTES, 400
@@ -21,10 +23,13 @@ export const jsonBody = createMiddleware<AppBindings>(async (c, next) => {
       "The request body must be JSON (Content-Type: application/json).",
     );
   }
-  const limit = Number(c.env.MAX_BODY_BYTES);
+  const configured = Number(c.env.MAX_BODY_BYTES);
+  const limit = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_BODY_BYTES;
   const declared = Number(c.req.header("Content-Length") ?? Number.NaN);
   if (declared > limit) throw tooLarge(limit);
-  const bytes = await c.req.arrayBuffer();
+  // With a declared length the platform has already bounded the body; without one (chunked
+  // transfer) it is read with a running count and abandoned at the limit, never buffered whole.
+  const bytes = Number.isFinite(declared) ? await c.req.arrayBuffer() : await readAtMost(c.req.raw, limit);
   if (bytes.byteLength > limit) throw tooLarge(limit);
 
   let parsed: unknown;
@@ -39,6 +44,30 @@ export const jsonBody = createMiddleware<AppBindings>(async (c, next) => {
   c.req.json = <T>() => Promise.resolve(parsed as T);
   await next();
 });
+
+async function readAtMost(request: Request, limit: number): Promise<ArrayBuffer> {
+  if (!request.body) return new ArrayBuffer(0);
+  const reader = request.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out.buffer;
+}
 
 function tooLarge(limit: number): DomainError {
   return new DomainError("payload_too_large", `The request body may be at most ${limit} bytes.`);
