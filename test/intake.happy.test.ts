@@ -107,6 +107,20 @@ describe("POST /api/v1/customers/add/bulk — success", () => {
     expect(n).toBe(10_000);
   });
 
+  it("sizes chunks in UTF-8 bytes, so records in Indian scripts never overflow D1's 2 MB value limit", async () => {
+    const t = await newTenant();
+    // 50 variables of 900 Devanagari characters: ~46,000 UTF-16 units but ~136,000 UTF-8 bytes each.
+    const devanagari = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`note_${i}`, "अ".repeat(900)]));
+    const records = Array.from({ length: 40 }, (_, i) => loanRecord(i, devanagari));
+    const r = await call("POST", BULK, { campaignId: "emi", records }, t.auth);
+    expect(r.status).toBe(201);
+    // At most 1.5 MB of UTF-8 per chunk: 11 of these records, so 4 chunks (counting UTF-16 units
+    // instead would have packed 32 records, ~4.4 MB, into one value).
+    expect(r.json.results.batchesProcessed).toBe(4);
+    const stored = await call("GET", "/api/v1/campaigns/emi/customers?limit=1", undefined, t.auth);
+    expect(stored.json.data[0].variables.note_0).toBe("अ".repeat(900));
+  });
+
   it("hands 10,000 added customers to the call queue as 20 batches of 500, by reference", async () => {
     const t = await newTenant();
     const records = Array.from({ length: 10_000 }, (_, i) => loanRecord(i));
