@@ -110,7 +110,9 @@ describe("POST /api/v1/customers/add/bulk — success", () => {
   it("sizes chunks in UTF-8 bytes, so records in Indian scripts never overflow D1's 2 MB value limit", async () => {
     const t = await newTenant();
     // 50 variables of 900 Devanagari characters: ~46,000 UTF-16 units but ~136,000 UTF-8 bytes each.
-    const devanagari = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`note_${i}`, "अ".repeat(900)]));
+    const devanagari = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`note_${i}`, "अ".repeat(900)]),
+    );
     const records = Array.from({ length: 40 }, (_, i) => loanRecord(i, devanagari));
     const r = await call("POST", BULK, { campaignId: "emi", records }, t.auth);
     expect(r.status).toBe(201);

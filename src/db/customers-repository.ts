@@ -4,12 +4,9 @@ import type { Db } from "./client";
 import { type DispatchKind, pendingBatchesStatement } from "./outbox-repository";
 import { customers } from "./schema";
 
-/** Which queues the customers a chunk adds are handed to, and below which id they cannot be. */
+/** The queue the customers a chunk adds are handed to, in outbox rows of `batchSize`. */
 export interface ChunkHandOff {
-  kinds: readonly DispatchKind[];
-  /** An id no customer of this import can have (the highest id before the import began). */
-  afterId: number;
-  /** Customers per outbox row. */
+  kind: DispatchKind;
   batchSize: number;
 }
 
@@ -98,28 +95,16 @@ export function createCustomersRepository(db: Db) {
     ): Promise<Map<string, number>> {
       const json = `[${encodedRows.join(",")}]`;
       const insert = insertChunkStatement(db, campaignPk, importId, createdAt, json);
-      const outbox = (handOff?.kinds ?? []).map((kind) =>
-        pendingBatchesStatement(
-          db,
-          importId,
-          kind,
-          handOff?.afterId ?? 0,
-          handOff?.batchSize ?? 0,
-          createdAt,
-        ),
-      );
-      const [rows] = await db.batch([insert, ...outbox]);
+      // The outbox statement reads what the INSERT just did, so it must come right after it.
+      const [rows] = handOff
+        ? await db.batch([
+            insert,
+            pendingBatchesStatement(db, importId, handOff.kind, handOff.batchSize, createdAt),
+          ])
+        : await db.batch([insert]);
       const added = new Map<string, number>();
       for (const row of rows) added.set(row.dedupeKey, row.id);
       return added;
-    },
-
-    /** The highest customer id given so far: every customer stored later has a larger one. */
-    async highestId(): Promise<number> {
-      const row = await db.get<{ seq: number | null }>(
-        sql`SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'customers') AS seq`,
-      );
-      return row?.seq ?? 0;
     },
 
     /** Which of these keys the campaign holds from this very import (an earlier attempt of it). */

@@ -179,8 +179,6 @@ export const dispatchBatches = sqliteTable(
     // JSON array of customer ids in this batch.
     customerIds: text("customer_ids").notNull(),
     size: integer("size").notNull(),
-    // The highest customer id in the batch: where the next chunk's batches of this import start.
-    maxCustomerId: integer("max_customer_id"),
     state: text("state", { enum: ["pending", "sent", "processing", "done", "failed"] }).notNull(),
     sendAttempts: integer("send_attempts").notNull().default(0),
     lastError: text("last_error"),

@@ -401,29 +401,27 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
       it("writes each chunk's outbox rows in the chunk's own batch: new customers only, in batches", async () => {
         const t = await tenant();
         await importFor(t, "imp_out");
-        const afterId = await repos.customers.highestId();
-        const handOff = { kinds: ["call", "workflow"] as const, afterId, batchSize: 2 };
+        const calls = { kind: "call" as const, batchSize: 2 };
         const first = await repos.customers.insertChunk(
           t.emi.pk,
           "imp_out",
           T0,
           [loanRow(1), loanRow(2), loanRow(3)],
-          handOff,
+          calls,
         );
         // Another import writing in between must not leak into this import's batches.
         await importFor(t, "imp_other");
-        await repos.customers.insertChunk(t.emi.pk, "imp_other", T0, [loanRow(50)], {
-          ...handOff,
-          afterId: await repos.customers.highestId(),
-        });
+        await repos.customers.insertChunk(t.emi.pk, "imp_other", T0, [loanRow(50)], calls);
         // A chunk whose records are partly known: only the new one gets a batch.
         const second = await repos.customers.insertChunk(
           t.emi.pk,
           "imp_out",
           T0,
           [loanRow(3), loanRow(4)],
-          handOff,
+          calls,
         );
+        // A chunk that adds nothing adds no batch.
+        await repos.customers.insertChunk(t.emi.pk, "imp_out", T0, [loanRow(4)], calls);
         const ids = [...first.values(), ...second.values()];
         expect(ids).toHaveLength(4);
 
@@ -432,21 +430,27 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           ["call", 0, "pending", ids.slice(0, 2), 2],
           ["call", 1, "pending", ids.slice(2, 3), 1],
           ["call", 2, "pending", ids.slice(3, 4), 1],
-          ["workflow", 0, "pending", ids.slice(0, 2), 2],
-          ["workflow", 1, "pending", ids.slice(2, 3), 1],
-          ["workflow", 2, "pending", ids.slice(3, 4), 1],
         ]);
         expect(rows.every((r) => r.createdAt === T0 && r.sendAttempts === 0)).toBe(true);
+
+        await importFor(t, "imp_wf");
+        const wf = await repos.customers.insertChunk(t.emi.pk, "imp_wf", T0, [loanRow(60), loanRow(61)], {
+          kind: "workflow",
+          batchSize: 500,
+        });
+        expect(
+          (await repos.outbox.listForImport("imp_wf")).map((r) => [
+            r.kind,
+            r.batchNo,
+            JSON.parse(r.customerIds),
+          ]),
+        ).toEqual([["workflow", 0, [...wf.values()]]]);
       });
 
       it("a failing chunk leaves neither customers nor outbox rows", async () => {
         const t = await tenant();
         await importFor(t, "imp_fail");
-        const handOff = {
-          kinds: ["call"] as const,
-          afterId: await repos.customers.highestId(),
-          batchSize: 500,
-        };
+        const handOff = { kind: "call" as const, batchSize: 500 };
         await expect(
           repos.customers.insertChunk(
             t.emi.pk,
@@ -463,11 +467,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
       it("records each send attempt on pending batches only", async () => {
         const t = await tenant();
         await importFor(t, "imp_send");
-        const handOff = {
-          kinds: ["call"] as const,
-          afterId: await repos.customers.highestId(),
-          batchSize: 1,
-        };
+        const handOff = { kind: "call" as const, batchSize: 1 };
         await repos.customers.insertChunk(
           t.emi.pk,
           "imp_send",

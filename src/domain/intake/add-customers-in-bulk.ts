@@ -142,25 +142,22 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
 
   const importId = resumed?.id ?? newId("imp");
   const startedAt = deps.clock.now();
-  const [claimed, afterId] = await Promise.all([
-    resumed
-      ? true
-      : deps.imports.begin({
-          id: importId,
-          organizationId,
-          campaignPk: campaign.pk,
-          idempotencyKey: input.idempotency?.key ?? null,
-          bodyHash: input.idempotency?.bodyHash ?? null,
-          state: "processing",
-          total: input.records.length,
-          initiateCall: input.initiateCall,
-          useWorkflow: input.useWorkflow,
-          agentId: input.callConfig?.agentId ?? null,
-          dispositionId: input.callConfig?.dispositionId ?? null,
-          createdAt: startedAt,
-        }),
-    deps.customers.highestId(),
-  ]);
+  const claimed =
+    resumed !== undefined ||
+    (await deps.imports.begin({
+      id: importId,
+      organizationId,
+      campaignPk: campaign.pk,
+      idempotencyKey: input.idempotency?.key ?? null,
+      bodyHash: input.idempotency?.bodyHash ?? null,
+      state: "processing",
+      total: input.records.length,
+      initiateCall: input.initiateCall,
+      useWorkflow: input.useWorkflow,
+      agentId: input.callConfig?.agentId ?? null,
+      dispositionId: input.callConfig?.dispositionId ?? null,
+      createdAt: startedAt,
+    }));
   if (!claimed && input.idempotency) {
     // Another request claimed the key between our look-up and our insert.
     const winner = await deps.imports.findByIdempotencyKey(organizationId, input.idempotency.key);
@@ -170,7 +167,7 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
   }
 
   try {
-    const body = await runImport(deps, input, campaign, { importId, startedAt, afterId, resumed: !!resumed });
+    const body = await runImport(deps, input, campaign, { importId, startedAt, resumed: !!resumed });
     const status =
       body.results.successful === body.results.total ? 201 : body.results.successful > 0 ? 207 : 400;
     const { errors: _errors, ...counts } = body.results;
@@ -240,8 +237,6 @@ interface ValidRecord {
 interface Attempt {
   importId: string;
   startedAt: number;
-  /** No customer of this import has an id at or below this one. */
-  afterId: number;
   /** A retry of an import whose earlier attempt may have stored some of these records. */
   resumed: boolean;
 }
@@ -282,12 +277,9 @@ async function runImport(
     valid.push({ index, key, encoded, bytes: utf8Length(encoded) });
   }
 
-  const kinds = [
-    ...(input.initiateCall ? ["call" as const] : []),
-    ...(input.useWorkflow ? ["workflow" as const] : []),
-  ];
-  const handOff =
-    kinds.length > 0 ? { kinds, afterId: attempt.afterId, batchSize: DISPATCH_BATCH_SIZE } : undefined;
+  // initiateCall and useWorkflow exclude each other (the envelope refuses both).
+  const kind = input.initiateCall ? "call" : input.useWorkflow ? "workflow" : undefined;
+  const handOff = kind ? ({ kind, batchSize: DISPATCH_BATCH_SIZE } as const) : undefined;
   const chunks = chunk(valid);
   // Chunks are independent atomic writes; sending them together overlaps the round trips.
   const outcomes = await Promise.allSettled(
