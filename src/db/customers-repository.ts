@@ -99,7 +99,14 @@ export function createCustomersRepository(db: Db) {
       const [rows] = handOff
         ? await db.batch([
             insert,
-            pendingBatchesStatement(db, importId, handOff.kind, handOff.batchSize, createdAt),
+            pendingBatchesStatement(
+              db,
+              importId,
+              handOff.kind,
+              encodedRows.length,
+              handOff.batchSize,
+              createdAt,
+            ),
           ])
         : await db.batch([insert]);
       const added = new Map<string, number>();

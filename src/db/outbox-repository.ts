@@ -6,29 +6,37 @@ export type DispatchKind = "call" | "workflow";
 export type DispatchBatchRow = typeof dispatchBatches.$inferSelect;
 
 /**
- * The outbox rows, in batches of `batchSize`, for the customers the statement just before this one
- * inserted, numbered on from the import's last batch. It must run right after the chunk's INSERT in
- * the same atomic batch: `changes()` and `last_insert_rowid()` then describe that INSERT, whose new
- * rows got consecutive ids (one writer, AUTOINCREMENT). The bounds are MATERIALIZED so that they
- * are read once, before this statement inserts anything itself.
+ * The outbox rows, in batches of `batchSize`, for the customers that the statement just before this
+ * one inserted, numbered on from the import's last batch. It must run right after the chunk's
+ * INSERT in the same atomic batch. That INSERT tried `attempted` rows, each taking at most one id
+ * (a row skipped by ON CONFLICT may take one too), and ids only grow, so its new rows are the
+ * import's rows with an id in (last_insert_rowid() - attempted, last_insert_rowid()] — less those an
+ * earlier chunk of the import already handed over (each batch records its highest id). The bounds
+ * are MATERIALIZED so they are read once, before this statement inserts anything itself.
  */
 export function pendingBatchesStatement(
   db: Db,
   importId: string,
   kind: DispatchKind,
+  attempted: number,
   batchSize: number,
   at: number,
 ) {
-  return db.run(sql`WITH inserted AS MATERIALIZED (SELECT last_insert_rowid() AS last, changes() AS n)
-    INSERT INTO dispatch_batches (import_id, kind, batch_no, customer_ids, size, state, send_attempts,
-      created_at, updated_at)
+  return db.run(sql`WITH inserted AS MATERIALIZED (
+      SELECT last_insert_rowid() AS last, changes() AS n,
+        MAX(last_insert_rowid() - ${attempted},
+          COALESCE((SELECT MAX(max_customer_id) FROM dispatch_batches
+            WHERE import_id = ${importId} AND kind = ${kind}), 0)) AS floor
+    )
+    INSERT INTO dispatch_batches (import_id, kind, batch_no, customer_ids, size, max_customer_id, state,
+      send_attempts, created_at, updated_at)
     SELECT ${importId}, ${kind},
       (SELECT COALESCE(MAX(batch_no) + 1, 0) FROM dispatch_batches WHERE import_id = ${importId} AND kind = ${kind}) + grp,
-      json_group_array(id), count(*), 'pending', 0, ${at}, ${at}
+      json_group_array(id), count(*), max(id), 'pending', 0, ${at}, ${at}
     FROM (
       SELECT c.id, (row_number() OVER (ORDER BY c.id) - 1) / CAST(${batchSize} AS INTEGER) AS grp
       FROM customers c, inserted
-      WHERE c.id > inserted.last - inserted.n AND c.id <= inserted.last AND c.import_id = ${importId}
+      WHERE inserted.n > 0 AND c.id > inserted.floor AND c.id <= inserted.last AND c.import_id = ${importId}
     )
     GROUP BY grp
     ORDER BY grp`);

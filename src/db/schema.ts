@@ -179,6 +179,8 @@ export const dispatchBatches = sqliteTable(
     // JSON array of customer ids in this batch.
     customerIds: text("customer_ids").notNull(),
     size: integer("size").notNull(),
+    // The batch's highest customer id: the import's next chunk hands over only customers above it.
+    maxCustomerId: integer("max_customer_id"),
     state: text("state", { enum: ["pending", "sent", "processing", "done", "failed"] }).notNull(),
     sendAttempts: integer("send_attempts").notNull().default(0),
     lastError: text("last_error"),

@@ -447,6 +447,29 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         ).toEqual([["workflow", 0, [...wf.values()]]]);
       });
 
+      it("hands every new customer over exactly once when known keys sit between new ones", async () => {
+        const t = await tenant();
+        await importFor(t, "imp_mixed");
+        const calls = { kind: "call" as const, batchSize: 3 };
+        const stored = new Map<string, number>();
+        const chunks = [
+          [loanRow(1), loanRow(2), loanRow(3), loanRow(4)],
+          // Known keys between new ones: a row skipped by ON CONFLICT may still take an id.
+          [loanRow(2), loanRow(5), loanRow(1), loanRow(6), loanRow(3), loanRow(7), loanRow(4)],
+          [loanRow(8), loanRow(5), loanRow(9)],
+        ];
+        for (const rows of chunks) {
+          for (const [k, id] of await repos.customers.insertChunk(t.emi.pk, "imp_mixed", T0, rows, calls)) {
+            stored.set(k, id);
+          }
+        }
+        expect(stored.size).toBe(9);
+        const handed = (await repos.outbox.listForImport("imp_mixed")).flatMap(
+          (r) => JSON.parse(r.customerIds) as number[],
+        );
+        expect(handed.sort((a, b) => a - b)).toEqual([...stored.values()].sort((a, b) => a - b));
+      });
+
       it("a failing chunk leaves neither customers nor outbox rows", async () => {
         const t = await tenant();
         await importFor(t, "imp_fail");

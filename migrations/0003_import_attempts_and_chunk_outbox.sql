@@ -6,5 +6,6 @@ CREATE TABLE `import_responses` (
 	FOREIGN KEY (`import_id`) REFERENCES `imports`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
+ALTER TABLE `dispatch_batches` ADD `max_customer_id` integer;--> statement-breakpoint
 ALTER TABLE `imports` ADD `started_at` integer;--> statement-breakpoint
 ALTER TABLE `imports` DROP COLUMN `response_body`;
