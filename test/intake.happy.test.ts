@@ -1,5 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createDeps } from "../src/deps";
+import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
+import type { DispatchMessage } from "../src/queues/messages";
 import { call, loanRecord, newTenant } from "./helpers";
 
 const BULK = "/api/v1/customers/add/bulk";
@@ -163,6 +166,38 @@ describe("POST /api/v1/customers/add/bulk — success", () => {
     expect(seen.size).toBe(10_000);
     const imported = await count("SELECT count(*) AS n FROM customers WHERE import_id = ?", r.json.importId);
     expect(imported).toBe(10_000);
+  });
+
+  it("each call message is a small reference (≤ 128 KB), sent to the real queue in sendBatch calls of ≤ 100", async () => {
+    const t = await newTenant();
+    const sendBatches: { body: unknown }[][] = [];
+    // The real CALLS producer, watched: every message the hand-off gives it is recorded on the way.
+    const watched = {
+      async sendBatch(messages: Iterable<{ body: DispatchMessage }>) {
+        const list = [...messages];
+        sendBatches.push(list);
+        await env.CALLS.sendBatch(list);
+      },
+    };
+    const outcome = await addCustomersInBulk(createDeps(env, { callsQueue: watched }), {
+      organizationId: t.orgId,
+      campaignId: "emi",
+      records: Array.from({ length: 10_000 }, (_, i) => loanRecord(i)),
+      initiateCall: true,
+      useWorkflow: false,
+      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+    });
+    expect(outcome.status).toBe(201);
+    const messages = sendBatches.flat();
+    expect(sendBatches.every((batch) => batch.length <= 100)).toBe(true);
+    expect(messages).toHaveLength(20);
+    for (const m of messages) {
+      expect(new TextEncoder().encode(JSON.stringify(m.body)).byteLength).toBeLessThanOrEqual(128 * 1024);
+      expect(m.body).toEqual({ kind: "call", importId: outcome.body.importId, batchNo: expect.any(Number) });
+    }
+    expect(new Set(messages.map((m) => (m.body as DispatchMessage).batchNo))).toEqual(
+      new Set(Array.from({ length: 20 }, (_, i) => i)),
+    );
   });
 
   it("hands added customers to the workflow queue with useWorkflow", async () => {
