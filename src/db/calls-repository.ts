@@ -3,7 +3,7 @@
 // parameters per statement and a batch holds up to 500 customers.
 import { and, asc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import type { DispatchBatchRow, DispatchKind } from "./outbox-repository";
+import { type DispatchBatchRow, type DispatchKind, sendOutcomeChanges } from "./outbox-repository";
 import { calls, customers, dispatchBatches, imports } from "./schema";
 
 export type CallRow = typeof calls.$inferSelect;
@@ -382,19 +382,7 @@ function createDispatchStateRepository(db: Db) {
       const where = and(sql`${dispatchBatches.id} IN (SELECT value FROM json_each(${ids(batchIds)}))`, live);
       await db
         .update(dispatchBatches)
-        .set(
-          outcome.sent
-            ? {
-                state: "sent",
-                sendAttempts: sql`${dispatchBatches.sendAttempts} + 1`,
-                lastError: null,
-                updatedAt: at,
-              }
-            : {
-                sendAttempts: sql`${dispatchBatches.sendAttempts} + 1`,
-                lastError: outcome.error.slice(0, 1000),
-              },
-        )
+        .set(sendOutcomeChanges(outcome, at, { touchOnFailure: false }))
         .where(where);
     },
   };

@@ -42,6 +42,24 @@ export function pendingBatchesStatement(
     ORDER BY grp`);
 }
 
+/**
+ * The row changes that record one send attempt. A failed attempt at request time restarts the row's
+ * re-drive clock (`touchOnFailure`); a failed re-drive leaves it, so the next cron run tries again.
+ */
+export function sendOutcomeChanges(
+  outcome: { sent: true } | { sent: false; error: string },
+  at: number,
+  options: { touchOnFailure: boolean },
+) {
+  const attempts = sql`${dispatchBatches.sendAttempts} + 1`;
+  if (outcome.sent) return { state: "sent" as const, sendAttempts: attempts, lastError: null, updatedAt: at };
+  return {
+    sendAttempts: attempts,
+    lastError: outcome.error.slice(0, 1000),
+    ...(options.touchOnFailure ? { updatedAt: at } : {}),
+  };
+}
+
 export function createOutboxRepository(db: Db) {
   return {
     /** Records the outcome of one send attempt for the given batches (still `pending` ones only). */
@@ -54,20 +72,7 @@ export function createOutboxRepository(db: Db) {
     ): Promise<void> {
       await db
         .update(dispatchBatches)
-        .set(
-          outcome.sent
-            ? {
-                state: "sent",
-                sendAttempts: sql`${dispatchBatches.sendAttempts} + 1`,
-                lastError: null,
-                updatedAt: at,
-              }
-            : {
-                sendAttempts: sql`${dispatchBatches.sendAttempts} + 1`,
-                lastError: outcome.error,
-                updatedAt: at,
-              },
-        )
+        .set(sendOutcomeChanges(outcome, at, { touchOnFailure: true }))
         .where(
           and(
             eq(dispatchBatches.importId, importId),

@@ -3,7 +3,7 @@
 // bucket, so requested = queued + delayed + dispatched + skipped + failed + completed.
 import type { CallsRepository } from "../../db/calls-repository";
 import type { CampaignsRepository } from "../../db/campaigns-repository";
-import type { ImportsRepository } from "../../db/imports-repository";
+import type { ImportCounts, ImportsRepository } from "../../db/imports-repository";
 import type { DispatchBatchRow, OutboxRepository } from "../../db/outbox-repository";
 import type { WorkflowRunsRepository } from "../../db/workflow-runs-repository";
 import { DomainError } from "../errors";
@@ -41,14 +41,7 @@ export interface ImportProgress {
   importId: string;
   campaignId: string;
   createdAt: number;
-  results: {
-    total: number;
-    valid: number;
-    invalid: number;
-    successful: number;
-    failed: number;
-    batchesProcessed: number;
-  };
+  results: ImportCounts;
   calls: CallProgress;
   workflows: WorkflowProgress;
 }

@@ -5,7 +5,7 @@
 // attempt that died resumes the same import instead of starting another.
 import type { Campaign, CampaignsRepository } from "../../db/campaigns-repository";
 import { type CustomersRepository, encodeCustomerRow } from "../../db/customers-repository";
-import type { ImportRow, ImportsRepository } from "../../db/imports-repository";
+import type { ImportCounts, ImportRow, ImportsRepository } from "../../db/imports-repository";
 import type { OutboxRepository } from "../../db/outbox-repository";
 import type { DispatchMessage } from "../../queues/messages";
 import { DomainError, describeError } from "../errors";
@@ -47,13 +47,7 @@ export interface RecordError {
   fields?: FieldError[];
 }
 
-export interface BulkResults {
-  total: number;
-  valid: number;
-  invalid: number;
-  successful: number;
-  failed: number;
-  batchesProcessed: number;
+export interface BulkResults extends ImportCounts {
   errors: RecordError[];
 }
 
