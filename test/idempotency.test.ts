@@ -265,3 +265,91 @@ describe("large error answers", () => {
     expect(again.json).toEqual(first.json);
   });
 });
+
+describe("retrying a failed import", () => {
+  const CRASH = (key: string) =>
+    `CREATE TRIGGER crash_on_complete BEFORE UPDATE OF state ON imports WHEN NEW.state = 'completed' AND OLD.idempotency_key = '${key}' BEGIN SELECT RAISE(ABORT, 'simulated outage'); END`;
+
+  async function failOnce(t: Awaited<ReturnType<typeof newTenant>>, key: string, body: string) {
+    await env.DB.exec(CRASH(key));
+    try {
+      const r = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": key });
+      expect(r.status).toBe(500);
+    } finally {
+      await env.DB.exec("DROP TRIGGER IF EXISTS crash_on_complete");
+    }
+  }
+
+  it("a retry refused by a check leaves the key free for the next one", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({
+      campaignId: "emi",
+      records: [loanRecord(1)],
+      initiateCall: true,
+      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+    });
+    await failOnce(t, "k-check", body);
+    await env.DB.prepare("UPDATE agents SET id = 'agent-away' WHERE organization_id = ? AND id = 'agent-1'")
+      .bind(t.orgId)
+      .run();
+    const refused = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-check" });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.code).toBe("unknown_agent");
+    await env.DB.prepare("UPDATE agents SET id = 'agent-1' WHERE organization_id = ? AND id = 'agent-away'")
+      .bind(t.orgId)
+      .run();
+    const retried = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-check" });
+    expect(retried.status).toBe(201);
+  });
+
+  it("counts what the failed attempt stored even when the retry's chunk holding it fails", async () => {
+    const t = await newTenant();
+    const records = Array.from({ length: 1_500 }, (_, i) => loanRecord(i));
+    const body = JSON.stringify({ campaignId: "emi", records });
+    await failOnce(t, "k-chunk", body);
+    // The retry's second chunk fails on a record the first attempt already stored.
+    await env.DB.exec(
+      `CREATE TRIGGER fail_marked_chunk BEFORE INSERT ON customers WHEN NEW.loan_id = '${loanRecord(1_200).loan_id}' BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END`,
+    );
+    try {
+      const retried = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-chunk" });
+      expect(retried.status).toBe(201);
+      expect(retried.json.results).toMatchObject({ total: 1_500, successful: 1_500, failed: 0, errors: [] });
+    } finally {
+      await env.DB.exec("DROP TRIGGER IF EXISTS fail_marked_chunk");
+    }
+  });
+
+  it("a request that loses the race for the key to a failed attempt resumes it", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1), loanRecord(2)] });
+    await failOnce(t, "k-race", body);
+    const deps = createDeps(env);
+    // The race: this request's look-up ran before the failed attempt's row existed.
+    const find = deps.imports.findByIdempotencyKey;
+    let looked = false;
+    deps.imports.findByIdempotencyKey = async (org, key) => {
+      if (!looked) {
+        looked = true;
+        return undefined;
+      }
+      return find(org, key);
+    };
+    const outcome = await addCustomersInBulk(deps, {
+      organizationId: t.orgId,
+      campaignId: "emi",
+      records: JSON.parse(body).records,
+      initiateCall: false,
+      useWorkflow: false,
+      idempotency: { key: "k-race", bodyHash: await sha256Hex(body) },
+    });
+    expect(outcome.status).toBe(201);
+    expect(outcome.body.results.successful).toBe(2);
+    const row = await env.DB.prepare(
+      "SELECT state, attempt FROM imports WHERE idempotency_key = 'k-race' AND organization_id = ?",
+    )
+      .bind(t.orgId)
+      .first();
+    expect(row).toEqual({ state: "completed", attempt: 2 });
+  });
+});

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, isNotNull, lt, ne, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { importResponses, imports } from "./schema";
 
@@ -50,12 +50,13 @@ export function createImportsRepository(db: Db) {
 
     /**
      * Claims an import whose attempt failed, or whose attempt was abandoned (still `processing`
-     * since before `abandonedBefore`: its Worker died), for a new attempt; true when this caller won.
+     * since before `abandonedBefore`: its Worker died), for a new attempt. Returns the new attempt's
+     * number when this caller won, undefined otherwise.
      */
-    async claimForRetry(id: string, abandonedBefore: number, at: number): Promise<boolean> {
+    async claimForRetry(id: string, abandonedBefore: number, at: number): Promise<number | undefined> {
       const rows = await db
         .update(imports)
-        .set({ state: "processing", startedAt: at })
+        .set({ state: "processing", startedAt: at, attempt: sql`${imports.attempt} + 1`, completedAt: null })
         .where(
           and(
             eq(imports.id, id),
@@ -68,44 +69,59 @@ export function createImportsRepository(db: Db) {
             ),
           ),
         )
-        .returning({ id: imports.id });
-      return rows.length > 0;
-    },
-
-    /** An attempt ended with an error: the key is free for a retry, which resumes this import. */
-    async markFailed(id: string, at: number): Promise<void> {
-      await db
-        .update(imports)
-        .set({ state: "failed", completedAt: at })
-        .where(and(eq(imports.id, id), eq(imports.state, "processing")));
+        .returning({ attempt: imports.attempt });
+      return rows[0]?.attempt;
     },
 
     /**
-     * Completes the import; with `response.body` (requests with an Idempotency-Key) the packed
-     * answer is stored with it, atomically, for replays.
+     * Attempt `attempt` ended with an error: the key is free for a retry, which resumes this import.
+     * An attempt that has been taken over changes nothing.
+     */
+    async markFailed(id: string, attempt: number, at: number): Promise<void> {
+      await db
+        .update(imports)
+        .set({ state: "failed", completedAt: at })
+        .where(and(eq(imports.id, id), eq(imports.state, "processing"), eq(imports.attempt, attempt)));
+    },
+
+    /**
+     * Completes the import as attempt `attempt`; with `response.body` (requests with an
+     * Idempotency-Key) the packed answer is stored with it, in one atomic batch. Returns false, and
+     * changes nothing, when another attempt has taken the import over.
      */
     async complete(
       id: string,
+      attempt: number,
       counts: ImportCounts,
       response: { status: number; body: string | null },
       completedAt: number,
-    ): Promise<void> {
-      const parts: { importId: string; part: number; data: string }[] = [];
-      for (let i = 0; response.body !== null && i < response.body.length; i += RESPONSE_PART_CHARS) {
-        parts.push({
-          importId: id,
-          part: parts.length,
-          data: response.body.slice(i, i + RESPONSE_PART_CHARS),
-        });
+    ): Promise<boolean> {
+      // The answer's statements run only if the first one completed the import as this attempt.
+      const mine = sql`EXISTS (SELECT 1 FROM imports WHERE id = ${id} AND attempt = ${attempt}
+        AND state = 'completed' AND completed_at = ${completedAt})`;
+      const parts: ReturnType<typeof db.run>[] = [];
+      for (
+        let i = 0, part = 0;
+        response.body !== null && i < response.body.length;
+        i += RESPONSE_PART_CHARS, part++
+      ) {
+        const data = response.body.slice(i, i + RESPONSE_PART_CHARS);
+        parts.push(
+          db.run(
+            sql`INSERT INTO import_responses (import_id, part, data) SELECT ${id}, ${part}, ${data} WHERE ${mine}`,
+          ),
+        );
       }
-      await db.batch([
-        db.delete(importResponses).where(eq(importResponses.importId, id)),
-        ...parts.map((p) => db.insert(importResponses).values(p)),
+      const [completed] = await db.batch([
         db
           .update(imports)
           .set({ ...counts, state: "completed", responseStatus: response.status, completedAt })
-          .where(eq(imports.id, id)),
+          .where(and(eq(imports.id, id), eq(imports.attempt, attempt), eq(imports.state, "processing")))
+          .returning({ id: imports.id }),
+        db.run(sql`DELETE FROM import_responses WHERE import_id = ${id} AND ${mine}`),
+        ...parts,
       ]);
+      return completed.length > 0;
     },
 
     /** The packed answer stored by `complete`, or undefined when none was stored. */
@@ -123,7 +139,14 @@ export function createImportsRepository(db: Db) {
       const rows = await db
         .update(imports)
         .set({ idempotencyKey: null })
-        .where(and(isNotNull(imports.idempotencyKey), lt(imports.createdAt, before)))
+        // An attempt still running keeps its key until it ends.
+        .where(
+          and(
+            isNotNull(imports.idempotencyKey),
+            lt(imports.createdAt, before),
+            ne(imports.state, "processing"),
+          ),
+        )
         .returning({ id: imports.id });
       if (rows.length > 0) {
         const ids = JSON.stringify(rows.map((r) => r.id));

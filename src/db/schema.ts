@@ -140,8 +140,11 @@ export const imports = sqliteTable(
     dispositionId: text("disposition_id"),
     responseStatus: integer("response_status"),
     createdAt: integer("created_at").notNull(),
-    // When the current attempt started (a resumed import keeps its createdAt).
+    // When the current attempt started (a resumed import keeps its createdAt), and which attempt it
+    // is: completing or failing the import is conditional on it, so an attempt that was taken over
+    // can no longer change the import its successor now runs.
     startedAt: integer("started_at"),
+    attempt: integer("attempt").notNull().default(1),
     completedAt: integer("completed_at"),
   },
   (t) => [

@@ -329,7 +329,9 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         const counts = { total: 3, valid: 2, invalid: 1, successful: 2, failed: 1, batchesProcessed: 1 };
         // Larger than one part: the answer is split and joined back in order.
         const packed = `${"a".repeat(1_000_000)}${"b".repeat(1_000_000)}c`;
-        await repos.imports.complete("imp_done", counts, { status: 207, body: packed }, T0 + 5);
+        expect(
+          await repos.imports.complete("imp_done", 1, counts, { status: 207, body: packed }, T0 + 5),
+        ).toBe(true);
         expect(await repos.imports.find(t.orgId, "imp_done")).toMatchObject({
           ...counts,
           state: "completed",
@@ -341,34 +343,56 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(await repos.imports.storedResponse("imp_done")).toBe(packed);
 
         await begin(t.orgId, t.emi.pk, "imp_nokey", null, T0);
-        await repos.imports.complete("imp_nokey", counts, { status: 207, body: null }, T0 + 5);
+        await repos.imports.complete("imp_nokey", 1, counts, { status: 207, body: null }, T0 + 5);
         expect(await repos.imports.storedResponse("imp_nokey")).toBeUndefined();
       });
 
       it("hands a failed or abandoned attempt to exactly one retry, never a running or completed one", async () => {
         const t = await tenant();
         await begin(t.orgId, t.emi.pk, "imp_old", "key-old", T0);
-        expect(await repos.imports.claimForRetry("imp_old", T0, T0 + 1)).toBe(false); // not older than the cut-off
-        expect(await repos.imports.claimForRetry("imp_old", T0 + 1, T0 + 2)).toBe(true);
+        expect(await repos.imports.claimForRetry("imp_old", T0, T0 + 1)).toBeUndefined(); // not older than the cut-off
+        expect(await repos.imports.claimForRetry("imp_old", T0 + 1, T0 + 2)).toBe(2);
         // The retry restarted the attempt's clock: it is not abandoned again at the old cut-off.
-        expect(await repos.imports.claimForRetry("imp_old", T0 + 1, T0 + 3)).toBe(false);
+        expect(await repos.imports.claimForRetry("imp_old", T0 + 1, T0 + 3)).toBeUndefined();
         expect((await repos.imports.findByIdempotencyKey(t.orgId, "key-old"))?.id).toBe("imp_old");
 
         await begin(t.orgId, t.emi.pk, "imp_failed", "key-failed", T0);
-        await repos.imports.markFailed("imp_failed", T0 + 1);
+        await repos.imports.markFailed("imp_failed", 1, T0 + 1);
         expect((await repos.imports.find(t.orgId, "imp_failed"))?.state).toBe("failed");
         const claims = await Promise.all([
           repos.imports.claimForRetry("imp_failed", T0 - 1, T0 + 2),
           repos.imports.claimForRetry("imp_failed", T0 - 1, T0 + 2),
         ]);
-        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(claims.filter((c) => c !== undefined)).toEqual([2]);
 
         await begin(t.orgId, t.emi.pk, "imp_finished", "key-fin", T0);
         const counts = { total: 0, valid: 0, invalid: 0, successful: 0, failed: 0, batchesProcessed: 0 };
-        await repos.imports.complete("imp_finished", counts, { status: 201, body: "{}" }, T0);
-        await repos.imports.markFailed("imp_finished", T0 + 1); // a completed import stays completed
-        expect(await repos.imports.claimForRetry("imp_finished", T0 + 10, T0 + 10)).toBe(false);
+        await repos.imports.complete("imp_finished", 1, counts, { status: 201, body: "{}" }, T0);
+        await repos.imports.markFailed("imp_finished", 1, T0 + 1); // a completed import stays completed
+        expect(await repos.imports.claimForRetry("imp_finished", T0 + 10, T0 + 10)).toBeUndefined();
         expect((await repos.imports.find(t.orgId, "imp_finished"))?.state).toBe("completed");
+      });
+
+      it("an attempt that was taken over can neither fail nor complete its successor's import", async () => {
+        const t = await tenant();
+        await begin(t.orgId, t.emi.pk, "imp_fenced", "key-fenced", T0);
+        expect(await repos.imports.claimForRetry("imp_fenced", T0 + 1, T0 + 2)).toBe(2); // attempt 1 abandoned
+        const counts = { total: 1, valid: 1, invalid: 0, successful: 1, failed: 0, batchesProcessed: 1 };
+        // Attempt 1 wakes up late: its failure and its completion are both ignored.
+        await repos.imports.markFailed("imp_fenced", 1, T0 + 3);
+        expect(
+          await repos.imports.complete("imp_fenced", 1, counts, { status: 201, body: "old" }, T0 + 4),
+        ).toBe(false);
+        expect(await repos.imports.find(t.orgId, "imp_fenced")).toMatchObject({
+          state: "processing",
+          attempt: 2,
+        });
+        expect(await repos.imports.storedResponse("imp_fenced")).toBeUndefined();
+        // Attempt 2 completes it.
+        expect(
+          await repos.imports.complete("imp_fenced", 2, counts, { status: 201, body: "new" }, T0 + 5),
+        ).toBe(true);
+        expect(await repos.imports.storedResponse("imp_fenced")).toBe("new");
       });
 
       it("expires keys older than the retention window and keeps the imports readable", async () => {
@@ -378,10 +402,14 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         await begin(t.orgId, t.emi.pk, "imp_exp_2", "key-exp-2", 200);
         await begin(t.orgId, t.emi.pk, "imp_exp_3", "key-exp-3", 900);
         const counts = { total: 0, valid: 0, invalid: 0, successful: 0, failed: 0, batchesProcessed: 0 };
-        await repos.imports.complete("imp_exp_1", counts, { status: 201, body: "packed" }, 150);
+        await repos.imports.complete("imp_exp_1", 1, counts, { status: 201, body: "packed" }, 150);
+        await repos.imports.markFailed("imp_exp_2", 1, 250);
+        // imp_exp_4 is old but still running: it keeps its key until it ends.
+        await begin(t.orgId, t.emi.pk, "imp_exp_4", "key-exp-4", 300);
         expect(await repos.imports.expireIdempotencyKeys(500)).toBe(2);
         expect(await repos.imports.findByIdempotencyKey(t.orgId, "key-exp-1")).toBeUndefined();
         expect((await repos.imports.findByIdempotencyKey(t.orgId, "key-exp-3"))?.id).toBe("imp_exp_3");
+        expect((await repos.imports.findByIdempotencyKey(t.orgId, "key-exp-4"))?.id).toBe("imp_exp_4");
         expect(await repos.imports.find(t.orgId, "imp_exp_1")).toMatchObject({ idempotencyKey: null });
         expect(await repos.imports.storedResponse("imp_exp_1")).toBeUndefined();
       });

@@ -101,13 +101,12 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
 
   // A stored answer is replayed before anything else is looked at, so a retry sees exactly what
   // the first request saw even if the campaign has changed since.
-  let resumed: ImportRow | undefined;
   if (earlier && input.idempotency) {
-    const verdict = await replayOrResume(deps, earlier, input.idempotency.bodyHash);
-    if ("replay" in verdict) return verdict.replay;
-    resumed = verdict.resume;
+    const replay = await replayIfCompleted(deps, earlier, input.idempotency.bodyHash);
+    if (replay) return replay;
   }
 
+  // Checked before any claim, so a request refused here leaves the key exactly as it was.
   if (!campaign) {
     throw new DomainError("campaign_not_found", `Campaign "${input.campaignId}" does not exist.`, [
       { path: "campaignId", message: "no campaign with this id" },
@@ -134,11 +133,13 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
     );
   }
 
-  const importId = resumed?.id ?? newId("imp");
   const startedAt = deps.clock.now();
-  const claimed =
-    resumed !== undefined ||
-    (await deps.imports.begin({
+  let attempt: Attempt;
+  if (earlier) {
+    attempt = await resumeOrRefuse(deps, earlier, startedAt);
+  } else {
+    const importId = newId("imp");
+    const claimed = await deps.imports.begin({
       id: importId,
       organizationId,
       campaignPk: campaign.pk,
@@ -151,30 +152,51 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
       agentId: input.callConfig?.agentId ?? null,
       dispositionId: input.callConfig?.dispositionId ?? null,
       createdAt: startedAt,
-    }));
-  if (!claimed && input.idempotency) {
-    // Another request claimed the key between our look-up and our insert.
-    const winner = await deps.imports.findByIdempotencyKey(organizationId, input.idempotency.key);
-    const verdict = winner ? await replayOrResume(deps, winner, input.idempotency.bodyHash) : undefined;
-    if (verdict && "replay" in verdict) return verdict.replay;
-    throw inFlight();
+    });
+    if (claimed) {
+      attempt = { importId, number: 1, startedAt, resumed: false };
+    } else {
+      // Another request claimed the key between our look-up and our insert: treat it as `earlier`.
+      const winner = input.idempotency
+        ? await deps.imports.findByIdempotencyKey(organizationId, input.idempotency.key)
+        : undefined;
+      if (!winner || !input.idempotency) throw inFlight();
+      const replay = await replayIfCompleted(deps, winner, input.idempotency.bodyHash);
+      if (replay) return replay;
+      attempt = await resumeOrRefuse(deps, winner, startedAt);
+    }
   }
 
   try {
-    const body = await runImport(deps, input, campaign, { importId, startedAt, resumed: !!resumed });
+    const body = await runImport(deps, input, campaign, attempt);
     const status =
       body.results.successful === body.results.total ? 201 : body.results.successful > 0 ? 207 : 400;
     const { errors: _errors, ...counts } = body.results;
     // Only a request with an Idempotency-Key can be replayed, so only its answer is kept.
     const stored = input.idempotency ? await packResponse(body) : null;
-    await deps.imports.complete(importId, counts, { status, body: stored }, deps.clock.now());
-    deps.log("bulk_import_completed", { importId, status, resumed: !!resumed, ...counts });
+    const completed = await deps.imports.complete(
+      attempt.importId,
+      attempt.number,
+      counts,
+      { status, body: stored },
+      deps.clock.now(),
+    );
+    deps.log(completed ? "bulk_import_completed" : "bulk_import_superseded", {
+      importId: attempt.importId,
+      attempt: attempt.number,
+      status,
+      ...counts,
+    });
     return { status, body, replayed: false };
   } catch (err) {
     // Whatever was stored is kept, with its outbox rows (the cron hands those over); the import is
     // marked failed so that a retry with the same Idempotency-Key resumes it at once.
-    deps.log("bulk_import_failed", { importId, error: describeError(err) });
-    await deps.imports.markFailed(importId, deps.clock.now()).catch(() => undefined);
+    deps.log("bulk_import_failed", {
+      importId: attempt.importId,
+      attempt: attempt.number,
+      error: describeError(err),
+    });
+    await deps.imports.markFailed(attempt.importId, attempt.number, deps.clock.now()).catch(() => undefined);
     throw err;
   }
 }
@@ -186,16 +208,12 @@ function inFlight(): DomainError {
   );
 }
 
-/**
- * What to do with a request whose Idempotency-Key is known: replay the stored answer, resume the
- * import when its last attempt failed or was abandoned (its Worker died), or refuse (409) while
- * an attempt is still running.
- */
-async function replayOrResume(
+/** The stored answer of a completed request with this key; 422 when the body is not the same. */
+async function replayIfCompleted(
   deps: BulkDeps,
   earlier: ImportRow,
   bodyHash: string,
-): Promise<{ replay: BulkOutcome } | { resume: ImportRow }> {
+): Promise<BulkOutcome | undefined> {
   if (earlier.bodyHash !== bodyHash) {
     throw new DomainError(
       "idempotency_key_reused",
@@ -203,22 +221,28 @@ async function replayOrResume(
       [{ path: "Idempotency-Key", message: "use a new key for a different request" }],
     );
   }
-  if (earlier.state === "completed" && earlier.responseStatus !== null) {
-    const packed = await deps.imports.storedResponse(earlier.id);
-    if (packed !== undefined) {
-      const body = (await unpackResponse(packed)) as BulkResponseBody;
-      return { replay: { status: earlier.responseStatus as BulkOutcome["status"], body, replayed: true } };
-    }
+  if (earlier.state !== "completed") return undefined;
+  const packed = await deps.imports.storedResponse(earlier.id);
+  if (packed === undefined || earlier.responseStatus === null) {
+    throw new DomainError(
+      "conflict",
+      "The request with this Idempotency-Key completed, but its answer is no longer stored; read it with GET /api/v1/imports/{importId} or use a new key.",
+      [{ path: "Idempotency-Key", message: `completed as import ${earlier.id}` }],
+    );
   }
-  const now = deps.clock.now();
-  if (
-    earlier.state !== "completed" &&
-    (await deps.imports.claimForRetry(earlier.id, now - IDEMPOTENCY_ABANDONED_AFTER_MS, now))
-  ) {
-    deps.log("bulk_import_resumed", { importId: earlier.id, previousState: earlier.state });
-    return { resume: earlier };
-  }
-  throw inFlight();
+  const body = (await unpackResponse(packed)) as BulkResponseBody;
+  return { status: earlier.responseStatus as BulkOutcome["status"], body, replayed: true };
+}
+
+/**
+ * Takes over an import whose last attempt failed or was abandoned (its Worker died), as the next
+ * attempt; refuses (409) while an attempt is still running.
+ */
+async function resumeOrRefuse(deps: BulkDeps, earlier: ImportRow, now: number): Promise<Attempt> {
+  const number = await deps.imports.claimForRetry(earlier.id, now - IDEMPOTENCY_ABANDONED_AFTER_MS, now);
+  if (number === undefined) throw inFlight();
+  deps.log("bulk_import_resumed", { importId: earlier.id, attempt: number, previousState: earlier.state });
+  return { importId: earlier.id, number, startedAt: now, resumed: true };
 }
 
 interface ValidRecord {
@@ -230,6 +254,8 @@ interface ValidRecord {
 
 interface Attempt {
   importId: string;
+  /** 1 for the first attempt; each retry that takes the import over counts one up. */
+  number: number;
   startedAt: number;
   /** A retry of an import whose earlier attempt may have stored some of these records. */
   resumed: boolean;
@@ -286,17 +312,32 @@ async function runImport(
         handOff,
       );
       if (attempt.resumed && added.size < c.length) {
-        // Keys this import's earlier attempt stored are this request's own, not duplicates.
-        const own = await deps.customers.findOwn(
-          campaign.pk,
-          importId,
-          c.filter((r) => !added.has(r.key)).map((r) => r.key),
-        );
-        for (const [key, id] of own) added.set(key, id);
+        for (const [key, id] of await ownFromEarlierAttempt(c.filter((r) => !added.has(r.key)))) {
+          added.set(key, id);
+        }
       }
       return added;
     }),
   );
+  // Keys this import's earlier attempt stored are this request's own, not duplicates, and not lost
+  // when this attempt's chunk holding them fails.
+  async function ownFromEarlierAttempt(records: ValidRecord[]): Promise<Map<string, number>> {
+    if (records.length === 0) return new Map();
+    return deps.customers.findOwn(
+      campaign.pk,
+      importId,
+      records.map((r) => r.key),
+    );
+  }
+  const ownInFailedChunks = attempt.resumed
+    ? await Promise.all(
+        outcomes.map((o, i) =>
+          o.status === "rejected"
+            ? ownFromEarlierAttempt(chunks[i] as ValidRecord[]).catch(() => new Map())
+            : new Map(),
+        ),
+      )
+    : [];
 
   let successful = 0;
   outcomes.forEach((outcome, i) => {
@@ -308,7 +349,12 @@ async function runImport(
         records: members.length,
         error: describeError(outcome.reason),
       });
+      const own = ownInFailedChunks[i];
       for (const r of members) {
+        if (own?.has(r.key)) {
+          successful++;
+          continue;
+        }
         errors.push({
           index: r.index,
           key: r.key,
