@@ -149,12 +149,15 @@ describe("Idempotency-Key retention", () => {
   });
 });
 
-describe("an attempt that fails after storing", () => {
-  const CRASH = (key: string) =>
-    `CREATE TRIGGER crash_on_complete BEFORE UPDATE OF state ON imports
-       WHEN NEW.state = 'completed' AND OLD.idempotency_key = '${key}'
-     BEGIN SELECT RAISE(ABORT, 'simulated outage'); END`;
+/**
+ * A real failure inside D1 after the customers are stored: completing the import with this key
+ * aborts. Drop it with `DROP TRIGGER crash_on_complete`.
+ */
+function crashOnComplete(key: string): string {
+  return `CREATE TRIGGER crash_on_complete BEFORE UPDATE OF state ON imports WHEN NEW.state = 'completed' AND OLD.idempotency_key = '${key}' BEGIN SELECT RAISE(ABORT, 'simulated outage'); END`;
+}
 
+describe("an attempt that fails after storing", () => {
   it("answers 500, keeps what it stored with its outbox rows, and the retry with the key resumes it", async () => {
     const t = await newTenant();
     const body = JSON.stringify({
@@ -164,7 +167,7 @@ describe("an attempt that fails after storing", () => {
       callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
     });
     const headers = { ...t.auth, "Idempotency-Key": "k-crash" };
-    await env.DB.exec(CRASH("k-crash").replaceAll("\n", " "));
+    await env.DB.exec(crashOnComplete("k-crash"));
     let first: Awaited<ReturnType<typeof call>>;
     try {
       first = await call("POST", BULK, body, headers);
@@ -205,7 +208,7 @@ describe("an attempt that fails after storing", () => {
       initiateCall: true,
       callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
     });
-    await env.DB.exec(CRASH("k-lost").replaceAll("\n", " "));
+    await env.DB.exec(crashOnComplete("k-lost"));
     try {
       // The queue is down too: nothing was sent when the request failed.
       const deps = createDeps(env, {
@@ -267,11 +270,8 @@ describe("large error answers", () => {
 });
 
 describe("retrying a failed import", () => {
-  const CRASH = (key: string) =>
-    `CREATE TRIGGER crash_on_complete BEFORE UPDATE OF state ON imports WHEN NEW.state = 'completed' AND OLD.idempotency_key = '${key}' BEGIN SELECT RAISE(ABORT, 'simulated outage'); END`;
-
   async function failOnce(t: Awaited<ReturnType<typeof newTenant>>, key: string, body: string) {
-    await env.DB.exec(CRASH(key));
+    await env.DB.exec(crashOnComplete(key));
     try {
       const r = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": key });
       expect(r.status).toBe(500);
