@@ -38,35 +38,33 @@ export async function sendPendingBatches(
 ): Promise<HandOffResult> {
   const rows = (await deps.outbox.listForImport(importId)).filter((r) => r.kind === kind);
   const pending = rows.filter((r) => r.state === "pending");
-  const notSent = new Map<number, string>();
   const sent: number[] = [];
+  // One entry per sendBatch call that threw: its batches and the error, recorded together.
+  const failures: { batchNos: number[]; error: string }[] = [];
   for (let i = 0; i < pending.length; i += SEND_BATCH_MAX_MESSAGES) {
     const group = pending.slice(i, i + SEND_BATCH_MAX_MESSAGES);
     try {
       await queue.sendBatch(group.map((b) => ({ body: { kind, importId, batchNo: b.batchNo } })));
       for (const b of group) sent.push(b.batchNo);
     } catch (err) {
-      const message = describeError(err);
-      deps.log("handoff_send_failed", { importId, kind, batches: group.length, error: message });
-      for (const b of group) notSent.set(b.batchNo, message);
+      const error = describeError(err);
+      deps.log("handoff_send_failed", { importId, kind, batches: group.length, error });
+      failures.push({ batchNos: group.map((b) => b.batchNo), error });
     }
   }
 
   const at = deps.clock.now();
-  const failures = [...new Set(notSent.values())].map((error) => ({
-    error,
-    batchNos: [...notSent].filter(([, e]) => e === error).map(([n]) => n),
-  }));
   await Promise.all([
     sent.length > 0 ? deps.outbox.recordSendOutcome(importId, kind, sent, { sent: true }, at) : undefined,
     ...failures.map((f) =>
       deps.outbox.recordSendOutcome(importId, kind, f.batchNos, { sent: false, error: f.error }, at),
     ),
   ]);
+  const notSent = new Set(failures.flatMap((f) => f.batchNos));
   return summarize(rows, notSent);
 }
 
-function summarize(rows: DispatchBatchRow[], notSent: Map<number, string>): HandOffResult {
+function summarize(rows: DispatchBatchRow[], notSent: ReadonlySet<number>): HandOffResult {
   const result: HandOffResult = { requested: 0, queued: 0, batches: 0, failed: 0, errors: [] };
   for (const row of rows) {
     result.requested += row.size;

@@ -80,6 +80,16 @@ export const BulkRequest = z
   })
   .openapi("BulkAddCustomersRequest");
 
+/** The counts of a bulk request, as its answer and GET /api/v1/imports/{importId} report them. */
+export const ImportCountsSchema = z.object({
+  total: z.number().int(),
+  valid: z.number().int(),
+  invalid: z.number().int(),
+  successful: z.number().int(),
+  failed: z.number().int(),
+  batchesProcessed: z.number().int(),
+});
+
 const RecordError = z.object({
   index: z.number().int(),
   key: z.string().optional(),
@@ -92,15 +102,7 @@ const BulkResponse = z
   .object({
     success: z.boolean(),
     message: z.string().openapi({ example: "Added 3 of 3 records" }),
-    results: z.object({
-      total: z.number().int(),
-      valid: z.number().int(),
-      invalid: z.number().int(),
-      successful: z.number().int(),
-      failed: z.number().int(),
-      batchesProcessed: z.number().int(),
-      errors: z.array(RecordError),
-    }),
+    results: ImportCountsSchema.extend({ errors: z.array(RecordError) }),
     callResults: z
       .object({
         requested: z.number().int(),

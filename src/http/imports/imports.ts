@@ -2,6 +2,7 @@
 // workflow runs.
 import { createRoute, z } from "@hono/zod-openapi";
 import { getImportProgress } from "../../domain/calls/import-progress";
+import { ImportCountsSchema } from "../customers/bulk";
 import { createRouter, errorResponses, iso } from "../router";
 
 const BatchErrors = z
@@ -13,14 +14,7 @@ const ImportSchema = z
     importId: z.string(),
     campaignId: z.string(),
     createdAt: z.string(),
-    results: z.object({
-      total: z.number().int(),
-      valid: z.number().int(),
-      invalid: z.number().int(),
-      successful: z.number().int(),
-      failed: z.number().int(),
-      batchesProcessed: z.number().int(),
-    }),
+    results: ImportCountsSchema,
     calls: z.object({
       requested: z.number().int(),
       queued: z.number().int(),
