@@ -189,3 +189,20 @@ export async function progressOf(importId: string, auth: Record<string, string>)
   if (r.status !== 200) throw new Error(`import progress failed: ${r.text}`);
   return r.json;
 }
+
+/** Polls `probe` until `done` accepts its value (what the real queue and workflows do runs on its own). */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs = 30_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 250));
+    last = await probe();
+  }
+  return last;
+}

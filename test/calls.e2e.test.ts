@@ -3,19 +3,8 @@
 // dialer, and the API reports them.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { CALL_CONFIG, callsOf, createCampaign, progressOf, windowOpenNow } from "./calls-fixtures";
+import { CALL_CONFIG, callsOf, createCampaign, progressOf, until, windowOpenNow } from "./calls-fixtures";
 import { call, loanRecord, newTenant } from "./helpers";
-
-async function until<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    last = await probe();
-  }
-  return last;
-}
 
 /** callId -> how many times the log dialer logged it (the consumer runs in this isolate). */
 function watchLogDialer() {

@@ -23,6 +23,22 @@ async function counts(orgId: string) {
   return row;
 }
 
+/** An import row that holds `key` in state `processing`, as a first request that has not finished. */
+async function claimKey(orgId: string, importId: string, key: string, body: string, createdAt: number) {
+  const campaignPk = await env.DB.prepare("SELECT pk FROM campaigns WHERE organization_id = ? AND id = 'emi'")
+    .bind(orgId)
+    .first<number>("pk");
+  await createImportsRepository(createD1Db(env.DB)).begin({
+    id: importId,
+    organizationId: orgId,
+    campaignPk: campaignPk as number,
+    idempotencyKey: key,
+    bodyHash: await sha256Hex(body),
+    state: "processing",
+    createdAt,
+  });
+}
+
 describe("Idempotency-Key", () => {
   it("replays the first answer, with Idempotent-Replayed, and writes nothing", async () => {
     const t = await newTenant();
@@ -59,19 +75,7 @@ describe("Idempotency-Key", () => {
   it("while the first request is still running → 409", async () => {
     const t = await newTenant();
     const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1)] });
-    const pk = await env.DB.prepare("SELECT pk FROM campaigns WHERE organization_id = ? AND id = 'emi'")
-      .bind(t.orgId)
-      .first<number>("pk");
-    // The first request has claimed the key and not finished: its import row is `processing`.
-    await createImportsRepository(createD1Db(env.DB)).begin({
-      id: "imp_in_flight",
-      organizationId: t.orgId,
-      campaignPk: pk as number,
-      idempotencyKey: "k-busy",
-      bodyHash: await sha256Hex(body),
-      state: "processing",
-      createdAt: Date.now(),
-    });
+    await claimKey(t.orgId, "imp_in_flight", "k-busy", body, Date.now());
     const r = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-busy" });
     expect(r.status).toBe(409);
     expect(r.json.error.code).toBe("idempotency_request_in_flight");
@@ -81,18 +85,7 @@ describe("Idempotency-Key", () => {
   it("a request abandoned mid-way (its Worker died) can be retried with the same key", async () => {
     const t = await newTenant();
     const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1)] });
-    const pk = await env.DB.prepare("SELECT pk FROM campaigns WHERE organization_id = ? AND id = 'emi'")
-      .bind(t.orgId)
-      .first<number>("pk");
-    await createImportsRepository(createD1Db(env.DB)).begin({
-      id: "imp_abandoned",
-      organizationId: t.orgId,
-      campaignPk: pk as number,
-      idempotencyKey: "k-dead",
-      bodyHash: await sha256Hex(body),
-      state: "processing",
-      createdAt: Date.now() - 60 * 60 * 1000,
-    });
+    await claimKey(t.orgId, "imp_abandoned", "k-dead", body, Date.now() - 60 * 60 * 1000);
     const r = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-dead" });
     expect(r.status).toBe(201);
     const replay = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-dead" });

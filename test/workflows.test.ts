@@ -13,6 +13,7 @@ import {
   deliver,
   progressOf,
   seedCallImport,
+  until,
   windowOpenNow,
   workerWith,
 } from "./calls-fixtures";
@@ -322,12 +323,12 @@ describe("a customer's run", () => {
     );
     expect(r.status).toBe(201);
     expect(r.json.workflowTriggered).toBe(true);
-    const deadline = Date.now() + 60_000;
-    let p = await progressOf(r.json.importId, t.auth);
-    while (p.workflows.completed < 30 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      p = await progressOf(r.json.importId, t.auth);
-    }
+    const p = await until(
+      "every run to complete",
+      () => progressOf(r.json.importId, t.auth),
+      (progress) => progress.workflows.completed + progress.workflows.failed >= 30,
+      60_000,
+    );
     expect(p.workflows).toEqual({
       requested: 30,
       started: 30,
