@@ -1,5 +1,5 @@
 // The benchmark's data: deterministic (seeded), so every run and every case sees the same records.
-import { normalizePhoneReference } from "../src/domain/intake/phone";
+import { normalizePhoneReference } from "../src/domain/records/phone";
 
 export type LoanRecord = Record<string, unknown>;
 

@@ -129,7 +129,7 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
     );
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     const untouched = await benchEnv.DB.prepare(
-      "SELECT count(*) AS n FROM dispatch_batches WHERE import_id = ? AND state = 'sent'",
+      "SELECT count(*) AS n FROM outbox_batches WHERE import_id = ? AND state = 'sent'",
     )
       .bind(answer.importId)
       .first<number>("n");

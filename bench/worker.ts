@@ -6,7 +6,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
 import { customers } from "../src/db/schema";
-import { KNOWN_FIELDS } from "../src/domain/intake/record-rules";
+import { KNOWN_FIELDS } from "../src/domain/records/record-rules";
 import type { AppEnv } from "../src/env";
 import worker from "../src/index";
 

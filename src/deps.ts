@@ -1,5 +1,10 @@
 // The only place that turns the Worker's `env` into the domain's dependencies. The fetch, queue and
-// scheduled handlers all call createDeps, so the three entry points cannot drift apart.
+// scheduled handlers and the Workflow all call createDeps, so the entry points cannot drift apart.
+import { createHttpDialer } from "./adapters/dialers/http-dialer";
+import { createLogDialer } from "./adapters/dialers/log-dialer";
+import { createWebhookSender } from "./adapters/webhook-sender";
+import { createWorkflowLauncher } from "./adapters/workflow-launcher";
+import { createCallEventsRepository } from "./db/call-events-repository";
 import { createCallsRepository } from "./db/calls-repository";
 import { createCampaignsRepository } from "./db/campaigns-repository";
 import { createDb, type Db } from "./db/client";
@@ -9,15 +14,13 @@ import { createOutboxRepository } from "./db/outbox-repository";
 import { createSuppressionsRepository } from "./db/suppressions-repository";
 import { createTenancyRepository } from "./db/tenancy-repository";
 import { createWorkflowRunsRepository } from "./db/workflow-runs-repository";
-import { type Dialer, unconfiguredDialer } from "./domain/calls/dialer";
-import { createHttpDialer } from "./domain/calls/http-dialer";
-import { createLogDialer } from "./domain/calls/log-dialer";
-import { type Clock, type QueueProducer, systemClock } from "./domain/ports";
-import type { CustomerRunParams, WorkflowLauncher } from "./domain/workflows/ports";
-import { createWebhookSender } from "./domain/workflows/webhook";
+import type { DispatchMessage } from "./domain/model/outbox";
+import type { CustomerRunParams } from "./domain/model/workflow";
+import { type Clock, systemClock } from "./domain/ports/clock";
+import { type Dialer, unconfiguredDialer } from "./domain/ports/dialer";
+import type { QueueProducer } from "./domain/ports/queue";
+import type { WorkflowLauncher } from "./domain/ports/workflows";
 import type { AppEnv } from "./env";
-import type { DispatchMessage } from "./queues/messages";
-import { createWorkflowLauncher } from "./workflows/launcher";
 
 export function log(event: string, fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ event, ...fields }));
@@ -32,6 +35,7 @@ export function createRepositories(db: Db) {
     imports: createImportsRepository(db),
     outbox: createOutboxRepository(db),
     calls: createCallsRepository(db),
+    callEvents: createCallEventsRepository(db),
     suppressions: createSuppressionsRepository(db),
     workflowRuns: createWorkflowRunsRepository(db),
   };

@@ -3,11 +3,12 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createDeps, type DepsOverrides } from "../src/deps";
-import type { DialBatch, Dialer } from "../src/domain/calls/dialer";
 import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
-import type { Clock, QueueProducer } from "../src/domain/ports";
+import type { DispatchMessage } from "../src/domain/model/outbox";
+import type { Clock } from "../src/domain/ports/clock";
+import type { DialBatch, Dialer } from "../src/domain/ports/dialer";
+import type { QueueProducer } from "../src/domain/ports/queue";
 import { createWorker } from "../src/index";
-import type { DispatchMessage } from "../src/queues/messages";
 import { call, newTenant } from "./helpers";
 
 export const CALL_CONFIG = { agentId: "agent-1", dispositionId: "disp-1" };
@@ -102,7 +103,7 @@ export async function seedCallImport(
   return {
     importId: outcome.body.importId,
     messages: captured.sent.map((m) => m.body),
-    customerIds: batches.flatMap((b) => JSON.parse(b.customerIds) as number[]),
+    customerIds: batches.flatMap((b) => b.customerIds),
   };
 }
 

@@ -2,9 +2,9 @@
 // pins the clock, and counts what the dialer accepted.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createLogDialer } from "../src/adapters/dialers/log-dialer";
 import { createDeps } from "../src/deps";
-import type { Dialer } from "../src/domain/calls/dialer";
-import { createLogDialer } from "../src/domain/calls/log-dialer";
+import type { Dialer } from "../src/domain/ports/dialer";
 import {
   callsOf,
   callTenant,

@@ -89,5 +89,5 @@ describe("bulk request with initiateCall, through the real queue", () => {
         .map((c) => c.loan_id)
         .sort(),
     ).toEqual([records[3]!.loan_id, records[504]!.loan_id]);
-  });
+  }, 60_000);
 });

@@ -1,9 +1,9 @@
 // POST /api/v1/calls/events: outcomes from the dialer, authenticated by their HMAC signature.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createLogDialer } from "../src/adapters/dialers/log-dialer";
 import { createApp } from "../src/app";
 import { createDeps } from "../src/deps";
-import { createLogDialer } from "../src/domain/calls/log-dialer";
 import { signatureHeader } from "../src/domain/calls/signature";
 import type { AppEnv } from "../src/env";
 import {

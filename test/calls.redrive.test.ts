@@ -3,7 +3,7 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createLogDialer } from "../src/domain/calls/log-dialer";
+import { createLogDialer } from "../src/adapters/dialers/log-dialer";
 import {
   callTenant,
   capturingQueue,
@@ -22,7 +22,7 @@ const cron = () => createScheduledController({ cron: "*/5 * * * *" });
 
 async function outboxState(importId: string) {
   const { results } = await env.DB.prepare(
-    "SELECT kind, batch_no AS batchNo, state, send_attempts AS sendAttempts, last_error AS lastError FROM dispatch_batches WHERE import_id = ? ORDER BY kind, batch_no",
+    "SELECT kind, batch_no AS batchNo, state, send_attempts AS sendAttempts, last_error AS lastError FROM outbox_batches WHERE import_id = ? ORDER BY kind, batch_no",
   )
     .bind(importId)
     .all();
@@ -31,7 +31,7 @@ async function outboxState(importId: string) {
 
 /** Makes the outbox rows of an import look `minutes` older (the cron judges by updated_at). */
 async function age(importId: string, minutes: number) {
-  await env.DB.prepare("UPDATE dispatch_batches SET updated_at = updated_at - ? WHERE import_id = ?")
+  await env.DB.prepare("UPDATE outbox_batches SET updated_at = updated_at - ? WHERE import_id = ?")
     .bind(minutes * 60_000, importId)
     .run();
 }

@@ -2,10 +2,10 @@
 // verifies every request's signature with the shared secret.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createHttpDialer } from "../src/adapters/dialers/http-dialer";
 import { createDialer } from "../src/deps";
-import type { DialBatch } from "../src/domain/calls/dialer";
-import { createHttpDialer } from "../src/domain/calls/http-dialer";
-import { systemClock } from "../src/domain/ports";
+import { systemClock } from "../src/domain/ports/clock";
+import type { DialBatch } from "../src/domain/ports/dialer";
 import type { AppEnv } from "../src/env";
 import {
   callsOf,

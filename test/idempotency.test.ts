@@ -16,7 +16,7 @@ async function counts(orgId: string) {
   const row = await env.DB.prepare(
     `SELECT (SELECT count(*) FROM imports WHERE organization_id = ?1) AS imports,
             (SELECT count(*) FROM customers c JOIN campaigns p ON p.pk = c.campaign_pk WHERE p.organization_id = ?1) AS customers,
-            (SELECT count(*) FROM dispatch_batches d JOIN imports i ON i.id = d.import_id WHERE i.organization_id = ?1) AS batches`,
+            (SELECT count(*) FROM outbox_batches d JOIN imports i ON i.id = d.import_id WHERE i.organization_id = ?1) AS batches`,
   )
     .bind(orgId)
     .first<{ imports: number; customers: number; batches: number }>();
@@ -222,7 +222,7 @@ describe("an attempt that fails after storing", () => {
       await env.DB.exec("DROP TRIGGER IF EXISTS crash_on_complete");
     }
     const { results } = await env.DB.prepare(
-      "SELECT d.state, d.size FROM dispatch_batches d JOIN imports i ON i.id = d.import_id WHERE i.organization_id = ?",
+      "SELECT d.state, d.size FROM outbox_batches d JOIN imports i ON i.id = d.import_id WHERE i.organization_id = ?",
     )
       .bind(t.orgId)
       .all<{ state: string; size: number }>();

@@ -2,7 +2,7 @@
 // and workflow runs; the call buckets always add up to what was requested.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createLogDialer } from "../src/domain/calls/log-dialer";
+import { createLogDialer } from "../src/adapters/dialers/log-dialer";
 import {
   callTenant,
   capturingQueue,
@@ -97,7 +97,7 @@ describe("GET /api/v1/imports/{importId}", () => {
 
     // A workflow batch the dead-letter queue gave up on is reported as failed, with the reason.
     await env.DB.prepare(
-      "UPDATE dispatch_batches SET last_error = 'workflow service unavailable' WHERE import_id = ?",
+      "UPDATE outbox_batches SET last_error = 'workflow service unavailable' WHERE import_id = ?",
     )
       .bind(seeded.importId)
       .run();

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/deps";
 import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
-import type { DispatchMessage } from "../src/queues/messages";
+import type { DispatchMessage } from "../src/domain/model/outbox";
 import { call, loanRecord, newTenant } from "./helpers";
 
 const BULK = "/api/v1/customers/add/bulk";
@@ -151,7 +151,7 @@ describe("POST /api/v1/customers/add/bulk — success", () => {
     expect(r.json).not.toHaveProperty("workflowTriggered");
 
     const { results } = await env.DB.prepare(
-      "SELECT batch_no, size, state, customer_ids FROM dispatch_batches WHERE import_id = ? AND kind = 'call' ORDER BY batch_no",
+      "SELECT batch_no, size, state, customer_ids FROM outbox_batches WHERE import_id = ? AND kind = 'call' ORDER BY batch_no",
     )
       .bind(r.json.importId)
       .all<{ batch_no: number; size: number; state: string; customer_ids: string }>();
@@ -218,7 +218,7 @@ describe("POST /api/v1/customers/add/bulk — success", () => {
     expect(r.json.workflowTriggered).toBe(true);
     expect(r.json).not.toHaveProperty("callResults");
     const batches = await count(
-      "SELECT count(*) AS n FROM dispatch_batches WHERE import_id = ? AND kind = 'workflow' AND state != 'pending'",
+      "SELECT count(*) AS n FROM outbox_batches WHERE import_id = ? AND kind = 'workflow' AND state != 'pending'",
       r.json.importId,
     );
     expect(batches).toBe(3);

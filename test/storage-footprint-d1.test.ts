@@ -7,7 +7,7 @@ import { createCampaignsRepository } from "../src/db/campaigns-repository";
 import { createD1Db } from "../src/db/client";
 import { createCustomersRepository } from "../src/db/customers-repository";
 import { createTenancyRepository } from "../src/db/tenancy-repository";
-import { newId } from "../src/domain/ports";
+import { newId } from "../src/domain/ids";
 import { measuredLoanRows } from "./contract/repository-contract";
 
 /** Bytes per customer (row, uniqueness index, page overhead) we accept; see docs/scaling.md. */

@@ -3,10 +3,9 @@
 import { introspectWorkflow, introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-
+import { createWorkflowLauncher } from "../src/adapters/workflow-launcher";
 import { workflowInstanceId } from "../src/db/workflow-runs-repository";
-import type { WorkflowLauncher } from "../src/domain/workflows/ports";
-import { createWorkflowLauncher } from "../src/workflows/launcher";
+import type { WorkflowLauncher } from "../src/domain/ports/workflows";
 import {
   CALL_CONFIG,
   createCampaign,
@@ -169,7 +168,7 @@ describe("WORKFLOWS consumer", () => {
     await env.DB.prepare("UPDATE workflow_runs SET status = 'queued', started_at = NULL WHERE import_id = ?")
       .bind(seeded.importId)
       .run();
-    await env.DB.prepare("UPDATE dispatch_batches SET state = 'sent' WHERE import_id = ?")
+    await env.DB.prepare("UPDATE outbox_batches SET state = 'sent' WHERE import_id = ?")
       .bind(seeded.importId)
       .run();
     const afterCrash = await deliver(worker, "bulkcall-workflows", seeded.messages);
@@ -202,7 +201,7 @@ describe("WORKFLOWS consumer", () => {
     const t = await workflowTenant([{ type: "wait", duration: "30d" }]);
     const seeded = await seedCallImport(t.orgId, "wf", [loanRecord(1), loanRecord(2)], { useWorkflow: true });
     await env.DB.prepare(
-      "UPDATE dispatch_batches SET last_error = 'workflows unavailable' WHERE import_id = ?",
+      "UPDATE outbox_batches SET last_error = 'workflows unavailable' WHERE import_id = ?",
     )
       .bind(seeded.importId)
       .run();
@@ -341,5 +340,5 @@ describe("a customer's run", () => {
     expect(calls).toHaveLength(30);
     expect(new Set(calls.map((c) => c.customer_id)).size).toBe(30);
     expect(calls.every((c) => c.status === "dispatched" && c.origin === "workflow:0")).toBe(true);
-  });
+  }, 90_000);
 });

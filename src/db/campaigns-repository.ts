@@ -1,32 +1,9 @@
 import { and, asc, eq, gt } from "drizzle-orm";
-import type { CampaignType } from "../domain/intake/record-rules";
+import type { Campaign } from "../domain/model/campaign";
+import type { WorkflowDefinition } from "../domain/model/workflow";
+import type { CampaignsRepository, NamedResourceRepository } from "../domain/ports/campaigns-repository";
 import type { Db } from "./client";
 import { agents, campaigns, dispositions } from "./schema";
-
-export interface CallingWindow {
-  start: string;
-  end: string;
-  days: string[];
-}
-
-export interface Campaign {
-  pk: number;
-  organizationId: string;
-  id: string;
-  name: string;
-  campaignType: CampaignType;
-  timezone: string;
-  defaultCountry: string;
-  callingWindow: CallingWindow;
-  workflow: unknown;
-  createdAt: number;
-}
-
-export interface NamedResource {
-  id: string;
-  name: string;
-  createdAt: number;
-}
 
 type CampaignRow = typeof campaigns.$inferSelect;
 
@@ -44,17 +21,17 @@ function toCampaign(row: CampaignRow): Campaign {
       end: row.windowEnd,
       days: JSON.parse(row.windowDays) as string[],
     },
-    workflow: row.workflow === null ? null : JSON.parse(row.workflow),
+    // Validated when the campaign was stored.
+    workflow: row.workflow === null ? null : (JSON.parse(row.workflow) as WorkflowDefinition),
     createdAt: row.createdAt,
   };
 }
 
-export function createCampaignsRepository(db: Db) {
+export function createCampaignsRepository(db: Db): CampaignsRepository {
   // Agents and dispositions are the same shape of resource: an id and a name per organization.
-  function named(table: typeof agents | typeof dispositions) {
+  function named(table: typeof agents | typeof dispositions): NamedResourceRepository {
     return {
-      /** Inserts the resource; false when the organization already has one with that id. */
-      async create(organizationId: string, r: NamedResource): Promise<boolean> {
+      async create(organizationId, r) {
         const rows = await db
           .insert(table)
           .values({ organizationId, ...r })
@@ -62,14 +39,14 @@ export function createCampaignsRepository(db: Db) {
           .returning({ pk: table.pk });
         return rows.length > 0;
       },
-      async find(organizationId: string, id: string): Promise<NamedResource | undefined> {
+      async find(organizationId, id) {
         return db
           .select({ id: table.id, name: table.name, createdAt: table.createdAt })
           .from(table)
           .where(and(eq(table.organizationId, organizationId), eq(table.id, id)))
           .get();
       },
-      async list(organizationId: string, limit: number, after?: string): Promise<NamedResource[]> {
+      async list(organizationId, limit, after) {
         return db
           .select({ id: table.id, name: table.name, createdAt: table.createdAt })
           .from(table)
@@ -89,8 +66,7 @@ export function createCampaignsRepository(db: Db) {
     agents: named(agents),
     dispositions: named(dispositions),
 
-    /** Inserts the campaign; undefined when the organization already has one with that id. */
-    async createCampaign(c: Omit<Campaign, "pk">): Promise<Campaign | undefined> {
+    async createCampaign(c) {
       const rows = await db
         .insert(campaigns)
         .values({
@@ -111,7 +87,7 @@ export function createCampaignsRepository(db: Db) {
       return rows[0] ? toCampaign(rows[0]) : undefined;
     },
 
-    async findCampaign(organizationId: string, id: string): Promise<Campaign | undefined> {
+    async findCampaign(organizationId, id) {
       const row = await db
         .select()
         .from(campaigns)
@@ -120,12 +96,12 @@ export function createCampaignsRepository(db: Db) {
       return row ? toCampaign(row) : undefined;
     },
 
-    async findCampaignByPk(pk: number): Promise<Campaign | undefined> {
+    async findCampaignByPk(pk) {
       const row = await db.select().from(campaigns).where(eq(campaigns.pk, pk)).get();
       return row ? toCampaign(row) : undefined;
     },
 
-    async listCampaigns(organizationId: string, limit: number, after?: string): Promise<Campaign[]> {
+    async listCampaigns(organizationId, limit, after) {
       const rows = await db
         .select()
         .from(campaigns)
@@ -141,4 +117,3 @@ export function createCampaignsRepository(db: Db) {
     },
   };
 }
-export type CampaignsRepository = ReturnType<typeof createCampaignsRepository>;

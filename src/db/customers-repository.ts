@@ -1,98 +1,81 @@
-import { and, asc, eq, gt, sql } from "drizzle-orm";
-import type { NormalizedRecord } from "../domain/intake/record-rules";
+import { and, asc, eq, getTableColumns, gt, type SQL, sql } from "drizzle-orm";
+import type { StoredCustomer } from "../domain/model/customer";
+import type { CustomersRepository, CustomerToStore } from "../domain/ports/customers-repository";
 import type { Db } from "./client";
-import { type DispatchKind, pendingBatchesStatement } from "./outbox-repository";
+import { pendingBatchesStatement } from "./outbox-repository";
 import { customers } from "./schema";
+import { inList } from "./sql";
 
-/** The queue the customers a chunk adds are handed to, in outbox rows of `batchSize`. */
-export interface ChunkHandOff {
-  kind: DispatchKind;
-  batchSize: number;
+type CustomerColumn = keyof typeof customers.$inferSelect;
+
+/**
+ * The columns a chunk's positional JSON rows carry, in row order: the one list both the encoder and
+ * the INSERT read, so a column can never be written from another column's position. The remaining
+ * columns (id, campaign, import, time) are the same for the whole chunk and are bound once.
+ */
+const ROW_COLUMNS: readonly (readonly [CustomerColumn, (c: CustomerToStore) => unknown])[] = [
+  ["dedupeKey", (c) => c.dedupeKey],
+  ["loanId", (c) => c.record.loan_id],
+  ["leadId", (c) => c.record.lead_id],
+  ["firstName", (c) => c.record.first_name],
+  ["lastName", (c) => c.record.last_name],
+  ["phoneNumber", (c) => c.record.phone_number],
+  ["loanAmount", (c) => c.record.loan_amount],
+  ["emiAmount", (c) => c.record.emi_amount],
+  ["loanPeriod", (c) => c.record.loan_period],
+  ["currentEmi", (c) => c.record.current_emi],
+  ["emiDueDate", (c) => c.record.emi_due_date],
+  ["paymentStatus", (c) => c.record.payment_status],
+  ["language", (c) => c.record.language],
+  ["leadDate", (c) => c.record.lead_date],
+  // Stored as JSON text: `->>` of an object yields its JSON, of a JSON null yields SQL NULL.
+  ["variables", (c) => c.record.variables],
+];
+
+/** One customer as the positional JSON row insertChunk expects. */
+export function encodeCustomerRow(c: CustomerToStore): string {
+  return JSON.stringify(ROW_COLUMNS.map(([, read]) => read(c) ?? null));
 }
 
-/** A record ready to store: its uniqueness key already chosen by the campaign's type. */
-export interface CustomerToStore {
-  dedupeKey: string;
-  record: NormalizedRecord;
-}
+const POSITION = new Map<string, number>(ROW_COLUMNS.map(([column], i) => [column, i]));
 
-export interface StoredCustomer {
-  id: number;
-  campaignPk: number;
-  loanId: string | null;
-  leadId: string | null;
-  firstName: string;
-  lastName: string | null;
-  phoneNumber: string;
-  loanAmount: number | null;
-  emiAmount: number | null;
-  loanPeriod: number | null;
-  currentEmi: number | null;
-  emiDueDate: string | null;
-  paymentStatus: string | null;
-  language: string | null;
-  leadDate: string | null;
-  variables: string | null;
-  importId: string;
-  createdAt: number;
-}
-
-// Positional JSON rows (see encodeCustomerRow) expanded by json_each: one statement, four bound
-// parameters, whatever the chunk's size. The SELECT lists every column in table order (NULL id =
-// next rowid); `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint.
+// Positional JSON rows expanded by json_each: one statement, four bound parameters, whatever the
+// chunk's size. The SELECT lists every column in table order, which is the order drizzle names them
+// in the INSERT (NULL id = next rowid); `WHERE true` keeps SQLite from reading ON CONFLICT as a join
+// constraint.
 function insertChunkStatement(db: Db, campaignPk: number, importId: string, createdAt: number, json: string) {
+  const perChunk: Partial<Record<CustomerColumn, SQL>> = {
+    id: sql`NULL`,
+    campaignPk: sql`${campaignPk}`,
+    importId: sql`${importId}`,
+    createdAt: sql`${createdAt}`,
+  };
+  const select = Object.keys(getTableColumns(customers)).map((column) => {
+    const position = POSITION.get(column);
+    if (position !== undefined) return sql.raw(`value->>${position}`);
+    const bound = perChunk[column as CustomerColumn];
+    if (!bound) throw new Error(`customers.${column} has no source in a chunk insert`);
+    return bound;
+  });
   return db
     .insert(customers)
-    .select(
-      sql`SELECT NULL, ${campaignPk}, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
-        value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14,
-        ${importId}, ${createdAt}
-      FROM json_each(${json}) WHERE true`,
-    )
+    .select(sql`SELECT ${sql.join(select, sql`, `)} FROM json_each(${json}) WHERE true`)
     .onConflictDoNothing({ target: [customers.campaignPk, customers.dedupeKey] })
     .returning({ id: customers.id, dedupeKey: customers.dedupeKey });
 }
 
-/** One customer as the positional JSON row insertChunk expects; the caller joins rows into chunks. */
-export function encodeCustomerRow(c: CustomerToStore): string {
-  const r = c.record;
-  return JSON.stringify([
-    c.dedupeKey,
-    r.loan_id ?? null,
-    r.lead_id ?? null,
-    r.first_name,
-    r.last_name ?? null,
-    r.phone_number,
-    r.loan_amount ?? null,
-    r.emi_amount ?? null,
-    r.loan_period ?? null,
-    r.current_emi ?? null,
-    r.emi_due_date ?? null,
-    r.payment_status ?? null,
-    r.language ?? null,
-    r.lead_date ?? null,
-    // Stored as JSON text: `->>` of an object yields its JSON, of a JSON null yields SQL NULL.
-    r.variables ?? null,
-  ]);
+function toStoredCustomer(row: typeof customers.$inferSelect): StoredCustomer {
+  return {
+    ...row,
+    variables: row.variables === null ? {} : (JSON.parse(row.variables) as StoredCustomer["variables"]),
+  };
 }
 
-export function createCustomersRepository(db: Db) {
+export function createCustomersRepository(db: Db): CustomersRepository {
   return {
-    /**
-     * Writes one chunk atomically: the customers are one statement, expanded from a single JSON
-     * parameter so that 10,000 records stay far below D1's 100-bound-parameter limit. Rows whose key
-     * the campaign already holds are skipped by ON CONFLICT; RETURNING tells which rows were new.
-     * With `handOff`, the same batch (a D1 batch, or a libSQL transaction) also writes the outbox
-     * rows for the customers it added, so a stored customer can never miss its hand-off. Throws if
-     * the chunk failed, in which case nothing of it was written.
-     */
-    async insertChunk(
-      campaignPk: number,
-      importId: string,
-      createdAt: number,
-      encodedRows: readonly string[],
-      handOff?: ChunkHandOff,
-    ): Promise<Map<string, number>> {
+    encodeRow: encodeCustomerRow,
+
+    async insertChunk(campaignPk, importId, createdAt, encodedRows, handOff) {
       const json = `[${encodedRows.join(",")}]`;
       const insert = insertChunkStatement(db, campaignPk, importId, createdAt, json);
       // The outbox statement reads what the INSERT just did, so it must come right after it.
@@ -114,12 +97,7 @@ export function createCustomersRepository(db: Db) {
       return added;
     },
 
-    /** Which of these keys the campaign holds from this very import (an earlier attempt of it). */
-    async findOwn(
-      campaignPk: number,
-      importId: string,
-      keys: readonly string[],
-    ): Promise<Map<string, number>> {
+    async findOwn(campaignPk, importId, keys) {
       const rows = await db
         .select({ id: customers.id, dedupeKey: customers.dedupeKey })
         .from(customers)
@@ -127,14 +105,14 @@ export function createCustomersRepository(db: Db) {
           and(
             eq(customers.campaignPk, campaignPk),
             eq(customers.importId, importId),
-            sql`${customers.dedupeKey} IN (SELECT value FROM json_each(${JSON.stringify(keys)}))`,
+            inList(customers.dedupeKey, keys),
           ),
         );
       return new Map(rows.map((r) => [r.dedupeKey, r.id]));
     },
 
-    async list(campaignPk: number, limit: number, afterId?: number): Promise<StoredCustomer[]> {
-      return db
+    async list(campaignPk, limit, afterId) {
+      const rows = await db
         .select()
         .from(customers)
         .where(
@@ -144,20 +122,18 @@ export function createCustomersRepository(db: Db) {
           ),
         )
         .orderBy(asc(customers.id))
-        .limit(limit)
-        .all() as Promise<StoredCustomer[]>;
+        .limit(limit);
+      return rows.map(toStoredCustomer);
     },
 
-    async findByIds(ids: readonly number[]): Promise<StoredCustomer[]> {
+    async findByIds(ids) {
       if (ids.length === 0) return [];
-      // One JSON parameter instead of one per id: D1 binds at most 100 parameters per statement.
-      return db
+      const rows = await db
         .select()
         .from(customers)
-        .where(sql`${customers.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`)
-        .orderBy(asc(customers.id))
-        .all() as Promise<StoredCustomer[]>;
+        .where(inList(customers.id, ids))
+        .orderBy(asc(customers.id));
+      return rows.map(toStoredCustomer);
     },
   };
 }
-export type CustomersRepository = ReturnType<typeof createCustomersRepository>;

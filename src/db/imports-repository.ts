@@ -1,29 +1,16 @@
 import { and, asc, eq, isNotNull, lt, ne, or, sql } from "drizzle-orm";
+import type { ImportsRepository } from "../domain/ports/imports-repository";
 import type { Db } from "./client";
 import { importResponses, imports } from "./schema";
-
-export type ImportRow = typeof imports.$inferSelect;
-
-export interface ImportCounts {
-  total: number;
-  valid: number;
-  invalid: number;
-  successful: number;
-  failed: number;
-  batchesProcessed: number;
-}
+import { inList } from "./sql";
 
 /** Characters per stored answer part: well under D1's 2 MB ceiling for one value. */
 const RESPONSE_PART_CHARS = 1_000_000;
 
-export function createImportsRepository(db: Db) {
+export function createImportsRepository(db: Db): ImportsRepository {
   return {
-    /**
-     * Records the start of a bulk request. With an idempotency key this is also the lock: the
-     * unique (organization, key) index lets exactly one request claim it, and false is returned
-     * to every other.
-     */
-    async begin(row: typeof imports.$inferInsert): Promise<boolean> {
+    // The unique (organization, idempotency key) index lets exactly one request claim a key.
+    async begin(row) {
       const rows = await db
         .insert(imports)
         .values({ startedAt: row.createdAt, ...row })
@@ -32,7 +19,7 @@ export function createImportsRepository(db: Db) {
       return rows.length > 0;
     },
 
-    async findByIdempotencyKey(organizationId: string, key: string): Promise<ImportRow | undefined> {
+    async findByIdempotencyKey(organizationId, key) {
       return db
         .select()
         .from(imports)
@@ -40,7 +27,7 @@ export function createImportsRepository(db: Db) {
         .get();
     },
 
-    async find(organizationId: string, id: string): Promise<ImportRow | undefined> {
+    async find(organizationId, id) {
       return db
         .select()
         .from(imports)
@@ -48,12 +35,11 @@ export function createImportsRepository(db: Db) {
         .get();
     },
 
-    /**
-     * Claims an import whose attempt failed, or whose attempt was abandoned (still `processing`
-     * since before `abandonedBefore`: its Worker died), for a new attempt. Returns the new attempt's
-     * number when this caller won, undefined otherwise.
-     */
-    async claimForRetry(id: string, abandonedBefore: number, at: number): Promise<number | undefined> {
+    async findById(id) {
+      return db.select().from(imports).where(eq(imports.id, id)).get();
+    },
+
+    async claimForRetry(id, abandonedBefore, at) {
       const rows = await db
         .update(imports)
         .set({ state: "processing", startedAt: at, attempt: sql`${imports.attempt} + 1`, completedAt: null })
@@ -73,29 +59,14 @@ export function createImportsRepository(db: Db) {
       return rows[0]?.attempt;
     },
 
-    /**
-     * Attempt `attempt` ended with an error: the key is free for a retry, which resumes this import.
-     * An attempt that has been taken over changes nothing.
-     */
-    async markFailed(id: string, attempt: number, at: number): Promise<void> {
+    async markFailed(id, attempt, at) {
       await db
         .update(imports)
         .set({ state: "failed", completedAt: at })
         .where(and(eq(imports.id, id), eq(imports.state, "processing"), eq(imports.attempt, attempt)));
     },
 
-    /**
-     * Completes the import as attempt `attempt`; with `response.body` (requests with an
-     * Idempotency-Key) the packed answer is stored with it, in one atomic batch. Returns false, and
-     * changes nothing, when another attempt has taken the import over.
-     */
-    async complete(
-      id: string,
-      attempt: number,
-      counts: ImportCounts,
-      response: { status: number; body: string | null },
-      completedAt: number,
-    ): Promise<boolean> {
+    async complete(id, attempt, counts, response, completedAt) {
       // The answer's statements run only if the first one completed the import as this attempt.
       const mine = sql`EXISTS (SELECT 1 FROM imports WHERE id = ${id} AND attempt = ${attempt}
         AND state = 'completed' AND completed_at = ${completedAt})`;
@@ -124,8 +95,7 @@ export function createImportsRepository(db: Db) {
       return completed.length > 0;
     },
 
-    /** The packed answer stored by `complete`, or undefined when none was stored. */
-    async storedResponse(id: string): Promise<string | undefined> {
+    async storedResponse(id) {
       const parts = await db
         .select({ data: importResponses.data })
         .from(importResponses)
@@ -134,8 +104,8 @@ export function createImportsRepository(db: Db) {
       return parts.length > 0 ? parts.map((p) => p.data).join("") : undefined;
     },
 
-    /** Forgets idempotency keys older than the retention window; their imports stay readable. */
-    async expireIdempotencyKeys(before: number): Promise<number> {
+    // Their imports stay readable; only the key and its stored answer go.
+    async expireIdempotencyKeys(before) {
       const rows = await db
         .update(imports)
         .set({ idempotencyKey: null })
@@ -149,13 +119,14 @@ export function createImportsRepository(db: Db) {
         )
         .returning({ id: imports.id });
       if (rows.length > 0) {
-        const ids = JSON.stringify(rows.map((r) => r.id));
-        await db
-          .delete(importResponses)
-          .where(sql`${importResponses.importId} IN (SELECT value FROM json_each(${ids}))`);
+        await db.delete(importResponses).where(
+          inList(
+            importResponses.importId,
+            rows.map((r) => r.id),
+          ),
+        );
       }
       return rows.length;
     },
   };
 }
-export type ImportsRepository = ReturnType<typeof createImportsRepository>;

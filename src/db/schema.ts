@@ -1,9 +1,12 @@
 // The one description of bulkcall's tables. `npm run db:generate` turns changes here into a new
 // SQL file in migrations/, the folder that wrangler, the libSQL migrator and the tests all read.
-import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-
-const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+import { CALL_OUTCOMES, CALL_STATUSES } from "../domain/model/call";
+import { CAMPAIGN_TYPES } from "../domain/model/campaign";
+import { IMPORT_STATES } from "../domain/model/imports";
+import { DISPATCH_KINDS, OUTBOX_STATES } from "../domain/model/outbox";
+import { WORKFLOW_RUN_STATUSES } from "../domain/model/workflow";
+import { nowMs as now } from "./sql";
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
@@ -39,7 +42,7 @@ export const campaigns = sqliteTable(
       .references(() => organizations.id),
     id: text("id").notNull(),
     name: text("name").notNull(),
-    campaignType: text("campaign_type", { enum: ["emi", "edi", "lead"] }).notNull(),
+    campaignType: text("campaign_type", { enum: CAMPAIGN_TYPES }).notNull(),
     timezone: text("timezone").notNull(),
     defaultCountry: text("default_country").notNull(),
     windowStart: text("window_start").notNull(),
@@ -127,7 +130,7 @@ export const imports = sqliteTable(
       .references(() => campaigns.pk),
     idempotencyKey: text("idempotency_key"),
     bodyHash: text("body_hash"),
-    state: text("state", { enum: ["processing", "failed", "completed"] }).notNull(),
+    state: text("state", { enum: IMPORT_STATES }).notNull(),
     total: integer("total").notNull().default(0),
     valid: integer("valid").notNull().default(0),
     invalid: integer("invalid").notNull().default(0),
@@ -170,29 +173,29 @@ export const importResponses = sqliteTable(
 // The outbox: one row per batch of <= 500 customers handed (or to be handed) to a queue. The rows
 // are written in the same atomic batch as the customers they list, so no stored customer can miss
 // its hand-off: a send that fails, or a request that dies, leaves `pending` rows the cron re-drives.
-export const dispatchBatches = sqliteTable(
-  "dispatch_batches",
+export const outboxBatches = sqliteTable(
+  "outbox_batches",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     importId: text("import_id")
       .notNull()
       .references(() => imports.id),
-    kind: text("kind", { enum: ["call", "workflow"] }).notNull(),
+    kind: text("kind", { enum: DISPATCH_KINDS }).notNull(),
     batchNo: integer("batch_no").notNull(),
     // JSON array of customer ids in this batch.
     customerIds: text("customer_ids").notNull(),
     size: integer("size").notNull(),
     // The batch's highest customer id: the import's next chunk hands over only customers above it.
     maxCustomerId: integer("max_customer_id"),
-    state: text("state", { enum: ["pending", "sent", "processing", "done", "failed"] }).notNull(),
+    state: text("state", { enum: OUTBOX_STATES }).notNull(),
     sendAttempts: integer("send_attempts").notNull().default(0),
     lastError: text("last_error"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
-    uniqueIndex("dispatch_batches_import_kind_no").on(t.importId, t.kind, t.batchNo),
-    index("dispatch_batches_state").on(t.state, t.updatedAt),
+    uniqueIndex("outbox_batches_import_kind_no").on(t.importId, t.kind, t.batchNo),
+    index("outbox_batches_state").on(t.state, t.updatedAt),
   ],
 );
 
@@ -235,9 +238,7 @@ export const calls = sqliteTable(
     // The number as it was when the call was created: what was (or will be) dialled.
     phoneNumber: text("phone_number").notNull(),
     // `dispatching` is a claim: one consumer owns the row while it hands it to the dialer.
-    status: text("status", {
-      enum: ["queued", "delayed", "dispatching", "dispatched", "skipped", "failed", "completed"],
-    }).notNull(),
+    status: text("status", { enum: CALL_STATUSES }).notNull(),
     reason: text("reason"),
     disposition: text("disposition"),
     providerCallId: text("provider_call_id"),
@@ -270,7 +271,7 @@ export const callEvents = sqliteTable(
     callId: text("call_id")
       .notNull()
       .references(() => calls.id),
-    status: text("status", { enum: ["completed", "failed"] }).notNull(),
+    status: text("status", { enum: CALL_OUTCOMES }).notNull(),
     reason: text("reason"),
     disposition: text("disposition"),
     providerCallId: text("provider_call_id"),
@@ -298,7 +299,7 @@ export const workflowRuns = sqliteTable(
     customerId: integer("customer_id")
       .notNull()
       .references(() => customers.id),
-    status: text("status", { enum: ["queued", "started", "running", "completed", "failed"] }).notNull(),
+    status: text("status", { enum: WORKFLOW_RUN_STATUSES }).notNull(),
     outcome: text("outcome"),
     step: integer("step"),
     lastError: text("last_error"),

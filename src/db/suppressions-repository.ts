@@ -1,21 +1,14 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { SuppressionsRepository } from "../domain/ports/suppressions-repository";
 import type { Db } from "./client";
 import { suppressions } from "./schema";
+import { inList } from "./sql";
 
-export interface Suppression {
-  phoneNumber: string;
-  reason: string | null;
-  createdAt: number;
-}
-
-export function createSuppressionsRepository(db: Db) {
+export function createSuppressionsRepository(db: Db): SuppressionsRepository {
   return {
-    /**
-     * Adds the numbers (E.164, already de-duplicated) in one statement expanded from one JSON
-     * parameter, so 10,000 numbers stay far below D1's bound-parameter limit. Returns the numbers
-     * that were new; a number already on the list keeps its original reason and date.
-     */
-    async add(organizationId: string, phoneNumbers: readonly string[], reason: string | null, at: number) {
+    // One statement expanded from one JSON parameter, so 10,000 numbers stay far below D1's
+    // bound-parameter limit; raw SQL for INSERT ... SELECT FROM json_each.
+    async add(organizationId, phoneNumbers, reason, at) {
       if (phoneNumbers.length === 0) return [];
       const rows = await db.all<{ phone_number: string }>(sql`INSERT INTO suppressions
           (organization_id, phone_number, reason, created_at)
@@ -25,8 +18,7 @@ export function createSuppressionsRepository(db: Db) {
       return rows.map((r) => r.phone_number);
     },
 
-    /** The subset of `phoneNumbers` the organization has suppressed. */
-    async findSuppressed(organizationId: string, phoneNumbers: readonly string[]): Promise<Set<string>> {
+    async findSuppressed(organizationId, phoneNumbers) {
       if (phoneNumbers.length === 0) return new Set();
       const rows = await db
         .select({ phoneNumber: suppressions.phoneNumber })
@@ -34,13 +26,13 @@ export function createSuppressionsRepository(db: Db) {
         .where(
           and(
             eq(suppressions.organizationId, organizationId),
-            sql`${suppressions.phoneNumber} IN (SELECT value FROM json_each(${JSON.stringify(phoneNumbers)}))`,
+            inList(suppressions.phoneNumber, phoneNumbers),
           ),
         );
       return new Set(rows.map((r) => r.phoneNumber));
     },
 
-    async list(organizationId: string, limit: number, after?: string): Promise<Suppression[]> {
+    async list(organizationId, limit, after) {
       return db
         .select({
           phoneNumber: suppressions.phoneNumber,
@@ -58,8 +50,7 @@ export function createSuppressionsRepository(db: Db) {
         .limit(limit);
     },
 
-    /** Removes one number; false when it was not on the list. */
-    async remove(organizationId: string, phoneNumber: string): Promise<boolean> {
+    async remove(organizationId, phoneNumber) {
       const rows = await db
         .delete(suppressions)
         .where(
@@ -70,4 +61,3 @@ export function createSuppressionsRepository(db: Db) {
     },
   };
 }
-export type SuppressionsRepository = ReturnType<typeof createSuppressionsRepository>;

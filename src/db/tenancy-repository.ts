@@ -1,36 +1,24 @@
 import { and, eq, isNull } from "drizzle-orm";
+import type { TenancyRepository } from "../domain/ports/tenancy-repository";
 import type { Db } from "./client";
 import { apiKeys, organizations } from "./schema";
 
-export interface Organization {
-  id: string;
-  name: string;
-  createdAt: number;
-}
-
-export function createTenancyRepository(db: Db) {
+export function createTenancyRepository(db: Db): TenancyRepository {
   return {
-    async createOrganization(org: { id: string; name: string; createdAt: number }): Promise<Organization> {
+    async createOrganization(org) {
       await db.insert(organizations).values(org);
       return org;
     },
 
-    async findOrganization(id: string): Promise<Organization | undefined> {
+    async findOrganization(id) {
       return db.select().from(organizations).where(eq(organizations.id, id)).get();
     },
 
-    async createApiKey(key: {
-      id: string;
-      organizationId: string;
-      name: string;
-      keyHash: string;
-      createdAt: number;
-    }) {
+    async createApiKey(key) {
       await db.insert(apiKeys).values(key);
     },
 
-    /** The organization that owns the live key with this SHA-256 digest. */
-    async findOrganizationIdByKeyHash(keyHash: string): Promise<string | undefined> {
+    async findOrganizationIdByKeyHash(keyHash) {
       const row = await db
         .select({ organizationId: apiKeys.organizationId })
         .from(apiKeys)
@@ -39,8 +27,7 @@ export function createTenancyRepository(db: Db) {
       return row?.organizationId;
     },
 
-    /** Marks a key revoked; false when no live key has that id. */
-    async revokeApiKey(id: string, at: number): Promise<boolean> {
+    async revokeApiKey(id, at) {
       const rows = await db
         .update(apiKeys)
         .set({ revokedAt: at })
@@ -50,4 +37,3 @@ export function createTenancyRepository(db: Db) {
     },
   };
 }
-export type TenancyRepository = ReturnType<typeof createTenancyRepository>;

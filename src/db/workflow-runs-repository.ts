@@ -1,9 +1,9 @@
 import { and, eq, notInArray, sql } from "drizzle-orm";
+import type { WorkflowRunStatus } from "../domain/model/workflow";
+import type { WorkflowRunsRepository } from "../domain/ports/workflow-runs-repository";
 import type { Db } from "./client";
 import { workflowRuns } from "./schema";
-
-export type WorkflowRunRow = typeof workflowRuns.$inferSelect;
-export type WorkflowRunStatus = WorkflowRunRow["status"];
+import { inList } from "./sql";
 
 /** The Workflows instance id of a customer's run for one import: the same on every delivery. */
 export function workflowInstanceId(importId: string, customerId: number): string {
@@ -12,10 +12,10 @@ export function workflowInstanceId(importId: string, customerId: number): string
 
 const TERMINAL: WorkflowRunStatus[] = ["completed", "failed"];
 
-export function createWorkflowRunsRepository(db: Db) {
+export function createWorkflowRunsRepository(db: Db): WorkflowRunsRepository {
   return {
-    /** Creates the batch's run rows (`queued`) unless they exist; returns every row of the batch. */
-    async ensureRuns(importId: string, batchNo: number, customerIds: readonly number[], at: number) {
+    // Raw SQL for INSERT ... SELECT FROM json_each: one statement for a batch of 500.
+    async ensureRuns(importId, batchNo, customerIds, at) {
       const rows = customerIds.map((id) => [workflowInstanceId(importId, id), id]);
       await db.run(sql`INSERT INTO workflow_runs (instance_id, import_id, batch_no, customer_id, status,
           created_at, updated_at)
@@ -28,11 +28,7 @@ export function createWorkflowRunsRepository(db: Db) {
         .where(and(eq(workflowRuns.importId, importId), eq(workflowRuns.batchNo, batchNo)));
     },
 
-    /**
-     * Runs whose instance now exists. The instance may already have reported itself running (it
-     * starts at once), so only `queued` moves to `started`, while the start time is always kept.
-     */
-    async markStarted(instanceIds: readonly string[], at: number): Promise<void> {
+    async markStarted(instanceIds, at) {
       if (instanceIds.length === 0) return;
       await db
         .update(workflowRuns)
@@ -41,35 +37,22 @@ export function createWorkflowRunsRepository(db: Db) {
           startedAt: sql`COALESCE(${workflowRuns.startedAt}, ${at})`,
           updatedAt: at,
         })
-        .where(
-          sql`${workflowRuns.instanceId} IN (SELECT value FROM json_each(${JSON.stringify(instanceIds)}))`,
-        );
+        .where(inList(workflowRuns.instanceId, instanceIds));
     },
 
-    /**
-     * Records a run's progress, from inside the run; a finished run is never moved back. A run that
-     * reports anything has been started, even if its consumer died before recording that.
-     */
-    async update(
-      instanceId: string,
-      change: { status: WorkflowRunStatus; step?: number; outcome?: string; lastError?: string },
-      at: number,
-    ): Promise<void> {
+    // A run that reports anything has been started, even if its consumer died before recording that.
+    async update(instanceId, change, at) {
       await db
         .update(workflowRuns)
         .set({ ...change, startedAt: sql`COALESCE(${workflowRuns.startedAt}, ${at})`, updatedAt: at })
         .where(and(eq(workflowRuns.instanceId, instanceId), notInArray(workflowRuns.status, TERMINAL)));
     },
 
-    async find(instanceId: string): Promise<WorkflowRunRow | undefined> {
+    async find(instanceId) {
       return db.select().from(workflowRuns).where(eq(workflowRuns.instanceId, instanceId)).get();
     },
 
-    /**
-     * Fails the batch's runs that never got an instance (the dead-letter queue gave up on starting
-     * them); runs already started carry on and report their own outcome.
-     */
-    async failNeverStarted(importId: string, batchNo: number, reason: string, at: number): Promise<void> {
+    async failNeverStarted(importId, batchNo, reason, at) {
       await db
         .update(workflowRuns)
         .set({ status: "failed", lastError: reason, updatedAt: at })
@@ -82,10 +65,7 @@ export function createWorkflowRunsRepository(db: Db) {
         );
     },
 
-    /** Runs per status, and how many of them were ever started. */
-    async countsForImport(
-      importId: string,
-    ): Promise<{ status: WorkflowRunStatus; n: number; started: number }[]> {
+    async countsForImport(importId) {
       return db
         .select({
           status: workflowRuns.status,
@@ -98,4 +78,3 @@ export function createWorkflowRunsRepository(db: Db) {
     },
   };
 }
-export type WorkflowRunsRepository = ReturnType<typeof createWorkflowRunsRepository>;

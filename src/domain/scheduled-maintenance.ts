@@ -1,7 +1,8 @@
 // What the cron trigger does on every tick: re-drive outbox batches whose hand-off was lost, and
 // forget Idempotency-Keys past their retention (their imports stay readable).
-import type { ImportsRepository } from "../db/imports-repository";
+
 import { type RedriveDeps, type RedriveResult, redriveOutbox } from "./calls/redrive-outbox";
+import type { ImportsRepository } from "./ports/imports-repository";
 
 /** How long a stored answer can be replayed with its Idempotency-Key (the contract asks >= 24 h). */
 export const IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;

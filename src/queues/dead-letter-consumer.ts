@@ -1,7 +1,7 @@
 // Consumer of the dead-letter queues: each message is one outbox batch whose retries ran out.
 import { type DeadLetterDeps, markDeadLettered } from "../domain/calls/dead-letter";
 import { describeError } from "../domain/errors";
-import { DispatchMessage } from "./messages";
+import { DispatchMessage } from "../domain/model/outbox";
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: DeadLetterDeps): Promise<void> {
   for (const message of batch.messages) {

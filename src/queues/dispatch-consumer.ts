@@ -1,18 +1,19 @@
 // The CALLS and WORKFLOWS consumers: each message points at one outbox batch; the domain decides
 // what to do with it and says ack or retry, and this file only talks to the queue.
-import type { CallsRepository } from "../db/calls-repository";
+
 import {
   dispatchCallBatch,
   type MessageVerdict,
   retryDelaySeconds,
 } from "../domain/calls/dispatch-call-batch";
 import { describeError } from "../domain/errors";
-import type { Clock } from "../domain/ports";
+import { DispatchMessage } from "../domain/model/outbox";
+import type { Clock } from "../domain/ports/clock";
+import type { OutboxRepository } from "../domain/ports/outbox-repository";
 import { startWorkflowBatch } from "../domain/workflows/start-workflow-batch";
-import { DispatchMessage } from "./messages";
 
 interface ConsumerDeps {
-  calls: Pick<CallsRepository, "batches">;
+  outbox: OutboxRepository;
   clock: Clock;
   log: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -61,8 +62,8 @@ function dispatchConsumer<D extends ConsumerDeps>(
 
 async function recordError(deps: ConsumerDeps, body: DispatchMessage, error: string) {
   try {
-    const row = await deps.calls.batches.find(body.importId, body.kind, body.batchNo);
-    if (row) await deps.calls.batches.recordError(row.id, error, deps.clock.now());
+    const row = await deps.outbox.find(body.importId, body.kind, body.batchNo);
+    if (row) await deps.outbox.recordError(row.id, error, deps.clock.now());
   } catch {
     // The database is what failed; the retry is what matters.
   }

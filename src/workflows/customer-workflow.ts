@@ -2,7 +2,8 @@
 // platform's step object to the domain's `Steps` port; the run itself is runCustomerWorkflow.
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import { createDeps } from "../deps";
-import type { CustomerRunParams, Steps } from "../domain/workflows/ports";
+import type { CustomerRunParams } from "../domain/model/workflow";
+import type { Steps } from "../domain/ports/workflows";
 import { runCustomerWorkflow } from "../domain/workflows/run-customer-workflow";
 import type { AppEnv } from "../env";
 

@@ -11,7 +11,7 @@ import { createImportsRepository } from "../../src/db/imports-repository";
 import { createOutboxRepository } from "../../src/db/outbox-repository";
 import { organizations } from "../../src/db/schema";
 import { createTenancyRepository } from "../../src/db/tenancy-repository";
-import type { NormalizedRecord } from "../../src/domain/intake/record-rules";
+import type { NormalizedRecord } from "../../src/domain/model/customer";
 
 /** A first name the test trigger refuses, to make one row of a chunk fail inside the database. */
 export const REFUSED_FIRST_NAME = "__contract_refused__";
@@ -278,7 +278,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           paymentStatus: "pending",
           language: "hindi",
           leadDate: null,
-          variables: '{"branch":"Pune","vip":true,"score":712}',
+          variables: { branch: "Pune", vip: true, score: 712 },
           importId: "imp_full",
           createdAt: T0 + 7,
         });
@@ -291,7 +291,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           loanAmount: null,
           loanPeriod: null,
           leadDate: "2026-11-30",
-          variables: null,
+          variables: {},
         });
       });
     });
@@ -454,7 +454,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(ids).toHaveLength(4);
 
         const rows = await repos.outbox.listForImport("imp_out");
-        expect(rows.map((r) => [r.kind, r.batchNo, r.state, JSON.parse(r.customerIds), r.size])).toEqual([
+        expect(rows.map((r) => [r.kind, r.batchNo, r.state, r.customerIds, r.size])).toEqual([
           ["call", 0, "pending", ids.slice(0, 2), 2],
           ["call", 1, "pending", ids.slice(2, 3), 1],
           ["call", 2, "pending", ids.slice(3, 4), 1],
@@ -467,11 +467,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           batchSize: 500,
         });
         expect(
-          (await repos.outbox.listForImport("imp_wf")).map((r) => [
-            r.kind,
-            r.batchNo,
-            JSON.parse(r.customerIds),
-          ]),
+          (await repos.outbox.listForImport("imp_wf")).map((r) => [r.kind, r.batchNo, r.customerIds]),
         ).toEqual([["workflow", 0, [...wf.values()]]]);
       });
 
@@ -492,9 +488,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           }
         }
         expect(stored.size).toBe(9);
-        const handed = (await repos.outbox.listForImport("imp_mixed")).flatMap(
-          (r) => JSON.parse(r.customerIds) as number[],
-        );
+        const handed = (await repos.outbox.listForImport("imp_mixed")).flatMap((r) => r.customerIds);
         expect(handed.sort((a, b) => a - b)).toEqual([...stored.values()].sort((a, b) => a - b));
       });
 

@@ -10,7 +10,7 @@ import { createCustomersRepository } from "../../src/db/customers-repository";
 import { applyMigrations, readMigrations } from "../../src/db/migrator";
 import { openNodeStore } from "../../src/db/store-node";
 import { createTenancyRepository } from "../../src/db/tenancy-repository";
-import { newId } from "../../src/domain/ports";
+import { newId } from "../../src/domain/ids";
 import { measuredLoanRows } from "../contract/repository-contract";
 
 /** Bytes per customer (table row + uniqueness index entry, page overhead included) we accept. */

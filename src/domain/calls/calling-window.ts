@@ -1,7 +1,7 @@
 // When a campaign may call. The window is local wall-clock time in the campaign's IANA time zone
 // (08:00-19:00 by default, the RBI rule for recovery calls) on the allowed weekdays; the start is
 // inclusive and the end exclusive, so with the default window no call starts at 19:00 or later.
-import type { CallingWindow } from "../../db/campaigns-repository";
+import type { CallingWindow } from "../model/campaign";
 
 const WEEKDAY_INDEX: Readonly<Record<string, number>> = {
   sun: 0,

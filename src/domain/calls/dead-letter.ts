@@ -1,15 +1,20 @@
 // The dead-letter consumer's job: a message whose retries ran out marks its outbox batch failed
 // with the last error recorded for it, and fails every call of the batch that was still waiting (or
 // every workflow run never started), so the import's progress accounts for every customer.
-import type { CallsRepository } from "../../db/calls-repository";
-import type { CustomersRepository } from "../../db/customers-repository";
-import type { WorkflowRunsRepository } from "../../db/workflow-runs-repository";
-import type { DispatchMessage } from "../../queues/messages";
-import type { Clock } from "../ports";
+
+import type { DispatchMessage } from "../model/outbox";
+import type { CallsRepository } from "../ports/calls-repository";
+import type { Clock } from "../ports/clock";
+import type { CustomersRepository } from "../ports/customers-repository";
+import type { ImportsRepository } from "../ports/imports-repository";
+import type { OutboxRepository } from "../ports/outbox-repository";
+import type { WorkflowRunsRepository } from "../ports/workflow-runs-repository";
 import { BULK_ORIGIN } from "./dispatch-call-batch";
 
 export interface DeadLetterDeps {
   calls: CallsRepository;
+  imports: ImportsRepository;
+  outbox: OutboxRepository;
   customers: CustomersRepository;
   workflowRuns: WorkflowRunsRepository;
   clock: Clock;
@@ -18,7 +23,7 @@ export interface DeadLetterDeps {
 
 export async function markDeadLettered(deps: DeadLetterDeps, message: DispatchMessage): Promise<void> {
   const { importId, kind, batchNo } = message;
-  const batch = await deps.calls.batches.find(importId, kind, batchNo);
+  const batch = await deps.outbox.find(importId, kind, batchNo);
   if (!batch) {
     deps.log("dead_letter_unknown_batch", { importId, kind, batchNo });
     return;
@@ -28,11 +33,11 @@ export async function markDeadLettered(deps: DeadLetterDeps, message: DispatchMe
   const reason = `dead_lettered: ${batch.lastError ?? "the consumer failed on every delivery"}`;
 
   if (kind === "call") {
-    const imp = await deps.calls.findImport(importId);
+    const imp = await deps.imports.findById(importId);
     if (imp) {
       // Rows the consumer never got to create are created first (a no-op for the others), so that
       // every customer of the batch ends up failed with the reason.
-      const customers = await deps.customers.findByIds(JSON.parse(batch.customerIds) as number[]);
+      const customers = await deps.customers.findByIds(batch.customerIds);
       await deps.calls.ensureCalls({
         organizationId: imp.organizationId,
         campaignPk: imp.campaignPk,
@@ -46,9 +51,9 @@ export async function markDeadLettered(deps: DeadLetterDeps, message: DispatchMe
     }
   } else {
     // Likewise every run of the batch gets a row, and the ones never started are failed.
-    await deps.workflowRuns.ensureRuns(importId, batchNo, JSON.parse(batch.customerIds) as number[], now);
+    await deps.workflowRuns.ensureRuns(importId, batchNo, batch.customerIds, now);
     await deps.workflowRuns.failNeverStarted(importId, batchNo, reason, now);
   }
-  await deps.calls.batches.markFailed(batch.id, reason, now);
+  await deps.outbox.markFailed(batch.id, reason, now);
   deps.log("dispatch_batch_dead_lettered", { importId, kind, batchNo, reason });
 }

@@ -2,10 +2,12 @@
 // batch's calls, and say what the queue should do with the message. A message may arrive twice, or
 // after a consumer died half-way; placeCalls makes every run after the first harmless.
 
-import type { CallsRepository } from "../../db/calls-repository";
-import type { CampaignsRepository } from "../../db/campaigns-repository";
-import type { DispatchMessage } from "../../queues/messages";
-import type { QueueProducer } from "../ports";
+import type { DispatchMessage } from "../model/outbox";
+import type { CallsRepository } from "../ports/calls-repository";
+import type { CampaignsRepository } from "../ports/campaigns-repository";
+import type { ImportsRepository } from "../ports/imports-repository";
+import type { OutboxRepository } from "../ports/outbox-repository";
+import type { QueueProducer } from "../ports/queue";
 import { CLAIM_LEASE_MS, type PlaceCallsDeps, placeCalls } from "./place-calls";
 
 /** The origin of the bulk endpoint's calls (workflow steps use their own). */
@@ -16,6 +18,8 @@ export const MAX_DELAY_SECONDS = 12 * 60 * 60;
 export interface DispatchCallBatchDeps extends PlaceCallsDeps {
   campaigns: CampaignsRepository;
   calls: CallsRepository;
+  imports: ImportsRepository;
+  outbox: OutboxRepository;
   callsQueue: QueueProducer<DispatchMessage>;
 }
 
@@ -30,7 +34,7 @@ export async function dispatchCallBatch(
   message: DispatchMessage,
 ): Promise<MessageVerdict> {
   const { importId, batchNo } = message;
-  const batch = await deps.calls.batches.find(importId, "call", batchNo);
+  const batch = await deps.outbox.find(importId, "call", batchNo);
   if (!batch) {
     deps.log("call_batch_unknown", { importId, batchNo });
     return { kind: "ack", note: "unknown_batch" };
@@ -39,7 +43,7 @@ export async function dispatchCallBatch(
     deps.log("call_batch_already_finished", { importId, batchNo, state: batch.state });
     return { kind: "ack", note: "already_finished" };
   }
-  const imp = await deps.calls.findImport(importId);
+  const imp = await deps.imports.findById(importId);
   const campaign = imp ? await deps.campaigns.findCampaignByPk(imp.campaignPk) : undefined;
   if (!imp || !campaign) {
     // The outbox row points at its import by foreign key, so this is a broken database: let the
@@ -47,7 +51,7 @@ export async function dispatchCallBatch(
     return { kind: "retry", reason: `import ${importId} or its campaign is missing` };
   }
 
-  await deps.calls.batches.markProcessing(batch.id, deps.clock.now());
+  await deps.outbox.markProcessing(batch.id, deps.clock.now());
   const result = await placeCalls(deps, {
     organizationId: imp.organizationId,
     campaign,
@@ -56,7 +60,7 @@ export async function dispatchCallBatch(
     origin: BULK_ORIGIN,
     agentId: imp.agentId,
     dispositionId: imp.dispositionId,
-    customerIds: JSON.parse(batch.customerIds) as number[],
+    customerIds: batch.customerIds,
   });
   const now = deps.clock.now();
   deps.log("call_batch_processed", {
@@ -71,7 +75,7 @@ export async function dispatchCallBatch(
   });
 
   if (result.retry) {
-    await deps.calls.batches.recordError(batch.id, result.retry.reason, now);
+    await deps.outbox.recordError(batch.id, result.retry.reason, now);
     return { kind: "retry", reason: result.retry.reason, minDelaySeconds: result.retry.retryAfterSeconds };
   }
   if (result.delayedUntil !== undefined) {
@@ -83,7 +87,7 @@ export async function dispatchCallBatch(
       Math.max(1, Math.ceil((result.delayedUntil - now) / 1000)),
     );
     await deps.callsQueue.sendBatch([{ body: { kind: "call", importId, batchNo }, delaySeconds }]);
-    await deps.calls.batches.markRequeued(batch.id, now);
+    await deps.outbox.markRequeued(batch.id, now);
     deps.log("call_batch_delayed", { importId, batchNo, delaySeconds });
     return { kind: "ack", note: "delayed" };
   }
@@ -94,10 +98,10 @@ export async function dispatchCallBatch(
     // Another consumer holds a live claim on some rows (a duplicate delivery running right now, or
     // one that died less than a lease ago). Look again once that claim has finished or expired.
     const reason = `${outstanding.length} call(s) are being handed to the dialer by another attempt`;
-    await deps.calls.batches.recordError(batch.id, reason, now);
+    await deps.outbox.recordError(batch.id, reason, now);
     return { kind: "retry", reason, minDelaySeconds: Math.ceil(CLAIM_LEASE_MS / 1000) };
   }
-  await deps.calls.batches.markDone(batch.id, now);
+  await deps.outbox.markDone(batch.id, now);
   return { kind: "ack", note: "done" };
 }
 

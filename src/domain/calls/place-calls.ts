@@ -3,13 +3,16 @@
 // customer and its own `origin`. Safe to run any number of times, concurrently too: call rows are
 // created idempotently, and a row reaches the dialer only through an atomic claim.
 
-import type { CallRow, CallsRepository } from "../../db/calls-repository";
-import type { Campaign } from "../../db/campaigns-repository";
-import type { CustomersRepository, StoredCustomer } from "../../db/customers-repository";
-import type { SuppressionsRepository } from "../../db/suppressions-repository";
-import { type Clock, newId } from "../ports";
+import { newId } from "../ids";
+import type { Call } from "../model/call";
+import type { Campaign } from "../model/campaign";
+import type { StoredCustomer } from "../model/customer";
+import type { CallsRepository } from "../ports/calls-repository";
+import type { Clock } from "../ports/clock";
+import type { CustomersRepository } from "../ports/customers-repository";
+import type { DialCustomer, Dialer } from "../ports/dialer";
+import type { SuppressionsRepository } from "../ports/suppressions-repository";
 import { callingWindowState } from "./calling-window";
-import type { DialCustomer, Dialer } from "./dialer";
 import { type SkipReason, skipReasonFor } from "./eligibility";
 
 /** Calls per request to the dialer. */
@@ -51,7 +54,7 @@ export interface PlaceCallsResult {
   /** Set when the dialer did not take a request: the rest waits for a later attempt. */
   retry?: { reason: string; retryAfterSeconds?: number };
   /** The rows of these customers after the run. */
-  calls: CallRow[];
+  calls: Call[];
 }
 
 export async function placeCalls(deps: PlaceCallsDeps, input: PlaceCallsInput): Promise<PlaceCallsResult> {
@@ -92,7 +95,7 @@ export async function placeCalls(deps: PlaceCallsDeps, input: PlaceCallsInput): 
     actionable.map((r) => r.phoneNumber),
   );
   const toSkip = new Map<SkipReason, string[]>();
-  const eligible: CallRow[] = [];
+  const eligible: Call[] = [];
   for (const row of actionable) {
     const customer = byId.get(row.customerId);
     if (!customer) continue;
@@ -121,7 +124,7 @@ export async function placeCalls(deps: PlaceCallsDeps, input: PlaceCallsInput): 
 async function dialInChunks(
   deps: PlaceCallsDeps,
   input: PlaceCallsInput,
-  eligible: CallRow[],
+  eligible: Call[],
   customers: Map<number, StoredCustomer>,
   leaseExpiredBefore: number,
   result: PlaceCallsResult,
@@ -225,6 +228,6 @@ function dialCustomer(c: StoredCustomer): DialCustomer {
     payment_status: c.paymentStatus,
     language: c.language,
     lead_date: c.leadDate,
-    variables: c.variables === null ? {} : (JSON.parse(c.variables) as Record<string, unknown>),
+    variables: c.variables,
   };
 }

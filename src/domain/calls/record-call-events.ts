@@ -1,7 +1,8 @@
 // Outcomes reported by the dialer (POST /api/v1/calls/events, authenticated by its signature).
 // Each event is stored once under its id; the first terminal event of a call sets its status.
-import type { CallsRepository } from "../../db/calls-repository";
-import type { Clock } from "../ports";
+import type { CallEventsRepository } from "../ports/call-events-repository";
+import type { CallsRepository } from "../ports/calls-repository";
+import type { Clock } from "../ports/clock";
 
 export interface CallEventInput {
   id: string;
@@ -24,7 +25,7 @@ export interface RecordEventsResult {
 }
 
 export async function recordCallEvents(
-  deps: { calls: CallsRepository; clock: Clock },
+  deps: { calls: CallsRepository; callEvents: CallEventsRepository; clock: Clock },
   events: readonly CallEventInput[],
 ): Promise<RecordEventsResult> {
   const now = deps.clock.now();
@@ -36,7 +37,7 @@ export async function recordCallEvents(
     seen.add(e.id);
     unique.push(e);
   }
-  const recorded = await deps.calls.recordEvents(
+  const recorded = await deps.callEvents.recordEvents(
     unique.map((e) => ({
       eventId: e.id,
       callId: e.callId,

@@ -3,11 +3,12 @@
 // this sends them again. Rows `sent`/`processing` for much longer than any retry or delay explains
 // are sent again too: the consumers are idempotent, so a duplicate message costs nothing, while a
 // lost one would leave customers uncalled.
-import type { CallsRepository } from "../../db/calls-repository";
-import type { DispatchBatchRow } from "../../db/outbox-repository";
-import type { DispatchMessage } from "../../queues/messages";
+
 import { describeError } from "../errors";
-import type { Clock, QueueProducer } from "../ports";
+import type { DispatchMessage, OutboxBatch } from "../model/outbox";
+import type { Clock } from "../ports/clock";
+import type { OutboxRepository } from "../ports/outbox-repository";
+import type { QueueProducer } from "../ports/queue";
 
 /** A pending row this old is no longer being sent by its request. */
 export const PENDING_REDRIVE_AFTER_MS = 2 * 60 * 1000;
@@ -18,7 +19,7 @@ export const REDRIVE_LIMIT = 1000;
 const SEND_BATCH_MAX_MESSAGES = 100;
 
 export interface RedriveDeps {
-  calls: CallsRepository;
+  outbox: OutboxRepository;
   callsQueue: QueueProducer<DispatchMessage>;
   workflowsQueue: QueueProducer<DispatchMessage>;
   clock: Clock;
@@ -33,7 +34,7 @@ export interface RedriveResult {
 
 export async function redriveOutbox(deps: RedriveDeps): Promise<RedriveResult> {
   const now = deps.clock.now();
-  const rows = await deps.calls.batches.listStale({
+  const rows = await deps.outbox.listStale({
     pendingBefore: now - PENDING_REDRIVE_AFTER_MS,
     stuckBefore: now - STUCK_REDRIVE_AFTER_MS,
     limit: REDRIVE_LIMIT,
@@ -54,7 +55,7 @@ export async function redriveOutbox(deps: RedriveDeps): Promise<RedriveResult> {
 async function sendGroup(
   deps: RedriveDeps,
   queue: QueueProducer<DispatchMessage>,
-  group: DispatchBatchRow[],
+  group: OutboxBatch[],
   result: RedriveResult,
 ) {
   const batchIds = group.map((r) => r.id);
@@ -64,12 +65,12 @@ async function sendGroup(
     );
   } catch (err) {
     const error = describeError(err);
-    await deps.calls.batches.recordRedrive(batchIds, { sent: false, error }, deps.clock.now());
+    await deps.outbox.recordRedrive(batchIds, { sent: false, error }, deps.clock.now());
     deps.log("outbox_redrive_failed", { batches: group.length, error });
     result.failed += group.length;
     return;
   }
-  await deps.calls.batches.recordRedrive(batchIds, { sent: true }, deps.clock.now());
+  await deps.outbox.recordRedrive(batchIds, { sent: true }, deps.clock.now());
   for (const r of group) {
     deps.log("outbox_batch_redriven", {
       importId: r.importId,

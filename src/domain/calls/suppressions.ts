@@ -1,9 +1,11 @@
 // The organization's do-not-call list. Numbers are normalized exactly like customer phones, so a
 // number suppressed as "98765 43210" stops a customer stored as +919876543210.
-import type { Suppression, SuppressionsRepository } from "../../db/suppressions-repository";
+
 import { DomainError } from "../errors";
-import { normalizePhone } from "../intake/phone";
-import type { Clock } from "../ports";
+import type { Suppression } from "../model/suppression";
+import type { Clock } from "../ports/clock";
+import type { SuppressionsRepository } from "../ports/suppressions-repository";
+import { normalizePhone } from "../records/phone";
 
 export const MAX_SUPPRESSIONS_PER_REQUEST = 10_000;
 

@@ -1,71 +1,28 @@
 // POST /api/v1/customers/add/bulk, as a transport-free domain function: judge every record on its
-// own, store the valid ones in atomic chunks (each with the outbox rows of the customers it adds),
-// hand those batches to the call or workflow queue, and answer with the contract's counts.
-// Idempotency-Key handling wraps all of it: a replay gets the stored answer, and a retry after an
-// attempt that died resumes the same import instead of starting another.
-import type { Campaign, CampaignsRepository } from "../../db/campaigns-repository";
-import { type CustomersRepository, encodeCustomerRow } from "../../db/customers-repository";
-import type { ImportCounts, ImportRow, ImportsRepository } from "../../db/imports-repository";
-import type { OutboxRepository } from "../../db/outbox-repository";
-import type { DispatchMessage } from "../../queues/messages";
+// own, store the valid ones in atomic chunks (each with the outbox batches of the customers it
+// adds), hand those batches to the call or workflow queue, and answer with the contract's counts.
+// Idempotency-Key handling (idempotency.ts) wraps all of it.
 import { DomainError, describeError } from "../errors";
-import type { Clock, QueueProducer } from "../ports";
-import { newId } from "../ports";
+import { newId } from "../ids";
+import type { Campaign } from "../model/campaign";
+import type { DispatchMessage } from "../model/outbox";
+import type { CampaignsRepository } from "../ports/campaigns-repository";
+import type { Clock } from "../ports/clock";
+import type { CustomersRepository } from "../ports/customers-repository";
+import type { ImportsRepository } from "../ports/imports-repository";
+import type { OutboxRepository } from "../ports/outbox-repository";
+import type { QueueProducer } from "../ports/queue";
+import { dedupeFieldOf } from "../records/record-rules";
 import { needsCallConfig, workflowOf } from "../workflows/definition";
-import { DISPATCH_BATCH_SIZE, type HandOffResult, sendPendingBatches } from "./hand-off";
-import { dedupeFieldOf, type FieldError } from "./record-rules";
-import { packResponse, unpackResponse } from "./stored-response";
-import { validateRecord } from "./validate-record";
+import { storeChunks } from "./chunking";
+import { DISPATCH_BATCH_SIZE, sendPendingBatches } from "./hand-off";
+import { type Attempt, beginAttempt, replayIfCompleted } from "./idempotency";
+import { judgeRecords } from "./judge-records";
+import { type BulkOutcome, type BulkResponseBody, bulkStatus } from "./results";
+import { packResponse } from "./stored-response";
 
+/** The contract's per-request maximum. */
 export const MAX_RECORDS = 10_000;
-/** Records per transactional chunk. */
-export const CHUNK_MAX_RECORDS = 1_000;
-/**
- * UTF-8 bytes of JSON per chunk. D1 refuses a bound value over 2 MB, and one chunk is one JSON
- * parameter, so chunks of unusually large records close early.
- */
-export const CHUNK_MAX_BYTES = 1_500_000;
-/**
- * Field errors reported per record. A record may carry up to 50 extra keys, each wrong, and a
- * 10,000-record answer listing all of them would be tens of megabytes; the message gives the count.
- */
-export const MAX_FIELD_ERRORS = 10;
-/** A request still `processing` after this long is taken as abandoned (its Worker died). */
-export const IDEMPOTENCY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
-
-export type RecordErrorCode =
-  | "invalid_record"
-  | "duplicate_in_request"
-  | "duplicate_existing"
-  | "storage_error";
-
-export interface RecordError {
-  index: number;
-  key?: string;
-  code: RecordErrorCode;
-  message: string;
-  fields?: FieldError[];
-}
-
-export interface BulkResults extends ImportCounts {
-  errors: RecordError[];
-}
-
-export interface BulkResponseBody {
-  success: boolean;
-  message: string;
-  results: BulkResults;
-  callResults?: HandOffResult;
-  workflowTriggered?: boolean;
-  importId: string;
-}
-
-export interface BulkOutcome {
-  status: 201 | 207 | 400;
-  body: BulkResponseBody;
-  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
-  replayed: boolean;
-}
 
 export interface BulkInput {
   organizationId: string;
@@ -74,6 +31,7 @@ export interface BulkInput {
   initiateCall: boolean;
   useWorkflow: boolean;
   callConfig?: { agentId: string; dispositionId: string };
+  /** The Idempotency-Key and the SHA-256 of the body it was sent with. */
   idempotency?: { key: string; bodyHash: string };
 }
 
@@ -88,6 +46,11 @@ export interface BulkDeps {
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
+/**
+ * Adds up to MAX_RECORDS customers to a campaign. Throws DomainError for envelope problems found
+ * before anything is written (campaign_not_found, unknown_agent, unknown_disposition,
+ * validation_error, and the Idempotency-Key codes); every record problem is reported in the answer.
+ */
 export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Promise<BulkOutcome> {
   const { organizationId } = input;
   const [campaign, agent, disposition, earlier] = await Promise.all([
@@ -133,14 +96,10 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
     );
   }
 
-  const startedAt = deps.clock.now();
-  let attempt: Attempt;
-  if (earlier) {
-    attempt = await resumeOrRefuse(deps, earlier, startedAt);
-  } else {
-    const importId = newId("imp");
-    const claimed = await deps.imports.begin({
-      id: importId,
+  const begun = await beginAttempt(
+    deps,
+    {
+      id: newId("imp"),
       organizationId,
       campaignPk: campaign.pk,
       idempotencyKey: input.idempotency?.key ?? null,
@@ -151,26 +110,17 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
       useWorkflow: input.useWorkflow,
       agentId: input.callConfig?.agentId ?? null,
       dispositionId: input.callConfig?.dispositionId ?? null,
-      createdAt: startedAt,
-    });
-    if (claimed) {
-      attempt = { importId, number: 1, startedAt, resumed: false };
-    } else {
-      // Another request claimed the key between our look-up and our insert: treat it as `earlier`.
-      const winner = input.idempotency
-        ? await deps.imports.findByIdempotencyKey(organizationId, input.idempotency.key)
-        : undefined;
-      if (!winner || !input.idempotency) throw inFlight();
-      const replay = await replayIfCompleted(deps, winner, input.idempotency.bodyHash);
-      if (replay) return replay;
-      attempt = await resumeOrRefuse(deps, winner, startedAt);
-    }
-  }
+      createdAt: deps.clock.now(),
+    },
+    earlier,
+    input.idempotency,
+  );
+  if ("replay" in begun) return begun.replay;
+  const { attempt } = begun;
 
   try {
     const body = await runImport(deps, input, campaign, attempt);
-    const status =
-      body.results.successful === body.results.total ? 201 : body.results.successful > 0 ? 207 : 400;
+    const status = bulkStatus(body.results);
     const { errors: _errors, ...counts } = body.results;
     // Only a request with an Idempotency-Key can be replayed, so only its answer is kept.
     const stored = input.idempotency ? await packResponse(body) : null;
@@ -189,8 +139,8 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
     });
     return { status, body, replayed: false };
   } catch (err) {
-    // Whatever was stored is kept, with its outbox rows (the cron hands those over); the import is
-    // marked failed so that a retry with the same Idempotency-Key resumes it at once.
+    // Whatever was stored is kept, with its outbox batches (the cron hands those over); the import
+    // is marked failed so that a retry with the same Idempotency-Key resumes it at once.
     deps.log("bulk_import_failed", {
       importId: attempt.importId,
       attempt: attempt.number,
@@ -201,66 +151,6 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
   }
 }
 
-function inFlight(): DomainError {
-  return new DomainError(
-    "idempotency_request_in_flight",
-    "A request with this Idempotency-Key is still being processed; retry after it completes.",
-  );
-}
-
-/** The stored answer of a completed request with this key; 422 when the body is not the same. */
-async function replayIfCompleted(
-  deps: BulkDeps,
-  earlier: ImportRow,
-  bodyHash: string,
-): Promise<BulkOutcome | undefined> {
-  if (earlier.bodyHash !== bodyHash) {
-    throw new DomainError(
-      "idempotency_key_reused",
-      "This Idempotency-Key was already used with a different request body.",
-      [{ path: "Idempotency-Key", message: "use a new key for a different request" }],
-    );
-  }
-  if (earlier.state !== "completed") return undefined;
-  const packed = await deps.imports.storedResponse(earlier.id);
-  if (packed === undefined || earlier.responseStatus === null) {
-    throw new DomainError(
-      "conflict",
-      "The request with this Idempotency-Key completed, but its answer is no longer stored; read it with GET /api/v1/imports/{importId} or use a new key.",
-      [{ path: "Idempotency-Key", message: `completed as import ${earlier.id}` }],
-    );
-  }
-  const body = (await unpackResponse(packed)) as BulkResponseBody;
-  return { status: earlier.responseStatus as BulkOutcome["status"], body, replayed: true };
-}
-
-/**
- * Takes over an import whose last attempt failed or was abandoned (its Worker died), as the next
- * attempt; refuses (409) while an attempt is still running.
- */
-async function resumeOrRefuse(deps: BulkDeps, earlier: ImportRow, now: number): Promise<Attempt> {
-  const number = await deps.imports.claimForRetry(earlier.id, now - IDEMPOTENCY_ABANDONED_AFTER_MS, now);
-  if (number === undefined) throw inFlight();
-  deps.log("bulk_import_resumed", { importId: earlier.id, attempt: number, previousState: earlier.state });
-  return { importId: earlier.id, number, startedAt: now, resumed: true };
-}
-
-interface ValidRecord {
-  index: number;
-  key: string;
-  encoded: string;
-  bytes: number;
-}
-
-interface Attempt {
-  importId: string;
-  /** 1 for the first attempt; each retry that takes the import over counts one up. */
-  number: number;
-  startedAt: number;
-  /** A retry of an import whose earlier attempt may have stored some of these records. */
-  resumed: boolean;
-}
-
 async function runImport(
   deps: BulkDeps,
   input: BulkInput,
@@ -269,129 +159,34 @@ async function runImport(
 ): Promise<BulkResponseBody> {
   const { records } = input;
   const { importId } = attempt;
-  const dedupeField = dedupeFieldOf(campaign.campaignType);
-  const errors: RecordError[] = [];
-  const valid: ValidRecord[] = [];
-  const firstIndexOfKey = new Map<string, number>();
-
-  for (let index = 0; index < records.length; index++) {
-    const raw = records[index];
-    const verdict = validateRecord(raw, campaign.campaignType, campaign.defaultCountry);
-    if (!verdict.ok) {
-      errors.push(invalidRecordError(index, raw, dedupeField, verdict.fields));
-      continue;
-    }
-    const key = verdict.record[dedupeField] as string;
-    const first = firstIndexOfKey.get(key);
-    if (first !== undefined) {
-      errors.push({
-        index,
-        key,
-        code: "duplicate_in_request",
-        message: `${dedupeField} "${key}" already appears at index ${first} of this request`,
-      });
-      continue;
-    }
-    firstIndexOfKey.set(key, index);
-    const encoded = encodeCustomerRow({ dedupeKey: key, record: verdict.record });
-    valid.push({ index, key, encoded, bytes: utf8Length(encoded) });
-  }
+  const judged = judgeRecords(deps, campaign, records);
 
   // initiateCall and useWorkflow exclude each other (the envelope refuses both).
   const kind = input.initiateCall ? "call" : input.useWorkflow ? "workflow" : undefined;
-  const handOff = kind ? ({ kind, batchSize: DISPATCH_BATCH_SIZE } as const) : undefined;
-  const chunks = chunk(valid);
-  // Chunks are independent atomic writes; sending them together overlaps the round trips.
-  const outcomes = await Promise.allSettled(
-    chunks.map(async (c) => {
-      const added = await deps.customers.insertChunk(
-        campaign.pk,
-        importId,
-        attempt.startedAt,
-        c.map((r) => r.encoded),
-        handOff,
-      );
-      if (attempt.resumed && added.size < c.length) {
-        for (const [key, id] of await ownFromEarlierAttempt(c.filter((r) => !added.has(r.key)))) {
-          added.set(key, id);
-        }
-      }
-      return added;
-    }),
-  );
-  // Keys this import's earlier attempt stored are this request's own, not duplicates, and not lost
-  // when this attempt's chunk holding them fails.
-  async function ownFromEarlierAttempt(records: ValidRecord[]): Promise<Map<string, number>> {
-    if (records.length === 0) return new Map();
-    return deps.customers.findOwn(
-      campaign.pk,
-      importId,
-      records.map((r) => r.key),
-    );
-  }
-  const ownInFailedChunks = attempt.resumed
-    ? await Promise.all(
-        outcomes.map((o, i) =>
-          o.status === "rejected"
-            ? ownFromEarlierAttempt(chunks[i] as ValidRecord[]).catch(() => new Map())
-            : new Map(),
-        ),
-      )
-    : [];
-
-  let successful = 0;
-  outcomes.forEach((outcome, i) => {
-    const members = chunks[i] as ValidRecord[];
-    if (outcome.status === "rejected") {
-      deps.log("chunk_failed", {
-        importId,
-        chunk: i,
-        records: members.length,
-        error: describeError(outcome.reason),
-      });
-      const own = ownInFailedChunks[i];
-      for (const r of members) {
-        if (own?.has(r.key)) {
-          successful++;
-          continue;
-        }
-        errors.push({
-          index: r.index,
-          key: r.key,
-          code: "storage_error",
-          message:
-            "The chunk holding this record could not be stored and was rolled back whole; retry the record.",
-        });
-      }
-      return;
-    }
-    for (const r of members) {
-      if (outcome.value.has(r.key)) {
-        successful++;
-        continue;
-      }
-      errors.push({
-        index: r.index,
-        key: r.key,
-        code: "duplicate_existing",
-        message: `The campaign already holds a customer with ${dedupeField} "${r.key}"`,
-      });
-    }
+  const stored = await storeChunks(deps, judged.valid, {
+    campaignPk: campaign.pk,
+    importId,
+    at: attempt.startedAt,
+    resumed: attempt.resumed,
+    dedupeField: dedupeFieldOf(campaign.campaignType),
+    handOff: kind ? { kind, batchSize: DISPATCH_BATCH_SIZE } : undefined,
+    log: deps.log,
   });
-  errors.sort((a, b) => a.index - b.index);
+  const errors = [...judged.errors, ...stored.errors].sort((a, b) => a.index - b.index);
 
   const total = records.length;
+  const { successful } = stored;
   const body: BulkResponseBody = {
     success: successful === total,
     message: `Added ${successful} of ${total} records`,
     results: {
       total,
-      valid: valid.length,
+      valid: judged.valid.length,
       // A second record with the same key breaks a record rule too, so it counts as invalid.
-      invalid: total - valid.length,
+      invalid: total - judged.valid.length,
       successful,
       failed: total - successful,
-      batchesProcessed: chunks.length,
+      batchesProcessed: stored.batchesProcessed,
       errors,
     },
     importId,
@@ -404,71 +199,4 @@ async function runImport(
     body.workflowTriggered = workflows.requested > 0 && workflows.failed === 0;
   }
   return body;
-}
-
-function invalidRecordError(
-  index: number,
-  raw: unknown,
-  dedupeField: "loan_id" | "lead_id",
-  fields: FieldError[],
-): RecordError {
-  const shown = fields
-    .slice(0, MAX_FIELD_ERRORS)
-    .map((f) => ({ field: clip(f.field, 100), message: f.message }));
-  const names = shown.map((f) => f.field).join(", ");
-  const more = fields.length - shown.length;
-  return {
-    index,
-    ...keyOf(raw, dedupeField),
-    code: "invalid_record",
-    message: `Record failed validation: ${names}${more > 0 ? ` and ${more} more` : ""}`,
-    fields: shown,
-  };
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-function keyOf(raw: unknown, field: "loan_id" | "lead_id"): { key?: string } {
-  if (typeof raw !== "object" || raw === null) return {};
-  const value = (raw as Record<string, unknown>)[field];
-  if (typeof value !== "string") return {};
-  const key = value.trim();
-  return key === "" ? {} : { key: key.slice(0, 128) };
-}
-
-const NON_ASCII = /[\u0080-\uffff]/;
-
-/** UTF-8 length of a string; the common all-ASCII row is answered without walking it by hand. */
-function utf8Length(text: string): number {
-  if (!NON_ASCII.test(text)) return text.length;
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 4; // a surrogate pair: one 4-byte character
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-function chunk(valid: ValidRecord[]): ValidRecord[][] {
-  const chunks: ValidRecord[][] = [];
-  let current: ValidRecord[] = [];
-  let bytes = 0;
-  for (const r of valid) {
-    if (current.length === CHUNK_MAX_RECORDS || (current.length > 0 && bytes + r.bytes > CHUNK_MAX_BYTES)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(r);
-    bytes += r.bytes + 1;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

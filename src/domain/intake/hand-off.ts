@@ -2,10 +2,12 @@
 // batches as the customers they list (see insertChunk), so here only the messages are sent: a send
 // that fails, or a Worker that dies first, leaves `pending` rows that the cron re-drives. The caller
 // is told exactly what was handed over and what was not.
-import type { DispatchBatchRow, DispatchKind, OutboxRepository } from "../../db/outbox-repository";
-import type { DispatchMessage } from "../../queues/messages";
+
 import { describeError } from "../errors";
-import type { Clock, QueueProducer } from "../ports";
+import type { DispatchKind, DispatchMessage, OutboxBatch } from "../model/outbox";
+import type { Clock } from "../ports/clock";
+import type { OutboxRepository } from "../ports/outbox-repository";
+import type { QueueProducer } from "../ports/queue";
 
 /** Customers per call / workflow batch, as the public API documents. */
 export const DISPATCH_BATCH_SIZE = 500;
@@ -64,7 +66,7 @@ export async function sendPendingBatches(
   return summarize(rows, notSent);
 }
 
-function summarize(rows: DispatchBatchRow[], notSent: ReadonlySet<number>): HandOffResult {
+function summarize(rows: OutboxBatch[], notSent: ReadonlySet<number>): HandOffResult {
   const result: HandOffResult = { requested: 0, queued: 0, batches: 0, failed: 0, errors: [] };
   for (const row of rows) {
     result.requested += row.size;

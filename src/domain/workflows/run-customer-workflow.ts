@@ -2,19 +2,23 @@
 // primitives (`Steps`): every side effect and every reading of the clock happens inside a named
 // step, so a run that is restarted replays the recorded results instead of repeating them — a call
 // step dials at most once, a wait keeps its original deadline.
-import type { CallsRepository } from "../../db/calls-repository";
-import type { CampaignsRepository } from "../../db/campaigns-repository";
-import type { WorkflowRunsRepository } from "../../db/workflow-runs-repository";
+
 import { zonedInstant } from "../calls/calling-window";
 import { isPaid } from "../calls/eligibility";
 import { type PlaceCallsDeps, placeCalls } from "../calls/place-calls";
 import { describeError } from "../errors";
-import { type WorkflowDefinition, workflowOf } from "./definition";
-import type { CustomerRunParams, Steps, WebhookSender } from "./ports";
+import type { CustomerRunParams, WorkflowDefinition } from "../model/workflow";
+import type { CallsRepository } from "../ports/calls-repository";
+import type { CampaignsRepository } from "../ports/campaigns-repository";
+import type { ImportsRepository } from "../ports/imports-repository";
+import type { WorkflowRunsRepository } from "../ports/workflow-runs-repository";
+import type { Steps, WebhookSender } from "../ports/workflows";
+import { workflowOf } from "./definition";
 
 export interface RunCustomerWorkflowDeps extends PlaceCallsDeps {
   campaigns: CampaignsRepository;
   calls: CallsRepository;
+  imports: ImportsRepository;
   workflowRuns: WorkflowRunsRepository;
   webhook: WebhookSender;
 }
@@ -46,7 +50,7 @@ export async function runCustomerWorkflow(
   const { importId, customerId } = params;
   const plan = await steps.do("load", async (): Promise<Plan | null> => {
     const [imp, run, customer] = await Promise.all([
-      deps.calls.findImport(importId),
+      deps.imports.findById(importId),
       deps.workflowRuns.find(instanceId),
       deps.customers.findByIds([customerId]).then((rows) => rows[0]),
     ]);

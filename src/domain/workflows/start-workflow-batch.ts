@@ -1,18 +1,19 @@
 // What the WORKFLOWS consumer does with one message: one durable run per customer of the outbox
 // batch. Run rows are written first and instance ids are derived from import and customer, so a
 // redelivered message, or one whose consumer died half-way, starts only the runs still missing.
-import type { CallsRepository } from "../../db/calls-repository";
-import type { WorkflowRunsRepository } from "../../db/workflow-runs-repository";
-import type { DispatchMessage } from "../../queues/messages";
+
 import type { MessageVerdict } from "../calls/dispatch-call-batch";
-import type { Clock } from "../ports";
-import type { WorkflowLauncher } from "./ports";
+import type { DispatchMessage } from "../model/outbox";
+import type { Clock } from "../ports/clock";
+import type { OutboxRepository } from "../ports/outbox-repository";
+import type { WorkflowRunsRepository } from "../ports/workflow-runs-repository";
+import type { WorkflowLauncher } from "../ports/workflows";
 
 /** Instances per Workflows createBatch call: the platform's limit. */
 export const CREATE_BATCH_MAX = 100;
 
 export interface StartWorkflowBatchDeps {
-  calls: Pick<CallsRepository, "batches">;
+  outbox: OutboxRepository;
   workflowRuns: WorkflowRunsRepository;
   workflowLauncher: WorkflowLauncher;
   clock: Clock;
@@ -24,7 +25,7 @@ export async function startWorkflowBatch(
   message: DispatchMessage,
 ): Promise<MessageVerdict> {
   const { importId, batchNo } = message;
-  const batch = await deps.calls.batches.find(importId, "workflow", batchNo);
+  const batch = await deps.outbox.find(importId, "workflow", batchNo);
   if (!batch) {
     deps.log("workflow_batch_unknown", { importId, batchNo });
     return { kind: "ack", note: "unknown_batch" };
@@ -32,13 +33,8 @@ export async function startWorkflowBatch(
   if (batch.state === "done" || batch.state === "failed") return { kind: "ack", note: "already_finished" };
 
   const now = deps.clock.now();
-  await deps.calls.batches.markProcessing(batch.id, now);
-  const runs = await deps.workflowRuns.ensureRuns(
-    importId,
-    batchNo,
-    JSON.parse(batch.customerIds) as number[],
-    now,
-  );
+  await deps.outbox.markProcessing(batch.id, now);
+  const runs = await deps.workflowRuns.ensureRuns(importId, batchNo, batch.customerIds, now);
   const toStart = runs.filter((r) => r.status === "queued");
 
   let started = 0;
@@ -62,9 +58,9 @@ export async function startWorkflowBatch(
 
   if (failures.length > 0) {
     const reason = `${failures.length} workflow run(s) could not be started: ${failures.slice(0, 3).join("; ")}`;
-    await deps.calls.batches.recordError(batch.id, reason, deps.clock.now());
+    await deps.outbox.recordError(batch.id, reason, deps.clock.now());
     return { kind: "retry", reason };
   }
-  await deps.calls.batches.markDone(batch.id, deps.clock.now());
+  await deps.outbox.markDone(batch.id, deps.clock.now());
   return { kind: "ack", note: "done" };
 }

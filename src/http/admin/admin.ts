@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { generateApiKey, sha256Hex } from "../../domain/auth";
 import { DomainError } from "../../domain/errors";
-import { newId } from "../../domain/ports";
+import { newId } from "../../domain/ids";
 import { createRouter, errorResponses } from "../router";
 
 export const adminRoutes = createRouter();

@@ -1,7 +1,8 @@
 // GET /api/v1/campaigns/{campaignId}/calls: one row per customer per request, newest last.
 import { createRoute, z } from "@hono/zod-openapi";
-import { CALL_STATUSES, type CallListItem } from "../../db/calls-repository";
 import { DomainError } from "../../domain/errors";
+import { CALL_STATUSES } from "../../domain/model/call";
+import type { CallListItem } from "../../domain/ports/calls-repository";
 import { createRouter, decodeCursor, errorResponses, iso, PageQuery, page } from "../router";
 
 const CallSchema = z

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isSupportedCountry } from "libphonenumber-js/max";
-import type { Campaign, CampaignsRepository } from "../../db/campaigns-repository";
-import type { StoredCustomer } from "../../db/customers-repository";
 import { DomainError } from "../../domain/errors";
-import { CAMPAIGN_TYPES } from "../../domain/intake/record-rules";
-import { WorkflowDefinition } from "../../domain/workflows/definition";
+import type { Campaign } from "../../domain/model/campaign";
+import { CAMPAIGN_TYPES } from "../../domain/model/campaign";
+import type { StoredCustomer } from "../../domain/model/customer";
+import { WorkflowDefinition } from "../../domain/model/workflow";
+import type { CampaignsRepository } from "../../domain/ports/campaigns-repository";
 import { createRouter, decodeCursor, errorResponses, iso, PageQuery, page, ResourceId } from "../router";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
@@ -118,7 +119,7 @@ function customerJson(r: StoredCustomer) {
     payment_status: r.paymentStatus,
     language: r.language,
     lead_date: r.leadDate,
-    variables: r.variables === null ? {} : (JSON.parse(r.variables) as Record<string, unknown>),
+    variables: r.variables,
     importId: r.importId,
     createdAt: iso(r.createdAt),
   };

@@ -1,7 +1,7 @@
 // GET /api/v1/imports/{importId}: a bulk request's counts and the live progress of its calls and
 // workflow runs.
 import { createRoute, z } from "@hono/zod-openapi";
-import { getImportProgress } from "../../domain/calls/import-progress";
+import { getImportProgress } from "../../domain/imports/get-import-progress";
 import { ImportCountsSchema } from "../customers/bulk";
 import { createRouter, errorResponses, iso } from "../router";
 

@@ -1,6 +1,6 @@
 // The local default dialer: accepts every call and writes one log line per call, so `npm run dev`
 // shows the whole flow without a telephony provider. It places no real calls.
-import type { Dialer } from "./dialer";
+import type { Dialer } from "../../domain/ports/dialer";
 
 /** Keeps the country code and the last two digits: enough to follow a run, not to dial. */
 export function maskPhone(e164: string): string {

@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CampaignType, KNOWN_FIELDS, LANGUAGES, LIMITS, PAYMENT_STATUSES } from "./record-rules";
+import type { CampaignType } from "../model/campaign";
+import { PAYMENT_STATUSES } from "../model/customer";
+import { KNOWN_FIELDS, LANGUAGES, LIMITS } from "./record-rules";
 import { recordSchemaFor, verdictFromSchema } from "./record-schema";
 import { validateRecord } from "./validate-record";
 

@@ -1,6 +1,6 @@
-import { SIGNATURE_HEADER, signatureHeader } from "../calls/signature";
-import type { Clock } from "../ports";
-import type { WebhookSender } from "./ports";
+import { SIGNATURE_HEADER, signatureHeader } from "../domain/calls/signature";
+import type { Clock } from "../domain/ports/clock";
+import type { WebhookSender } from "../domain/ports/workflows";
 
 /** How long a webhook receiver may take before the step counts as failed (and is retried). */
 export const WEBHOOK_TIMEOUT_MS = 15_000;

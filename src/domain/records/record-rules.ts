@@ -1,11 +1,8 @@
 // The record rules of the API contract, as data shared by the zod schemas (the contract and the
 // OpenAPI source) and the fast validator used on the hot path, so both speak the same words.
 
-export const CAMPAIGN_TYPES = ["emi", "edi", "lead"] as const;
-export type CampaignType = (typeof CAMPAIGN_TYPES)[number];
-
-export const PAYMENT_STATUSES = ["bounced", "pending", "partial", "paid", "received"] as const;
-export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+import type { CampaignType } from "../model/campaign";
+import { type NormalizedRecord, PAYMENT_STATUSES } from "../model/customer";
 
 // Accepted spellings (lower-cased) mapped to the stored language name.
 export const LANGUAGES: Readonly<Record<string, string>> = (() => {
@@ -100,26 +97,6 @@ export function isCalendarDate(value: string): boolean {
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] as number;
   return day <= days;
-}
-
-export type VariableValue = string | number | boolean | null;
-
-/** A record that passed every rule, normalized for storage. */
-export interface NormalizedRecord {
-  loan_id?: string;
-  lead_id?: string;
-  first_name: string;
-  last_name?: string;
-  phone_number: string;
-  loan_amount?: number;
-  emi_amount?: number;
-  loan_period?: number;
-  current_emi?: number;
-  emi_due_date?: string;
-  payment_status?: PaymentStatus;
-  language?: string;
-  lead_date?: string;
-  variables?: Record<string, VariableValue>;
 }
 
 export interface FieldError {

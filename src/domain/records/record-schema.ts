@@ -3,9 +3,10 @@
 // hand-written `validateRecord` (validate-record.ts), which a property test holds to exactly the
 // verdicts these schemas give.
 import { z } from "zod";
+import type { CampaignType } from "../model/campaign";
+import { type NormalizedRecord, PAYMENT_STATUSES, type VariableValue } from "../model/customer";
 import { normalizePhone } from "./phone";
 import {
-  type CampaignType,
   type FieldError,
   isCalendarDate,
   KNOWN_FIELDS,
@@ -13,11 +14,8 @@ import {
   LANGUAGES,
   LIMITS,
   MESSAGES,
-  type NormalizedRecord,
-  PAYMENT_STATUSES,
   REQUIRED_BY_TYPE,
   type RecordVerdict,
-  type VariableValue,
 } from "./record-rules";
 
 // Blank cells are common in exported spreadsheets: null and whitespace-only strings mean "absent".

@@ -1,13 +1,16 @@
 // GET /api/v1/imports/{importId}: the stored counts of a bulk request plus the live progress of
 // everything it set in motion. Every customer handed to the call queue is in exactly one call
 // bucket, so requested = queued + delayed + dispatched + skipped + failed + completed.
-import type { CallsRepository } from "../../db/calls-repository";
-import type { CampaignsRepository } from "../../db/campaigns-repository";
-import type { ImportCounts, ImportsRepository } from "../../db/imports-repository";
-import type { DispatchBatchRow, OutboxRepository } from "../../db/outbox-repository";
-import type { WorkflowRunsRepository } from "../../db/workflow-runs-repository";
+
+import { BULK_ORIGIN } from "../calls/dispatch-call-batch";
 import { DomainError } from "../errors";
-import { BULK_ORIGIN } from "./dispatch-call-batch";
+import type { ImportCounts } from "../model/imports";
+import type { OutboxBatch } from "../model/outbox";
+import type { CallsRepository } from "../ports/calls-repository";
+import type { CampaignsRepository } from "../ports/campaigns-repository";
+import type { ImportsRepository } from "../ports/imports-repository";
+import type { OutboxRepository } from "../ports/outbox-repository";
+import type { WorkflowRunsRepository } from "../ports/workflow-runs-repository";
 
 export interface BatchError {
   batch: number;
@@ -126,7 +129,7 @@ export async function getImportProgress(
  * those that failed or were never started because the dead-letter queue gave up on their batch.
  */
 function workflowProgress(
-  batches: DispatchBatchRow[],
+  batches: OutboxBatch[],
   runs: { status: "queued" | "started" | "running" | "completed" | "failed"; n: number; started: number }[],
 ): WorkflowProgress {
   const n = (status: string) => runs.find((r) => r.status === status)?.n ?? 0;
@@ -140,11 +143,11 @@ function workflowProgress(
   };
 }
 
-function sum(batches: DispatchBatchRow[]): number {
+function sum(batches: OutboxBatch[]): number {
   return batches.reduce((n, b) => n + b.size, 0);
 }
 
-function failedBatches(batches: DispatchBatchRow[]): BatchError[] {
+function failedBatches(batches: OutboxBatch[]): BatchError[] {
   return batches
     .filter((b) => b.state === "failed")
     .map((b) => ({ batch: b.batchNo, customers: b.size, message: b.lastError ?? "failed" }));

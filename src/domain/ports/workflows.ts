@@ -1,10 +1,5 @@
 // What a workflow run needs from the outside world.
-
-/** What a run is started with. Small on purpose: everything else is read inside a step. */
-export interface CustomerRunParams {
-  importId: string;
-  customerId: number;
-}
+import type { CustomerRunParams } from "../model/workflow";
 
 /** Creates Workflows instances. Ids that already exist count as started: it was a redelivery. */
 export interface WorkflowLauncher {
@@ -19,6 +14,7 @@ export interface WorkflowLauncher {
  */
 export interface Steps {
   do<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** `at`: unix ms. */
   sleepUntil(name: string, at: number): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
-// The port to the voice-agent dialer. Two adapters implement it: `log` (local development: every
-// call is accepted and written to the log) and `http` (the signed protocol described in
-// the README, "The dialer protocol"). A workflow's call step uses the same port through placeCalls.
+// The port to the voice-agent dialer. Two adapters implement it (src/adapters/dialers): `log` (local
+// development: every call is accepted and written to the log) and `http` (the signed protocol
+// described in the README, "The dialer protocol"). A workflow's call step uses the same port
+// through placeCalls.
 
 export interface DialCustomer {
   id: number;

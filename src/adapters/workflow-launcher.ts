@@ -1,4 +1,5 @@
-import type { CustomerRunParams, WorkflowLauncher } from "../domain/workflows/ports";
+import type { CustomerRunParams } from "../domain/model/workflow";
+import type { WorkflowLauncher } from "../domain/ports/workflows";
 
 /** The launcher over the Workflows binding: ids that already exist are a redelivery, not an error. */
 export function createWorkflowLauncher(binding: Workflow<CustomerRunParams>): WorkflowLauncher {

@@ -1,9 +1,10 @@
 // The `http` dialer adapter: POSTs a batch of calls as JSON to DIALER_URL, signed with
 // DIALER_SECRET (see signature.ts and the README, "The dialer protocol"). 2xx = taken (the body may refuse single
 // calls); 429 and 5xx = not taken, try again later; any other status = refused for good.
-import type { Clock } from "../ports";
-import type { DialBatch, Dialer, DialOutcome } from "./dialer";
-import { SIGNATURE_HEADER, signatureHeader } from "./signature";
+
+import { SIGNATURE_HEADER, signatureHeader } from "../../domain/calls/signature";
+import type { Clock } from "../../domain/ports/clock";
+import type { DialBatch, Dialer, DialOutcome } from "../../domain/ports/dialer";
 
 export interface HttpDialerConfig {
   url: string;

@@ -13,9 +13,11 @@
 //   long, below the minimum, not a calendar date). A missing field, a wrong type, a value that is
 //   not one of the accepted ones or a phone number that does not parse stops them, as it does in
 //   zod.
+
+import type { CampaignType } from "../model/campaign";
+import { type NormalizedRecord, PAYMENT_STATUSES, type VariableValue } from "../model/customer";
 import { normalizePhone, PHONE_MESSAGES } from "./phone";
 import {
-  type CampaignType,
   type FieldError,
   isCalendarDate,
   KNOWN_FIELDS,
@@ -23,11 +25,8 @@ import {
   LANGUAGES,
   LIMITS,
   MESSAGES,
-  type NormalizedRecord,
-  PAYMENT_STATUSES,
   REQUIRED_BY_TYPE,
   type RecordVerdict,
-  type VariableValue,
 } from "./record-rules";
 
 /** A field's problem. Soft: a right-typed value out of range, which does not stop the cross-field rules. */

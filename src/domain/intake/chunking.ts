@@ -1,0 +1,142 @@
+// Stores the valid records of a request in atomic chunks. Each chunk is one statement (with its
+// outbox batches in the same atomic write), chunks are independent, and they are sent together so
+// their round trips overlap; a chunk that fails is rolled back whole and reported record by record.
+import { describeError } from "../errors";
+import type { ChunkHandOff, CustomersRepository } from "../ports/customers-repository";
+import type { ValidRecord } from "./judge-records";
+import type { RecordError } from "./results";
+
+/** Records per transactional chunk. */
+export const CHUNK_MAX_RECORDS = 1_000;
+/**
+ * UTF-8 bytes of JSON per chunk. D1 refuses a bound value over 2 MB, and one chunk is one JSON
+ * parameter, so chunks of unusually large records close early.
+ */
+export const CHUNK_MAX_BYTES = 1_500_000;
+
+/** Splits records into chunks of at most CHUNK_MAX_RECORDS records and CHUNK_MAX_BYTES bytes. */
+export function chunk(valid: readonly ValidRecord[]): ValidRecord[][] {
+  const chunks: ValidRecord[][] = [];
+  let current: ValidRecord[] = [];
+  let bytes = 0;
+  for (const r of valid) {
+    if (current.length === CHUNK_MAX_RECORDS || (current.length > 0 && bytes + r.bytes > CHUNK_MAX_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += r.bytes + 1;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+export interface StoreChunksInput {
+  campaignPk: number;
+  importId: string;
+  /** Unix ms: the customers' createdAt. */
+  at: number;
+  /** A retry of an import whose earlier attempt may have stored some of these records. */
+  resumed: boolean;
+  dedupeField: "loan_id" | "lead_id";
+  handOff?: ChunkHandOff;
+  log: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export interface StoredChunks {
+  /** Records this import added (including, for a resumed import, those its earlier attempt added). */
+  successful: number;
+  /** duplicate_existing and storage_error errors, in record order. */
+  errors: RecordError[];
+  batchesProcessed: number;
+}
+
+export async function storeChunks(
+  deps: { customers: CustomersRepository },
+  valid: readonly ValidRecord[],
+  input: StoreChunksInput,
+): Promise<StoredChunks> {
+  const { campaignPk, importId } = input;
+  const chunks = chunk(valid);
+
+  // Keys this import's earlier attempt stored are this request's own, not duplicates, and not lost
+  // when this attempt's chunk holding them fails.
+  async function ownFromEarlierAttempt(records: ValidRecord[]): Promise<Map<string, number>> {
+    if (records.length === 0) return new Map();
+    return deps.customers.findOwn(
+      campaignPk,
+      importId,
+      records.map((r) => r.key),
+    );
+  }
+
+  const outcomes = await Promise.allSettled(
+    chunks.map(async (c) => {
+      const added = await deps.customers.insertChunk(
+        campaignPk,
+        importId,
+        input.at,
+        c.map((r) => r.encoded),
+        input.handOff,
+      );
+      if (input.resumed && added.size < c.length) {
+        for (const [key, id] of await ownFromEarlierAttempt(c.filter((r) => !added.has(r.key)))) {
+          added.set(key, id);
+        }
+      }
+      return added;
+    }),
+  );
+  const ownInFailedChunks = input.resumed
+    ? await Promise.all(
+        outcomes.map((o, i) =>
+          o.status === "rejected"
+            ? ownFromEarlierAttempt(chunks[i] as ValidRecord[]).catch(() => new Map<string, number>())
+            : new Map<string, number>(),
+        ),
+      )
+    : [];
+
+  let successful = 0;
+  const errors: RecordError[] = [];
+  outcomes.forEach((outcome, i) => {
+    const members = chunks[i] as ValidRecord[];
+    if (outcome.status === "rejected") {
+      input.log("chunk_failed", {
+        importId,
+        chunk: i,
+        records: members.length,
+        error: describeError(outcome.reason),
+      });
+      const own = ownInFailedChunks[i];
+      for (const r of members) {
+        if (own?.has(r.key)) {
+          successful++;
+          continue;
+        }
+        errors.push({
+          index: r.index,
+          key: r.key,
+          code: "storage_error",
+          message:
+            "The chunk holding this record could not be stored and was rolled back whole; retry the record.",
+        });
+      }
+      return;
+    }
+    for (const r of members) {
+      if (outcome.value.has(r.key)) {
+        successful++;
+        continue;
+      }
+      errors.push({
+        index: r.index,
+        key: r.key,
+        code: "duplicate_existing",
+        message: `The campaign already holds a customer with ${input.dedupeField} "${r.key}"`,
+      });
+    }
+  });
+  return { successful, errors, batchesProcessed: chunks.length };
+}

@@ -1,0 +1,113 @@
+// Judges every record of a request on its own: the record rules of the campaign's type, then
+// duplicates within the request. Valid records come out encoded for storage, ready to chunk.
+import type { Campaign } from "../model/campaign";
+import type { CustomersRepository } from "../ports/customers-repository";
+import { dedupeFieldOf, type FieldError } from "../records/record-rules";
+import { validateRecord } from "../records/validate-record";
+import type { RecordError } from "./results";
+
+/**
+ * Field errors reported per record. A record may carry up to 50 extra keys, each wrong, and a
+ * 10,000-record answer listing all of them would be tens of megabytes; the message gives the count.
+ */
+export const MAX_FIELD_ERRORS = 10;
+
+/** A record that passed every rule: its position, its key and its encoded row. */
+export interface ValidRecord {
+  index: number;
+  key: string;
+  encoded: string;
+  /** UTF-8 length of `encoded`. */
+  bytes: number;
+}
+
+export interface Judgement {
+  valid: ValidRecord[];
+  /** invalid_record and duplicate_in_request errors, in record order. */
+  errors: RecordError[];
+}
+
+export function judgeRecords(
+  deps: { customers: Pick<CustomersRepository, "encodeRow"> },
+  campaign: Pick<Campaign, "campaignType" | "defaultCountry">,
+  records: readonly unknown[],
+): Judgement {
+  const dedupeField = dedupeFieldOf(campaign.campaignType);
+  const errors: RecordError[] = [];
+  const valid: ValidRecord[] = [];
+  const firstIndexOfKey = new Map<string, number>();
+
+  for (let index = 0; index < records.length; index++) {
+    const raw = records[index];
+    const verdict = validateRecord(raw, campaign.campaignType, campaign.defaultCountry);
+    if (!verdict.ok) {
+      errors.push(invalidRecordError(index, raw, dedupeField, verdict.fields));
+      continue;
+    }
+    const key = verdict.record[dedupeField] as string;
+    const first = firstIndexOfKey.get(key);
+    if (first !== undefined) {
+      errors.push({
+        index,
+        key,
+        code: "duplicate_in_request",
+        message: `${dedupeField} "${key}" already appears at index ${first} of this request`,
+      });
+      continue;
+    }
+    firstIndexOfKey.set(key, index);
+    const encoded = deps.customers.encodeRow({ dedupeKey: key, record: verdict.record });
+    valid.push({ index, key, encoded, bytes: utf8Length(encoded) });
+  }
+  return { valid, errors };
+}
+
+function invalidRecordError(
+  index: number,
+  raw: unknown,
+  dedupeField: "loan_id" | "lead_id",
+  fields: FieldError[],
+): RecordError {
+  const shown = fields
+    .slice(0, MAX_FIELD_ERRORS)
+    .map((f) => ({ field: clip(f.field, 100), message: f.message }));
+  const names = shown.map((f) => f.field).join(", ");
+  const more = fields.length - shown.length;
+  return {
+    index,
+    ...keyOf(raw, dedupeField),
+    code: "invalid_record",
+    message: `Record failed validation: ${names}${more > 0 ? ` and ${more} more` : ""}`,
+    fields: shown,
+  };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function keyOf(raw: unknown, field: "loan_id" | "lead_id"): { key?: string } {
+  if (typeof raw !== "object" || raw === null) return {};
+  const value = (raw as Record<string, unknown>)[field];
+  if (typeof value !== "string") return {};
+  const key = value.trim();
+  return key === "" ? {} : { key: key.slice(0, 128) };
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** UTF-8 length of a string; the common all-ASCII row is answered without walking it by hand. */
+export function utf8Length(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4; // a surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}

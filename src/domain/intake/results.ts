@@ -1,0 +1,47 @@
+// The answer of a bulk request, as the API contract documents it.
+import type { ImportCounts } from "../model/imports";
+import type { FieldError } from "../records/record-rules";
+import type { HandOffResult } from "./hand-off";
+
+export type RecordErrorCode =
+  | "invalid_record"
+  | "duplicate_in_request"
+  | "duplicate_existing"
+  | "storage_error";
+
+/** One failed record: its 0-based position in `records`, its key when it has one, why. */
+export interface RecordError {
+  index: number;
+  key?: string;
+  code: RecordErrorCode;
+  message: string;
+  /** Only for invalid_record: the fields that broke a rule. */
+  fields?: FieldError[];
+}
+
+export interface BulkResults extends ImportCounts {
+  errors: RecordError[];
+}
+
+export interface BulkResponseBody {
+  success: boolean;
+  message: string;
+  results: BulkResults;
+  callResults?: HandOffResult;
+  workflowTriggered?: boolean;
+  importId: string;
+}
+
+export type BulkStatus = 201 | 207 | 400;
+
+export interface BulkOutcome {
+  status: BulkStatus;
+  body: BulkResponseBody;
+  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+/** 201 every record added, 207 some, 400 none. */
+export function bulkStatus(results: ImportCounts): BulkStatus {
+  return results.successful === results.total ? 201 : results.successful > 0 ? 207 : 400;
+}

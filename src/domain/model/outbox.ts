@@ -1,0 +1,35 @@
+// The outbox: batches of up to 500 customers handed (or to be handed) to a queue, and the queue
+// message that points at one. A message carries a reference, never customer records: a message is
+// limited to 128 KB and 500 full records do not fit.
+import { z } from "zod";
+
+export const DISPATCH_KINDS = ["call", "workflow"] as const;
+export type DispatchKind = (typeof DISPATCH_KINDS)[number];
+
+/** pending -> sent -> processing -> done | failed. */
+export const OUTBOX_STATES = ["pending", "sent", "processing", "done", "failed"] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+/** The queue message contract of the CALLS and WORKFLOWS queues. */
+export const DispatchMessage = z.object({
+  kind: z.enum(DISPATCH_KINDS),
+  importId: z.string().min(1),
+  batchNo: z.number().int().min(0),
+});
+export type DispatchMessage = z.infer<typeof DispatchMessage>;
+
+export interface OutboxBatch {
+  id: number;
+  importId: string;
+  kind: DispatchKind;
+  batchNo: number;
+  customerIds: number[];
+  size: number;
+  /** The batch's highest customer id: the import's next chunk hands over only customers above it. */
+  maxCustomerId: number | null;
+  state: OutboxState;
+  sendAttempts: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}

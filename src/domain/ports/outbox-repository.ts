@@ -1,0 +1,39 @@
+import type { DispatchKind, OutboxBatch } from "../model/outbox";
+
+/** The outcome of one attempt to send batches' messages to their queue. */
+export type SendOutcome = { sent: true } | { sent: false; error: string };
+
+/**
+ * The outbox: pending -> sent -> processing -> done | failed. Rows are created by
+ * CustomersRepository.insertChunk, in the same atomic write as their customers. Every state change
+ * is guarded by the states it may leave, so a late or duplicate message never reopens a finished batch.
+ */
+export interface OutboxRepository {
+  /** Records one send attempt for these batches of the import (still `pending` ones only). */
+  recordSendOutcome(
+    importId: string,
+    kind: DispatchKind,
+    batchNos: readonly number[],
+    outcome: SendOutcome,
+    at: number,
+  ): Promise<void>;
+  /** Every batch of the import, by kind then number. */
+  listForImport(importId: string): Promise<OutboxBatch[]>;
+  find(importId: string, kind: DispatchKind, batchNo: number): Promise<OutboxBatch | undefined>;
+  markProcessing(id: number, at: number): Promise<void>;
+  markDone(id: number, at: number): Promise<void>;
+  /** A new message for the batch is on the queue (e.g. delayed to the calling window). */
+  markRequeued(id: number, at: number): Promise<void>;
+  /** Why the last attempt failed; the dead-letter consumer reports it if the retries run out. */
+  recordError(id: number, error: string, at: number): Promise<void>;
+  markFailed(id: number, reason: string, at: number): Promise<void>;
+  /**
+   * Batches whose hand-off may have been lost: `pending` since before `pendingBefore`, and
+   * `sent`/`processing` untouched since before `stuckBefore`, except call batches whose calls wait
+   * for a calling window that opens after `stuckBefore` (their delayed message is on the queue).
+   * Oldest first.
+   */
+  listStale(options: { pendingBefore: number; stuckBefore: number; limit: number }): Promise<OutboxBatch[]>;
+  /** Records a cron re-drive's send attempt for these batch ids; a failure leaves the re-drive clock. */
+  recordRedrive(batchIds: readonly number[], outcome: SendOutcome, at: number): Promise<void>;
+}

@@ -1,0 +1,19 @@
+import type { Organization } from "../model/organization";
+
+/** Organizations and their API keys (stored as SHA-256 digests only). */
+export interface TenancyRepository {
+  createOrganization(org: Organization): Promise<Organization>;
+  findOrganization(id: string): Promise<Organization | undefined>;
+  createApiKey(key: {
+    id: string;
+    organizationId: string;
+    name: string;
+    /** SHA-256 of the key, hex. */
+    keyHash: string;
+    createdAt: number;
+  }): Promise<void>;
+  /** The organization that owns the live (unrevoked) key with this SHA-256 digest. */
+  findOrganizationIdByKeyHash(keyHash: string): Promise<string | undefined>;
+  /** Marks a key revoked; false when no live key has that id. */
+  revokeApiKey(id: string, at: number): Promise<boolean>;
+}
