@@ -4,12 +4,13 @@ import { HTTPException } from "hono/http-exception";
 import { StoreUnavailableError } from "./db/store";
 import { createDeps, type Deps } from "./deps";
 import { DomainError, describeError } from "./domain/errors";
+import { customerRecordJsonSchema } from "./domain/records/record-json-schema";
 import type { AppEnv } from "./env";
 import { adminRoutes } from "./http/admin/admin";
 import { campaignCallsRoutes } from "./http/calls/campaign-calls";
 import { CALL_EVENTS_PATH, callEventsRoutes } from "./http/calls/events";
 import { campaignsRoutes } from "./http/campaigns/campaigns";
-import { bulkRoutes, CustomerRecord } from "./http/customers/bulk";
+import { bulkRoutes } from "./http/customers/bulk";
 import { errorBody, errorResponse } from "./http/errors";
 import { importsRoutes } from "./http/imports/imports";
 import { adminAuth, apiKeyAuth } from "./http/middleware/auth";
@@ -51,7 +52,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.get("/health", (c) => c.json({ ok: true }));
 
-  app.openAPIRegistry.register("CustomerRecord", CustomerRecord);
+  app.openAPIRegistry.registerComponent("schemas", "CustomerRecord", customerRecordJsonSchema());
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

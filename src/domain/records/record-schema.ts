@@ -1,20 +1,20 @@
-// The customer record rules of the API contract as zod schemas: the reference definition of what a
-// valid record is, and the source of the OpenAPI description. The intake hot path uses the
-// hand-written `validateRecord` (validate-record.ts), which a property test holds to exactly the
-// verdicts these schemas give.
+// The customer record rules as zod schemas, built from the same table (record-rules.ts) as the
+// hot-path validator: the readable reference definition of what a valid record is. The property
+// test in validate-record.test.ts holds the hand-written `validateRecord` to exactly the verdicts
+// these schemas give.
 import { z } from "zod";
 import type { CampaignType } from "../model/campaign";
-import { type NormalizedRecord, PAYMENT_STATUSES, type VariableValue } from "../model/customer";
+import type { NormalizedRecord, VariableValue } from "../model/customer";
 import { normalizePhone } from "./phone";
 import {
+  FIELDS,
   type FieldError,
+  type FieldSpec,
   isCalendarDate,
+  isRequired,
   KNOWN_FIELDS,
-  type KnownField,
-  LANGUAGES,
   LIMITS,
   MESSAGES,
-  REQUIRED_BY_TYPE,
   type RecordVerdict,
 } from "./record-rules";
 
@@ -65,12 +65,6 @@ function choice<T extends string>(accepted: Readonly<Record<string, T>>, message
   return z.preprocess(blankToAbsent, required ? inner : inner.optional());
 }
 
-// Without a prototype, so that "constructor" or "__proto__" are not mistaken for accepted values.
-const PAYMENT_STATUS_MAP: Readonly<Record<string, (typeof PAYMENT_STATUSES)[number]>> = Object.assign(
-  Object.create(null),
-  Object.fromEntries(PAYMENT_STATUSES.map((s) => [s, s])),
-);
-
 const VariableValueSchema = z.union(
   [
     z.string().max(LIMITS.variableValueMax, { error: MESSAGES.variableLength }),
@@ -97,25 +91,29 @@ function phone(country: string) {
   );
 }
 
+/** The zod schema of one field, by its kind. */
+function fieldSchema(spec: FieldSpec, required: boolean, country: string) {
+  switch (spec.kind) {
+    case "text":
+      return text(spec.max, spec.lengthMessage, required);
+    case "phone":
+      return phone(country);
+    case "amount":
+      return amount(required);
+    case "count":
+      return wholeNumber(required);
+    case "date":
+      return date(required);
+    case "choice":
+      return choice(spec.accepted, spec.message, required);
+  }
+}
+
 function buildRecordSchema(type: CampaignType, country: string) {
-  const required = new Set<KnownField>(REQUIRED_BY_TYPE[type]);
-  const r = (field: KnownField) => required.has(field);
+  const shape: Record<string, z.ZodType> = {};
+  for (const spec of FIELDS) shape[spec.name] = fieldSchema(spec, isRequired(spec, type), country);
   return z
-    .object({
-      loan_id: text(LIMITS.keyMax, MESSAGES.key, r("loan_id")),
-      lead_id: text(LIMITS.keyMax, MESSAGES.key, r("lead_id")),
-      first_name: text(LIMITS.firstNameMax, MESSAGES.firstName, true),
-      last_name: text(LIMITS.lastNameMax, MESSAGES.lastName, false),
-      phone_number: phone(country),
-      loan_amount: amount(r("loan_amount")),
-      emi_amount: amount(r("emi_amount")),
-      loan_period: wholeNumber(false),
-      current_emi: wholeNumber(false),
-      emi_due_date: date(r("emi_due_date")),
-      payment_status: choice(PAYMENT_STATUS_MAP, MESSAGES.paymentStatus, false),
-      language: choice(LANGUAGES, MESSAGES.language, false),
-      lead_date: date(false),
-    })
+    .object(shape)
     .catchall(VariableValueSchema)
     .superRefine((record, ctx) => {
       const { loan_period, current_emi } = record as { loan_period?: unknown; current_emi?: unknown };

@@ -1,31 +1,32 @@
-// The intake hot path's record validator. zod runs without its JIT in workerd, and judging 10,000
-// records through the schema cost more than storing them, so this is the same rule set written out
-// by hand. The zod schema in record-schema.ts stays the contract and the OpenAPI source; the
-// property test in validate-record.test.ts holds this function to exactly its verdicts: the same
-// normalized record, and on failure the same fields in the same order with the same messages.
+// The intake hot path's record validator, compiled from the record rules (record-rules.ts) when the
+// module loads. zod runs without its JIT in workerd, and judging 10,000 records through a schema
+// cost more than storing them, so each field's check is a small closure picked by its kind. The zod
+// schema built from the same table (record-schema.ts) is the readable oracle; the property test in
+// validate-record.test.ts holds this function to exactly its verdicts: the same normalized record,
+// and on failure the same fields in the same order with the same messages.
 //
 // What it mirrors of the schema's evaluation order, since the field list depends on it:
-// - the documented fields are judged in the schema's key order, then the extra keys in the
-//   record's own key order (for...in), then the two cross-field rules;
+// - the documented fields are judged in the table's order, then the extra keys in the record's own
+//   key order (for...in), then the two cross-field rules;
 // - a field reports only its first problem;
 // - the cross-field rules (current_emi <= loan_period, at most 50 extra keys) run only when every
 //   problem found so far is a "soft" one: a value that is of the right type but out of range (too
 //   long, below the minimum, not a calendar date). A missing field, a wrong type, a value that is
 //   not one of the accepted ones or a phone number that does not parse stops them, as it does in
 //   zod.
-
 import type { CampaignType } from "../model/campaign";
-import { type NormalizedRecord, PAYMENT_STATUSES, type VariableValue } from "../model/customer";
+import type { NormalizedRecord, VariableValue } from "../model/customer";
 import { normalizePhone, PHONE_MESSAGES } from "./phone";
 import {
+  FIELDS,
   type FieldError,
+  type FieldSpec,
   isCalendarDate,
+  isRequired,
   KNOWN_FIELDS,
   type KnownField,
-  LANGUAGES,
   LIMITS,
   MESSAGES,
-  REQUIRED_BY_TYPE,
   type RecordVerdict,
 } from "./record-rules";
 
@@ -143,26 +144,23 @@ function phone(): Check {
   };
 }
 
-const PAYMENT_STATUS_MAP: Readonly<Record<string, string>> = Object.fromEntries(
-  PAYMENT_STATUSES.map((s) => [s, s]),
-);
-
-// In the schema's key order.
-const CHECKS: Readonly<Record<KnownField, Check>> = {
-  loan_id: text(LIMITS.keyMax, MESSAGES.key),
-  lead_id: text(LIMITS.keyMax, MESSAGES.key),
-  first_name: text(LIMITS.firstNameMax, MESSAGES.firstName),
-  last_name: text(LIMITS.lastNameMax, MESSAGES.lastName),
-  phone_number: phone(),
-  loan_amount: amount(),
-  emi_amount: amount(),
-  loan_period: wholeNumber(),
-  current_emi: wholeNumber(),
-  emi_due_date: date(),
-  payment_status: choice(PAYMENT_STATUS_MAP, MESSAGES.paymentStatus),
-  language: choice(LANGUAGES, MESSAGES.language),
-  lead_date: date(),
-};
+/** The check a field's kind calls for. */
+function compile(spec: FieldSpec): Check {
+  switch (spec.kind) {
+    case "text":
+      return text(spec.max, spec.lengthMessage);
+    case "phone":
+      return phone();
+    case "amount":
+      return amount();
+    case "count":
+      return wholeNumber();
+    case "date":
+      return date();
+    case "choice":
+      return choice(spec.accepted, spec.message);
+  }
+}
 
 interface FieldRule {
   field: KnownField;
@@ -170,12 +168,17 @@ interface FieldRule {
   check: Check;
 }
 
-// The schema requires these whatever the campaign type.
-const ALWAYS_REQUIRED: readonly KnownField[] = ["first_name", "phone_number"];
+const CHECKS: readonly { spec: FieldSpec; check: Check }[] = FIELDS.map((spec) => ({
+  spec,
+  check: compile(spec),
+}));
 
 function rulesFor(type: CampaignType): FieldRule[] {
-  const required = new Set<KnownField>([...REQUIRED_BY_TYPE[type], ...ALWAYS_REQUIRED]);
-  return KNOWN_FIELDS.map((field) => ({ field, required: required.has(field), check: CHECKS[field] }));
+  return CHECKS.map(({ spec, check }) => ({
+    field: spec.name as KnownField,
+    required: isRequired(spec, type),
+    check,
+  }));
 }
 
 const RULES: Readonly<Record<CampaignType, readonly FieldRule[]>> = {

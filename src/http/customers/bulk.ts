@@ -3,41 +3,6 @@ import { sha256Hex } from "../../domain/auth";
 import { addCustomersInBulk, MAX_RECORDS } from "../../domain/intake/add-customers-in-bulk";
 import { createRouter, ErrorBodySchema, errorResponses } from "../router";
 
-const CustomerRecord = z
-  .object({
-    loan_id: z
-      .string()
-      .max(128)
-      .optional()
-      .openapi({ description: "Required for emi/edi campaigns; unique per campaign." }),
-    lead_id: z
-      .string()
-      .max(128)
-      .optional()
-      .openapi({ description: "Required for lead campaigns; unique per campaign." }),
-    first_name: z.string().max(100),
-    last_name: z.string().max(100).optional(),
-    phone_number: z
-      .union([z.string(), z.number()])
-      .openapi({ description: "Normalized to E.164 with the campaign's defaultCountry." }),
-    loan_amount: z.number().min(0).optional(),
-    emi_amount: z.number().min(0).optional().openapi({ description: "Required for emi/edi campaigns." }),
-    loan_period: z.number().int().min(1).optional(),
-    current_emi: z.number().int().min(1).optional().openapi({ description: "At most loan_period." }),
-    emi_due_date: z
-      .string()
-      .optional()
-      .openapi({ description: "YYYY-MM-DD; required for emi/edi campaigns.", example: "2026-12-05" }),
-    payment_status: z.enum(["bounced", "pending", "partial", "paid", "received"]).optional(),
-    language: z.string().optional().openapi({ example: "hindi" }),
-    lead_date: z.string().optional().openapi({ example: "2026-11-20" }),
-  })
-  .catchall(z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
-  .openapi("CustomerRecord", {
-    description:
-      "One borrower or lead. Each record is judged on its own: a bad record is reported in results.errors and never fails the request. Keys beyond the documented ones (at most 50, scalar values) are kept as the agent's variables.",
-  });
-
 export const BulkRequest = z
   .object({
     campaignId: z.string().min(1).max(128).openapi({ example: "demo-emi" }),
@@ -171,4 +136,3 @@ bulkRoutes.openapi(
   },
 );
 
-export { CustomerRecord };
