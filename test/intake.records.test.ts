@@ -75,10 +75,10 @@ const RULES: [string, string, Record<string, unknown>, string, string][] = [
   ],
   [
     "emi",
-    "loan_amount a string",
-    loanRecord(1, { loan_amount: "250000" }),
+    "loan_amount as grouped text",
+    loanRecord(1, { loan_amount: "2,50,000" }),
     "loan_amount",
-    "must be a number greater than or equal to 0",
+    'must be a number greater than or equal to 0; "2,50,000" has digit grouping, which systems write differently (1,25,000 or 125,000 or 1.25.000): send the digits without separators',
   ],
   [
     "emi",
@@ -107,14 +107,14 @@ const RULES: [string, string, Record<string, unknown>, string, string][] = [
     "emi_due_date not a calendar date",
     loanRecord(1, { emi_due_date: "2026-02-30" }),
     "emi_due_date",
-    "must be a calendar date in the form YYYY-MM-DD",
+    "must be a calendar date in the form YYYY-MM-DD, in the years 1900 to 2100",
   ],
   [
     "edi",
     "emi_due_date in another format",
     loanRecord(1, { emi_due_date: "05/12/2026" }),
     "emi_due_date",
-    "must be a calendar date in the form YYYY-MM-DD",
+    "must be a calendar date in the form YYYY-MM-DD, in the years 1900 to 2100",
   ],
   [
     "emi",
@@ -135,7 +135,7 @@ const RULES: [string, string, Record<string, unknown>, string, string][] = [
     "lead_date not a date",
     leadRecord({ lead_date: "yesterday" }),
     "lead_date",
-    "must be a calendar date in the form YYYY-MM-DD",
+    "must be a calendar date in the form YYYY-MM-DD, in the years 1900 to 2100",
   ],
   [
     "emi",

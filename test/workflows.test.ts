@@ -200,9 +200,7 @@ describe("WORKFLOWS consumer", () => {
   it("a dead-lettered batch fails its runs that never started, visible in the progress", async () => {
     const t = await workflowTenant([{ type: "wait", duration: "30d" }]);
     const seeded = await seedCallImport(t.orgId, "wf", [loanRecord(1), loanRecord(2)], { useWorkflow: true });
-    await env.DB.prepare(
-      "UPDATE outbox_batches SET last_error = 'workflows unavailable' WHERE import_id = ?",
-    )
+    await env.DB.prepare("UPDATE outbox_batches SET last_error = 'workflows unavailable' WHERE import_id = ?")
       .bind(seeded.importId)
       .run();
     await deliver(workerWith({}), "bulkcall-workflows-dlq", seeded.messages);

@@ -3,7 +3,7 @@
 import type { Campaign } from "../model/campaign";
 import type { CustomersRepository } from "../ports/customers-repository";
 import { dedupeFieldOf, type FieldError } from "../records/record-rules";
-import { validateRecord } from "../records/validate-record";
+import { keyOfRecord, validateRecord } from "../records/validate-record";
 import type { RecordError } from "./results";
 
 /**
@@ -73,9 +73,10 @@ function invalidRecordError(
     .map((f) => ({ field: clip(f.field, 100), message: f.message }));
   const names = shown.map((f) => f.field).join(", ");
   const more = fields.length - shown.length;
+  const key = keyOfRecord(raw, dedupeField);
   return {
     index,
-    ...keyOf(raw, dedupeField),
+    ...(key === undefined ? {} : { key }),
     code: "invalid_record",
     message: `Record failed validation: ${names}${more > 0 ? ` and ${more} more` : ""}`,
     fields: shown,
@@ -84,14 +85,6 @@ function invalidRecordError(
 
 function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-function keyOf(raw: unknown, field: "loan_id" | "lead_id"): { key?: string } {
-  if (typeof raw !== "object" || raw === null) return {};
-  const value = (raw as Record<string, unknown>)[field];
-  if (typeof value !== "string") return {};
-  const key = value.trim();
-  return key === "" ? {} : { key: key.slice(0, 128) };
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;

@@ -19,6 +19,17 @@ export const LIMITS = {
   variablesMaxKeys: 50,
   /** Characters per variable value: a sentence or two for the agent, not a document. */
   variableValueMax: 1000,
+  /** Characters per extra key's name: a spreadsheet header, not a payload. */
+  variableNameMax: 100,
+  /**
+   * UTF-8 bytes of one record's variables as stored (JSON). 50 keys of 100 + 1,000 characters in any
+   * script fit (about 225 KB at 4 bytes a character); values of control characters, which JSON
+   * escapes as 6 bytes each, can pass it. Keeps a record far below D1's 2 MB per value.
+   */
+  variablesMaxBytes: 262_144,
+  /** Years a due date or lead date may fall in: a year outside is a typo (0026 for 2026). */
+  firstYear: 1900,
+  lastYear: 2100,
 } as const;
 
 /** The languages a voice agent speaks, by stored name, with their ISO 639-1 codes. */
@@ -44,12 +55,26 @@ function acceptedSpellings(entries: Iterable<readonly [string, string]>): Readon
   return map;
 }
 
-export const LANGUAGES = acceptedSpellings(
-  Object.entries(LANGUAGE_CODES).flatMap(([name, code]) => [
-    [name, name],
-    [code, name],
-  ]),
+/** Other English names lenders' systems use for the same languages. */
+const LANGUAGE_OTHER_NAMES: Readonly<Record<string, string>> = {
+  bangla: "bengali",
+  oriya: "odia",
+  panjabi: "punjabi",
+};
+
+/** Accepted spellings (lower-cased): names, other names and ISO 639-1 codes -> the stored name. */
+export const LANGUAGES = acceptedSpellings([
+  ...Object.entries(LANGUAGE_CODES).flatMap(([name, code]) => [[name, name] as const, [code, name] as const]),
+  ...Object.entries(LANGUAGE_OTHER_NAMES),
+]);
+
+/** ISO 639-1 code -> stored name: the primary subtag of a BCP 47 tag such as hi-IN or bn_BD. */
+export const LANGUAGE_TAGS = acceptedSpellings(
+  Object.entries(LANGUAGE_CODES).map(([name, code]) => [code, name]),
 );
+
+/** A BCP 47 tag (or a locale written with "_"): a primary language subtag and further subtags. */
+export const BCP47_TAG = /^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})+$/;
 
 const PAYMENT_STATUS_SPELLINGS = acceptedSpellings(PAYMENT_STATUSES.map((s) => [s, s]));
 
@@ -60,19 +85,66 @@ export const MESSAGES = {
   amount: "must be a number greater than or equal to 0",
   wholeNumber: "must be a whole number greater than or equal to 1",
   currentEmi: "must not be greater than loan_period",
-  date: "must be a calendar date in the form YYYY-MM-DD",
+  date: `must be a calendar date in the form YYYY-MM-DD, in the years ${LIMITS.firstYear} to ${LIMITS.lastYear}`,
   variable: "must be a string, number, boolean or null",
   variableLength: `must be at most ${LIMITS.variableValueMax} characters`,
   variablesCount: `a record may carry at most ${LIMITS.variablesMaxKeys} extra keys`,
+  variablesSize: `the extra keys may hold at most ${LIMITS.variablesMaxBytes.toLocaleString("en-US")} bytes of data`,
+  variableName: `a key name may be at most ${LIMITS.variableNameMax} characters`,
+  reservedKey: "is a reserved name and cannot be a key",
 } as const;
+
+/** A value quoted in a message: JSON-escaped and clipped, so a message stays short whatever was sent. */
+export function quote(value: string, max = 40): string {
+  const shown = value.length > max ? `${value.slice(0, max)}…` : value;
+  return JSON.stringify(shown);
+}
+
+/** Two spellings of one documented field carry different values. */
+export function conflictMessage(first: string, second: string): string {
+  return `is given twice, as ${quote(first)} and ${quote(second)}, with different values`;
+}
+
+/** A plain decimal number as text ("12500", "12500.50"), after trimming. */
+export const PLAIN_DECIMAL = /^\d+(?:\.\d+)?$/;
+/** A plain whole number as text ("24"), after trimming. */
+export const PLAIN_DIGITS = /^\d+$/;
+
+const CURRENCY = /\p{Sc}|\b(?:rs|inr|usd|idr)\b/iu;
+const GROUPING = /\d[,'_\s\u00a0\u202f]\d|\.\d*\./u;
+
+/**
+ * Why text is not read as a number, quoting it: grouping separators and currency signs are written
+ * differently by different systems and locales (1,25,000 / 125,000 / 1.25.000), so bulkcall never
+ * guesses which number was meant.
+ */
+export function notAPlainNumber(received: string, rule: string): string {
+  const quoted = quote(received);
+  if (CURRENCY.test(received)) return `${rule}; ${quoted} carries a currency sign: send the number alone`;
+  if (GROUPING.test(received)) {
+    return `${rule}; ${quoted} has digit grouping, which systems write differently (1,25,000 or 125,000 or 1.25.000): send the digits without separators`;
+  }
+  return `${rule}; ${quoted} is not a plain number`;
+}
+
+/** A key that differs from a documented field only by letter case, BOMs or surrounding spaces. */
+export function canonicalFieldName(key: string): string {
+  return key
+    .replace(/^\uFEFF+/, "")
+    .trim()
+    .toLowerCase();
+}
 
 /**
  * How a field's value is judged:
- * - text: a string, trimmed, at most `max` code points (a key is text that must not be blank);
+ * - key: a string compared and stored after Unicode NFC and after removing whitespace and invisible
+ *   formatting characters at both ends (see keys.ts); at most `max` code points;
+ * - text: a string, trimmed, at most `max` code points, otherwise kept exactly as sent;
  * - phone: a string or a whole number, normalized to E.164 with the campaign's default country;
- * - amount: a number >= 0; count: a whole number >= 1;
- * - date: a calendar date YYYY-MM-DD;
- * - choice: one of `accepted` (case-insensitive, trimmed), stored as the mapped value.
+ * - amount: a number >= 0, or a plain decimal as text; count: a whole number >= 1, or plain digits;
+ * - date: a calendar date YYYY-MM-DD after trimming, in the years LIMITS.firstYear..lastYear;
+ * - choice: one of `accepted` (case-insensitive, trimmed), or a BCP 47 tag whose primary subtag is
+ *   in `tags`, stored as the mapped value.
  */
 export type FieldSpec = {
   name: string;
@@ -82,7 +154,7 @@ export type FieldSpec = {
   description: string;
   example?: string | number;
 } & (
-  | { kind: "text"; max: number; lengthMessage: string }
+  | { kind: "key" | "text"; max: number; lengthMessage: string }
   | { kind: "phone" }
   | { kind: "amount" }
   | { kind: "count" }
@@ -90,6 +162,8 @@ export type FieldSpec = {
   | {
       kind: "choice";
       accepted: Readonly<Record<string, string>>;
+      /** Primary language subtag -> stored value, for BCP 47 tags. */
+      tags?: Readonly<Record<string, string>>;
       /** The stored values, in the order the message lists them. */
       values: readonly string[];
       message: string;
@@ -105,20 +179,21 @@ const keyLength = `must be 1 to ${LIMITS.keyMax} characters`;
 export const FIELDS = [
   {
     name: "loan_id",
-    kind: "text",
+    kind: "key",
     max: LIMITS.keyMax,
     lengthMessage: keyLength,
     requiredFor: LOANS,
-    description: "The loan's id in the lender's system: required for emi/edi campaigns, unique per campaign.",
+    description:
+      "The loan's id in the lender's system, unique per campaign; 1 to 128 characters, compared and stored after Unicode NFC, without whitespace or invisible characters at either end.",
     example: "LN-1001",
   },
   {
     name: "lead_id",
-    kind: "text",
+    kind: "key",
     max: LIMITS.keyMax,
     lengthMessage: keyLength,
     requiredFor: ["lead"],
-    description: "The lead's id: required for lead campaigns, unique per campaign.",
+    description: "The lead's id, unique per campaign; 1 to 128 characters, normalized like loan_id.",
   },
   {
     name: "first_name",
@@ -126,7 +201,7 @@ export const FIELDS = [
     max: LIMITS.firstNameMax,
     lengthMessage: `must be 1 to ${LIMITS.firstNameMax} characters`,
     requiredFor: EVERY_TYPE,
-    description: "Trimmed; otherwise stored exactly as sent.",
+    description: "Trimmed; otherwise stored exactly as sent (joiners in Indic names are part of the name).",
     example: "Asha",
   },
   {
@@ -150,35 +225,35 @@ export const FIELDS = [
     name: "loan_amount",
     kind: "amount",
     requiredFor: [],
-    description: "The loan's principal.",
+    description: 'The loan\'s principal; a plain decimal as text ("250000") is read as the number.',
     example: 250000,
   },
   {
     name: "emi_amount",
     kind: "amount",
     requiredFor: LOANS,
-    description: "The instalment due: required for emi/edi campaigns.",
+    description: "The instalment due; a plain decimal as text is read as the number.",
     example: 12500,
   },
   {
     name: "loan_period",
     kind: "count",
     requiredFor: [],
-    description: "Number of instalments.",
+    description: "Number of instalments; plain digits as text are read as the number.",
     example: 24,
   },
   {
     name: "current_emi",
     kind: "count",
     requiredFor: [],
-    description: "The instalment now due; at most loan_period.",
+    description: "The instalment now due; at most loan_period; plain digits as text are read as the number.",
     example: 5,
   },
   {
     name: "emi_due_date",
     kind: "date",
     requiredFor: LOANS,
-    description: "The instalment's due date: required for emi/edi campaigns.",
+    description: "The instalment's due date, YYYY-MM-DD (years 1900 to 2100).",
     example: "2026-12-05",
   },
   {
@@ -195,18 +270,19 @@ export const FIELDS = [
     name: "language",
     kind: "choice",
     accepted: LANGUAGES,
+    tags: LANGUAGE_TAGS,
     values: Object.keys(LANGUAGE_CODES),
-    message: `must be one of ${Object.keys(LANGUAGE_CODES).join(", ")} (or their ISO 639-1 codes)`,
+    message: `must be one of ${Object.keys(LANGUAGE_CODES).join(", ")} (or their ISO 639-1 codes, or a tag such as hi-IN)`,
     requiredFor: [],
     description:
-      "The language the agent speaks; case-insensitive, ISO 639-1 codes accepted; stored as the name.",
+      "The language the agent speaks; case-insensitive; ISO 639-1 codes, BCP 47 tags such as hi-IN and the names Bangla, Oriya and Panjabi accepted; stored as the name.",
     example: "hindi",
   },
   {
     name: "lead_date",
     kind: "date",
     requiredFor: [],
-    description: "When the lead came in.",
+    description: "When the lead came in, YYYY-MM-DD (years 1900 to 2100).",
     example: "2026-11-20",
   },
 ] as const satisfies readonly FieldSpec[];

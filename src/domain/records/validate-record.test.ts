@@ -44,7 +44,10 @@ describe("validateRecord", () => {
       ok: false,
       fields: [
         { field: "phone_number", message: "is not a valid phone number" },
-        { field: "emi_due_date", message: "must be a calendar date in the form YYYY-MM-DD" },
+        {
+          field: "emi_due_date",
+          message: "must be a calendar date in the form YYYY-MM-DD, in the years 1900 to 2100",
+        },
       ],
     });
   });

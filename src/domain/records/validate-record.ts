@@ -6,27 +6,38 @@
 // and on failure the same fields in the same order with the same messages.
 //
 // What it mirrors of the schema's evaluation order, since the field list depends on it:
+// - the record's own keys are read once: each is a documented field (exactly, or spelled with
+//   another letter case, a BOM or surrounding spaces) or an extra key;
 // - the documented fields are judged in the table's order, then the extra keys in the record's own
-//   key order (for...in), then the two cross-field rules;
+//   key order, then the cross-field rules;
 // - a field reports only its first problem;
-// - the cross-field rules (current_emi <= loan_period, at most 50 extra keys) run only when every
-//   problem found so far is a "soft" one: a value that is of the right type but out of range (too
-//   long, below the minimum, not a calendar date). A missing field, a wrong type, a value that is
-//   not one of the accepted ones or a phone number that does not parse stops them, as it does in
-//   zod.
+// - the cross-field rules (current_emi <= loan_period, at most 50 extra keys, the variables' size)
+//   run only when every problem found so far is a "soft" one: a value that is of the right type but
+//   out of range (too long, below the minimum, not a calendar date). A missing field, a wrong type, a
+//   value that is not one of the accepted ones or a phone number that does not parse stops them, as
+//   it does in zod.
+//
+// Work is linear in the size of the record: each key is looked at once, and reported fields are
+// kept in a set as well as a list.
 import type { CampaignType } from "../model/campaign";
 import type { NormalizedRecord, VariableValue } from "../model/customer";
+import { normalizeKey } from "./keys";
 import { normalizePhone, PHONE_MESSAGES } from "./phone";
 import {
+  BCP47_TAG,
+  canonicalFieldName,
+  conflictMessage,
   FIELDS,
   type FieldError,
   type FieldSpec,
   isCalendarDate,
   isRequired,
-  KNOWN_FIELDS,
   type KnownField,
   LIMITS,
   MESSAGES,
+  notAPlainNumber,
+  PLAIN_DECIMAL,
+  PLAIN_DIGITS,
   type RecordVerdict,
 } from "./record-rules";
 
@@ -72,12 +83,27 @@ function text(max: number, lengthMessage: string): Check {
   };
 }
 
+function key(max: number, lengthMessage: string): Check {
+  const tooLong = soft(lengthMessage);
+  return (value) => {
+    if (typeof value !== "string") return NOT_A_STRING;
+    const result = normalizeKey(value);
+    if (!result.ok) return hard(result.message);
+    return longerThan(result.key, max) ? tooLong : result.key;
+  };
+}
+
 const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 
 function amount(): Check {
   const wrongType = hard(MESSAGES.amount);
   const tooSmall = soft(MESSAGES.amount);
-  return (value) => {
+  return (value, trimmed) => {
+    if (typeof value === "string") {
+      if (!PLAIN_DECIMAL.test(trimmed)) return hard(notAPlainNumber(trimmed, MESSAGES.amount));
+      const n = Number(trimmed);
+      return Number.isFinite(n) ? n : wrongType;
+    }
     if (!isNumber(value)) return wrongType;
     return value >= 0 ? value : tooSmall;
   };
@@ -86,9 +112,17 @@ function amount(): Check {
 function wholeNumber(): Check {
   const notWhole = hard(MESSAGES.wholeNumber);
   const outOfRange = soft(MESSAGES.wholeNumber);
-  return (value) => {
+  const inRange = (n: number) => Number.isSafeInteger(n) && n >= 1;
+  return (value, trimmed) => {
+    if (typeof value === "string") {
+      if (!PLAIN_DIGITS.test(trimmed)) return hard(notAPlainNumber(trimmed, MESSAGES.wholeNumber));
+      const n = Number(trimmed);
+      // Hundreds of digits read as Infinity: not a number at all, as for a JSON number.
+      if (!Number.isFinite(n)) return notWhole;
+      return inRange(n) ? n : outOfRange;
+    }
     if (!isNumber(value) || !Number.isInteger(value)) return notWhole;
-    return Number.isSafeInteger(value) && value >= 1 ? value : outOfRange;
+    return inRange(value) ? value : outOfRange;
   };
 }
 
@@ -97,14 +131,16 @@ const digitAt = (text: string, i: number) => {
   return c >= 0 && c <= 9 ? c : Number.NaN;
 };
 
-/** isCalendarDate without the regular expression, which dominated its cost; same answers. */
+/** isCalendarDate and the year range without the regular expression, which dominated its cost. */
 function isCalendarDateQuick(text: string): boolean {
   if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return false;
   const year = digitAt(text, 0) * 1000 + digitAt(text, 1) * 100 + digitAt(text, 2) * 10 + digitAt(text, 3);
   const month = digitAt(text, 5) * 10 + digitAt(text, 6);
   const day = digitAt(text, 8) * 10 + digitAt(text, 9);
   // A non-digit made one of them NaN, and every comparison with NaN is false.
-  if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1)) return false;
+  if (!(year >= LIMITS.firstYear && year <= LIMITS.lastYear && month >= 1 && month <= 12 && day >= 1)) {
+    return false;
+  }
   if (day <= 28) return true;
   return isCalendarDate(text);
 }
@@ -112,18 +148,27 @@ function isCalendarDateQuick(text: string): boolean {
 function date(): Check {
   const wrongType = hard(MESSAGES.date);
   const notADate = soft(MESSAGES.date);
-  return (value) => {
+  return (value, trimmed) => {
     if (typeof value !== "string") return wrongType;
-    return isCalendarDateQuick(value) ? value : notADate;
+    return isCalendarDateQuick(trimmed) ? trimmed : notADate;
   };
 }
 
-function choice(accepted: Readonly<Record<string, string>>, message: string): Check {
+function choice(
+  accepted: Readonly<Record<string, string>>,
+  tags: Readonly<Record<string, string>> | undefined,
+  message: string,
+): Check {
   const rejected = hard(message);
   return (value, trimmed) => {
     if (typeof value !== "string") return rejected;
-    const key = trimmed.toLowerCase();
-    return Object.hasOwn(accepted, key) ? accepted[key] : rejected;
+    const spelling = trimmed.toLowerCase();
+    if (Object.hasOwn(accepted, spelling)) return accepted[spelling];
+    if (tags) {
+      const primary = BCP47_TAG.exec(spelling)?.[1];
+      if (primary !== undefined && Object.hasOwn(tags, primary)) return tags[primary];
+    }
+    return rejected;
   };
 }
 
@@ -132,7 +177,7 @@ const phoneProblems = new Map<string, Problem>();
 
 function phone(): Check {
   return (value, _trimmed, country) => {
-    if (typeof value !== "string" && !isNumber(value)) return PHONE_TYPE;
+    if (typeof value !== "string" && typeof value !== "number") return PHONE_TYPE;
     const result = normalizePhone(value, country);
     if (result.ok) return result.e164;
     let problem = phoneProblems.get(result.message);
@@ -147,6 +192,8 @@ function phone(): Check {
 /** The check a field's kind calls for. */
 function compile(spec: FieldSpec): Check {
   switch (spec.kind) {
+    case "key":
+      return key(spec.max, spec.lengthMessage);
     case "text":
       return text(spec.max, spec.lengthMessage);
     case "phone":
@@ -158,7 +205,7 @@ function compile(spec: FieldSpec): Check {
     case "date":
       return date();
     case "choice":
-      return choice(spec.accepted, spec.message);
+      return choice(spec.accepted, spec.tags, spec.message);
   }
 }
 
@@ -187,12 +234,16 @@ const RULES: Readonly<Record<CampaignType, readonly FieldRule[]>> = {
   lead: rulesFor("lead"),
 };
 
-const KNOWN: ReadonlySet<string> = new Set(KNOWN_FIELDS);
+/** Documented field names, each mapped to itself: the lookup for a key's canonical spelling. */
+const KNOWN = new Map<string, KnownField>(FIELDS.map((f) => [f.name, f.name]));
 
 const VARIABLE_LENGTH = soft(MESSAGES.variableLength);
 const NOT_A_VARIABLE = hard(MESSAGES.variable);
+const VARIABLE_NAME = hard(MESSAGES.variableName);
+const RESERVED_KEY = hard(MESSAGES.reservedKey);
 const CURRENT_EMI = soft(MESSAGES.currentEmi);
 const TOO_MANY_VARIABLES = soft(MESSAGES.variablesCount);
+const VARIABLES_TOO_LARGE = soft(MESSAGES.variablesSize);
 
 function variableProblem(value: unknown): Problem | undefined {
   if (typeof value === "string")
@@ -204,14 +255,26 @@ function variableProblem(value: unknown): Problem | undefined {
 const isWholeNumber = (value: unknown): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= 1;
 
-/** Adds the field's problem unless the field already has one; the schema reports each field once. */
-function report(fields: FieldError[] | undefined, field: string, problem: Problem): FieldError[] {
-  const list = fields ?? [];
-  for (const f of list) if (f.field === field) return list;
-  // The schema's verdict names a problem at a key called "record" with the record message.
-  list.push({ field, message: field === "record" ? MESSAGES.record : problem.message });
-  return list;
+const isBlank = (value: unknown) =>
+  value === undefined || value === null || (typeof value === "string" && value.trim() === "");
+
+/** The fields reported so far: the list the answer carries, and a set so each check is O(1). */
+class Report {
+  readonly fields: FieldError[] = [];
+  private readonly seen = new Set<string>();
+  hard = false;
+
+  add(field: string, problem: Problem): void {
+    if (!problem.soft) this.hard = true;
+    if (this.seen.has(field)) return;
+    this.seen.add(field);
+    // The schema's verdict names a problem at a key called "record" with the record message.
+    this.fields.push({ field, message: field === "record" ? MESSAGES.record : problem.message });
+  }
 }
+
+/** Keys that spell a documented field another way, each with its value, in key order. */
+type Spellings = Map<KnownField, { key: string; value: unknown }[]>;
 
 /** Judges one record for a campaign of `type` whose phone numbers default to `country`. */
 export function validateRecord(input: unknown, type: CampaignType, country: string): RecordVerdict {
@@ -219,56 +282,117 @@ export function validateRecord(input: unknown, type: CampaignType, country: stri
     return { ok: false, fields: [{ field: "record", message: MESSAGES.record }] };
   }
   const raw = input as Record<string, unknown>;
-  let fields: FieldError[] | undefined;
-  let hardProblem = false;
 
+  // One pass over the keys: extra keys in order, and the other spellings of documented fields.
+  let extras: string[] | undefined;
+  let spellings: Spellings | undefined;
+  for (const k in raw) {
+    if (!Object.hasOwn(raw, k) || KNOWN.has(k)) continue;
+    const field = KNOWN.get(canonicalFieldName(k));
+    if (field === undefined) {
+      extras ??= [];
+      extras.push(k);
+      continue;
+    }
+    spellings ??= new Map();
+    const list = spellings.get(field) ?? [];
+    list.push({ key: k, value: raw[k] });
+    spellings.set(field, list);
+  }
+
+  const report = new Report();
   const record: Record<string, unknown> = {};
   for (const rule of RULES[type]) {
-    const value = raw[rule.field];
+    let value = Object.hasOwn(raw, rule.field) ? raw[rule.field] : undefined;
+    const other = spellings?.get(rule.field);
+    if (other) {
+      // Blank spellings say nothing; two present spellings must carry the same value.
+      let shown: string | undefined = isBlank(value) ? undefined : rule.field;
+      let conflict: Problem | undefined;
+      for (const s of other) {
+        if (isBlank(s.value)) continue;
+        if (shown === undefined) {
+          shown = s.key;
+          value = s.value;
+        } else if (!Object.is(s.value, value)) {
+          conflict ??= hard(conflictMessage(shown, s.key));
+        }
+      }
+      if (conflict) {
+        report.add(rule.field, conflict);
+        continue;
+      }
+    }
     const trimmed = typeof value === "string" ? value.trim() : "";
     // Blank spreadsheet cells (null, whitespace) mean "absent".
     if (value === undefined || value === null || (typeof value === "string" && trimmed === "")) {
-      if (rule.required) {
-        hardProblem = true;
-        fields = report(fields, rule.field, REQUIRED);
-      }
+      if (rule.required) report.add(rule.field, REQUIRED);
       continue;
     }
     const out = rule.check(value, trimmed, country);
-    if (out instanceof Problem) {
-      if (!out.soft) hardProblem = true;
-      fields = report(fields, rule.field, out);
-    } else {
-      record[rule.field] = out;
-    }
+    if (out instanceof Problem) report.add(rule.field, out);
+    else record[rule.field] = out;
   }
 
   let variables: Record<string, VariableValue> | undefined;
-  let extra = 0;
-  for (const key in raw) {
-    if (KNOWN.has(key) || key === "__proto__") continue;
-    extra++;
-    const value = raw[key];
-    const problem = variableProblem(value);
-    if (problem) {
-      if (!problem.soft) hardProblem = true;
-      fields = report(fields, key, problem);
-    } else if (!fields) {
+  for (const k of extras ?? []) {
+    const value = raw[k];
+    const problem =
+      k === "__proto__"
+        ? RESERVED_KEY
+        : k.length > LIMITS.variableNameMax && codePointLength(k) > LIMITS.variableNameMax
+          ? VARIABLE_NAME
+          : variableProblem(value);
+    if (problem) report.add(k, problem);
+    else if (report.fields.length === 0) {
       variables ??= {};
-      variables[key] = value as VariableValue;
+      variables[k] = value as VariableValue;
     }
   }
 
   // The schema runs its cross-field rules only when nothing so far was a hard problem.
-  if (!hardProblem) {
+  if (!report.hard) {
     const { loan_period, current_emi } = record;
     if (isWholeNumber(loan_period) && isWholeNumber(current_emi) && current_emi > loan_period) {
-      fields = report(fields, "current_emi", CURRENT_EMI);
+      report.add("current_emi", CURRENT_EMI);
     }
-    if (extra > LIMITS.variablesMaxKeys) fields = report(fields, "variables", TOO_MANY_VARIABLES);
+    if (extras && extras.length > LIMITS.variablesMaxKeys) report.add("variables", TOO_MANY_VARIABLES);
+    else if (extras && variablesBytes(raw, extras) > LIMITS.variablesMaxBytes) {
+      report.add("variables", VARIABLES_TOO_LARGE);
+    }
   }
 
-  if (fields) return { ok: false, fields };
+  if (report.fields.length > 0) return { ok: false, fields: report.fields };
   if (variables) record.variables = variables;
   return { ok: true, record: record as unknown as NormalizedRecord };
+}
+
+/**
+ * The record's key (its loan_id or lead_id, however spelled) normalized as the validator stores it,
+ * for reporting a record that failed; undefined when the record has no valid key.
+ */
+export function keyOfRecord(input: unknown, field: "loan_id" | "lead_id"): string | undefined {
+  if (typeof input !== "object" || input === null) return undefined;
+  const raw = input as Record<string, unknown>;
+  let value = Object.hasOwn(raw, field) ? raw[field] : undefined;
+  if (isBlank(value)) {
+    for (const k in raw) {
+      if (Object.hasOwn(raw, k) && k !== field && canonicalFieldName(k) === field && !isBlank(raw[k])) {
+        value = raw[k];
+        break;
+      }
+    }
+  }
+  if (typeof value !== "string") return undefined;
+  const result = normalizeKey(value);
+  return result.ok && !longerThan(result.key, LIMITS.keyMax) ? result.key : undefined;
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 bytes of the extra keys as stored (a JSON object); only records with extra keys pay for it. */
+function variablesBytes(raw: Record<string, unknown>, extras: readonly string[]): number {
+  const variables: Record<string, unknown> = {};
+  for (const k of extras) variables[k] = raw[k];
+  return encoder.encode(JSON.stringify(variables)).length;
 }

@@ -135,4 +135,3 @@ bulkRoutes.openapi(
     return c.json(outcome.body, outcome.status);
   },
 );
-
