@@ -1,5 +1,5 @@
 // The benchmark's data: deterministic (seeded), so every run and every case sees the same records.
-import { normalizePhoneReference } from "../src/domain/records/phone";
+import { normalizePhone } from "../src/domain/records/phone";
 
 export type LoanRecord = Record<string, unknown>;
 
@@ -42,7 +42,7 @@ const pad2 = (n: number) => String(n).padStart(2, "0");
 function phone(random: () => number): string | number {
   for (;;) {
     const national = `${6 + Math.floor(random() * 4)}${String(Math.floor(random() * 1e9)).padStart(9, "0")}`;
-    if (!normalizePhoneReference(national, "IN").ok) continue;
+    if (!normalizePhone(national, "IN").ok) continue;
     const style = random();
     if (style < 0.4) return national;
     if (style < 0.6) return `+91 ${national.slice(0, 5)} ${national.slice(5)}`;

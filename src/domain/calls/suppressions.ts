@@ -1,5 +1,7 @@
 // The organization's do-not-call list. Numbers are normalized exactly like customer phones, so a
-// number suppressed as "98765 43210" stops a customer stored as +919876543210.
+// number suppressed as "98765 43210" stops a customer stored as +919876543210, and an entry that
+// would not be read as a customer's number (a spreadsheet number such as "8123456789.0") is refused
+// here too rather than suppressing somebody else while the borrower stays callable.
 
 import { DomainError } from "../errors";
 import type { Suppression } from "../model/suppression";

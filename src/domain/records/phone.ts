@@ -2,13 +2,38 @@
 // used on purpose: it knows which number ranges are really assigned (e.g. an Indian number must be
 // a real mobile or fixed-line range), so the dialer is not handed numbers that can never connect.
 //
+// Normalization is two steps.
+//
+// 1. bulkcall's own reading of the text (`preNormalize`), which decides which characters are digits
+//    of the number. It may drop characters that cannot be digits (separators, formatting) and never
+//    turns anything else into a digit:
+//    - digits: ASCII 0-9 and every other Unicode decimal digit (general category Nd: full-width
+//      ０-９, Arabic-Indic, Devanagari, Bengali ...), each read as its value. They are digits in
+//      every sense; a list exported in a Hindi or Japanese locale carries them.
+//    - separators, dropped wherever they are: every Unicode space (Zs) and other white space
+//      (tab, line breaks: a cell's stray newline), every dash (Pd) and U+2212 minus, the invisible
+//      formatting characters U+200B-U+200F, U+2060, U+FEFF and U+00AD, and . / ( ) [ ] with their
+//      full-width forms.
+//    - one + (or full-width ＋) before the first digit.
+//    - text that looks like a spreadsheet number (a decimal fraction such as `8123456789.0`, an
+//      exponent such as `9.87654E+09`; see `looksLikeSpreadsheetNumber`) is refused: read as digits
+//      it is a different, real number (`8123456789.0` in Indonesia is +6281234567890, somebody
+//      else). So is a JSON number that is not a safe positive integer (9876543210.5, 1e21).
+//    - anything else is refused, including what the library would "helpfully" read: letters as
+//      keypad digits (`1-800-FLOWERS`; a dialer ringing a number spelled in letters surprises
+//      everyone, and letters in a phone column are far more often a wrong cell), numbers inside
+//      prose ("Phone: 98765 43210"), RFC 3966 `tel:` URIs and `;phone-context=` (a customer list
+//      is not a list of URIs; a local number's context is the campaign's country), and extensions
+//      (the dialer cannot dial them; they keep their own message).
+// 2. The library's parser and validity check on what is left: `[+]digits`.
+//
 // `normalizePhone` is on the intake hot path (10,000 numbers per request). The library compiles a
 // fresh RegExp from its metadata strings for every pattern test of every number, and that alone was
-// about 10 µs per number in workerd. So the common shapes — ASCII digits with an optional leading
-// `+` and ordinary separators — take a fast path below that follows the library's parsing steps
-// one for one, reads the same metadata through the library's own accessors, and compiles each
-// pattern once. Anything else goes to the library itself. A property test (phone.test.ts) holds the
-// fast path to exactly the library's answers.
+// about 10 µs per number in workerd. So step 2 takes a fast path below that follows the library's
+// parsing steps one for one, reads the same metadata through the library's own accessors, and
+// compiles each pattern once; only inputs it does not take (fewer than three digits, a default
+// country the metadata does not know) go to the library itself. A property test (phone.test.ts)
+// holds the whole function to a reference written separately: the rules above, then the library.
 import { type CountryCode, Metadata, parsePhoneNumberFromString } from "libphonenumber-js/max";
 
 export type PhoneResult = { ok: true; e164: string } | { ok: false; message: string };
@@ -17,44 +42,213 @@ export const PHONE_MESSAGES = {
   type: "must be a string or a whole number",
   invalid: "is not a valid phone number",
   extension: "must not carry an extension",
+  spreadsheet:
+    "looks like a spreadsheet number (a decimal fraction, an exponent, or a number that is not a positive whole one), not phone digits; format the phone column as text",
+  characters:
+    "may contain only digits, one leading + and separators such as spaces, dashes, dots and brackets",
 } as const;
 
 const TYPE_ERROR: PhoneResult = Object.freeze({ ok: false, message: PHONE_MESSAGES.type });
 const INVALID: PhoneResult = Object.freeze({ ok: false, message: PHONE_MESSAGES.invalid });
+const EXTENSION: PhoneResult = Object.freeze({ ok: false, message: PHONE_MESSAGES.extension });
+const SPREADSHEET: PhoneResult = Object.freeze({ ok: false, message: PHONE_MESSAGES.spreadsheet });
+const CHARACTERS: PhoneResult = Object.freeze({ ok: false, message: PHONE_MESSAGES.characters });
 
+/**
+ * `input` (a string, or a JSON number) as E.164 (`+919876543210`) read with `defaultCountry`
+ * (ISO 3166 alpha-2) for numbers written without a country code, or the reason it is refused: one
+ * of PHONE_MESSAGES. Never throws.
+ */
 export function normalizePhone(input: unknown, defaultCountry: string): PhoneResult {
-  const text = phoneText(input);
-  if (text === undefined) return TYPE_ERROR;
-  return normalizeFast(text, defaultCountry) ?? normalizeWithLibrary(text, defaultCountry);
+  const reduced = preNormalize(input);
+  if (typeof reduced !== "string") {
+    return reduced === NEEDS_DIAGNOSIS ? diagnose(input as string, defaultCountry) : reduced;
+  }
+  return normalizeFast(reduced, defaultCountry) ?? normalizeWithLibrary(reduced, defaultCountry);
 }
 
 /**
- * The fast path's answer, or undefined when the input is not a shape it takes (then
- * normalizePhone asks the library). Exported so the property test can check that it answers.
+ * normalizePhone's answer when it is reached without the library's parser, or undefined when
+ * normalizePhone would ask the library. Exported so the tests can check that the hot path answers.
  */
 export function normalizePhoneFastPath(input: unknown, defaultCountry: string): PhoneResult | undefined {
-  const text = phoneText(input);
-  return text === undefined ? undefined : normalizeFast(text, defaultCountry);
+  const reduced = preNormalize(input);
+  if (typeof reduced !== "string") return reduced === NEEDS_DIAGNOSIS ? undefined : reduced;
+  return normalizeFast(reduced, defaultCountry);
 }
 
-/** The reference: the library's parser on every input. Kept for the property test. */
-export function normalizePhoneReference(input: unknown, defaultCountry: string): PhoneResult {
-  const text = phoneText(input);
-  if (text === undefined) return TYPE_ERROR;
-  return normalizeWithLibrary(text, defaultCountry);
+/** `[+]digits` that the fast path does not take, parsed by the library itself. */
+function normalizeWithLibrary(reduced: string, defaultCountry: string): PhoneResult {
+  const parsed = parsePhoneNumberFromString(reduced, { defaultCountry: defaultCountry as CountryCode });
+  return parsed?.isValid() ? { ok: true, e164: parsed.number } : INVALID;
 }
 
-function phoneText(input: unknown): string | undefined {
-  if (typeof input === "string") return input;
-  if (typeof input === "number" && Number.isSafeInteger(input) && input > 0) return String(input);
-  return undefined;
-}
-
-function normalizeWithLibrary(text: string, defaultCountry: string): PhoneResult {
+/**
+ * Only chooses the message for text bulkcall refuses: when the library reads it as a valid number
+ * with an extension, saying so tells the operator what to remove. The number is never used.
+ */
+function diagnose(text: string, defaultCountry: string): PhoneResult {
   const parsed = parsePhoneNumberFromString(text, { defaultCountry: defaultCountry as CountryCode });
-  if (!parsed?.isValid()) return INVALID;
-  if (parsed.ext) return { ok: false, message: PHONE_MESSAGES.extension };
-  return { ok: true, e164: parsed.number };
+  return parsed?.ext && parsed.isValid() ? EXTENSION : CHARACTERS;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: which characters are digits.
+
+/** The library's own input limit (MAX_INPUT_STRING_LENGTH); beyond it, it answers "not a number". */
+const MAX_INPUT_LENGTH = 250;
+
+/** Returned by preNormalize for text with characters bulkcall does not read; see `diagnose`. */
+const NEEDS_DIAGNOSIS = Symbol("needs diagnosis");
+
+/** ASCII separators by char code: white space (tab, line breaks, space), - . / ( ) [ ]. */
+const ASCII_SEPARATOR: readonly boolean[] = Array.from({ length: 128 }, (_, c) =>
+  " \t\n\v\f\r-./()[]".includes(String.fromCharCode(c)),
+);
+
+/**
+ * Separators outside ASCII: Unicode spaces (Zs) and white space, dashes (Pd) and U+2212 minus, the
+ * invisible formatting characters, and the full-width forms of . / ( ) [ ].
+ */
+const UNICODE_SEPARATOR =
+  /^[\p{Zs}\p{Pd}\s\u2212\u200B-\u200F\u2060\uFEFF\u00AD\uFF0E\uFF0F\uFF08\uFF09\uFF3B\uFF3D]$/u;
+const DECIMAL_DIGIT = /^\p{Nd}$/u;
+
+/** Values of the non-ASCII decimal digits seen so far: at most the ~770 Nd code points. */
+const digitValues = new Map<number, number>();
+
+/**
+ * The value of a non-ASCII decimal digit, or undefined for any other code point. Unicode encodes
+ * the Nd digits of every script as contiguous runs of ten, 0 to 9 (The Unicode Standard, 4.6
+ * "Numeric Value"), so the value is the distance from the run's start, modulo ten for runs that
+ * follow one another (the mathematical digits are five runs in a row).
+ */
+function digitValue(codePoint: number): number | undefined {
+  const known = digitValues.get(codePoint);
+  if (known !== undefined) return known;
+  if (!DECIMAL_DIGIT.test(String.fromCodePoint(codePoint))) return undefined;
+  let zero = codePoint;
+  while (DECIMAL_DIGIT.test(String.fromCodePoint(zero - 1))) zero--;
+  const value = (codePoint - zero) % 10;
+  digitValues.set(codePoint, value);
+  return value;
+}
+
+const FULLWIDTH_PLUS = 0xff0b;
+const FULLWIDTH_DOT = 0xff0e;
+const FULLWIDTH_COMMA = 0xff0c;
+const FULLWIDTH_E = 0xff25;
+const FULLWIDTH_SMALL_E = 0xff45;
+
+/**
+ * `[+]digits` (ASCII) read from `input` by the rules at the top of this file; a refusal; or
+ * NEEDS_DIAGNOSIS when the text holds a character that is none of digit, separator, leading plus.
+ */
+function preNormalize(input: unknown): string | PhoneResult | typeof NEEDS_DIAGNOSIS {
+  if (typeof input === "number") {
+    if (!Number.isFinite(input)) return TYPE_ERROR;
+    // A fraction, an exponent past 2^53 (JSON parsing has already changed the digits), zero or
+    // less: none of these is the digits of a phone number.
+    if (!Number.isSafeInteger(input) || input <= 0) return SPREADSHEET;
+    return String(input);
+  }
+  if (typeof input !== "string") return TYPE_ERROR;
+  const text = input;
+  const length = text.length;
+  if (length > MAX_INPUT_LENGTH) return INVALID;
+  let digits = "";
+  let runStart = -1; // start of the current run of ASCII digits, copied in one slice
+  let plus = false;
+  let sawDigit = false;
+  let marks = false; // a . , or e: the text may be a spreadsheet number
+  let other = false;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (runStart < 0) runStart = i;
+      sawDigit = true;
+      continue;
+    }
+    if (runStart >= 0) {
+      digits += text.slice(runStart, i);
+      runStart = -1;
+    }
+    if (c < 128) {
+      if (ASCII_SEPARATOR[c]) {
+        if (c === 46 /* . */) marks = true;
+      } else if (c === 43 /* + */ && !plus && !sawDigit) {
+        plus = true;
+      } else {
+        if (c === 44 /* , */ || c === 69 /* E */ || c === 101 /* e */) marks = true;
+        other = true;
+      }
+      continue;
+    }
+    const codePoint = text.codePointAt(i) as number;
+    if (codePoint > 0xffff) i++;
+    const value = digitValue(codePoint);
+    if (value !== undefined) {
+      digits += value;
+      sawDigit = true;
+    } else if (UNICODE_SEPARATOR.test(String.fromCodePoint(codePoint))) {
+      if (codePoint === FULLWIDTH_DOT) marks = true;
+    } else if (codePoint === FULLWIDTH_PLUS && !plus && !sawDigit) {
+      plus = true;
+    } else {
+      if (codePoint === FULLWIDTH_COMMA || codePoint === FULLWIDTH_E || codePoint === FULLWIDTH_SMALL_E) {
+        marks = true;
+      }
+      other = true;
+    }
+  }
+  if (marks && looksLikeSpreadsheetNumber(text)) return SPREADSHEET;
+  if (other) return NEEDS_DIAGNOSIS;
+  // The common case, plain digits with or without a +, needs no copy.
+  if (runStart === 0 || (runStart === 1 && plus && text.charCodeAt(0) === 43)) return text;
+  if (runStart >= 0) digits += text.slice(runStart);
+  return plus ? `+${digits}` : digits;
+}
+
+// Both patterns read the text's shape: its digits as ASCII digits, e and E as `e`, + as `+`, any
+// other character that is not a separator as `?`, and each run of separators, dots and commas
+// between two of those as one character: `.` or `,` when the run holds one (the first), otherwise
+// a space. Runs at either end are dropped. So "98765 43210 .0", "987654321\u200B.0" and
+// "９８７６５４３２１０．０" all have the shape of 9876543210.0.
+//  - an exponent at the end: 9.87654E+09, 9,87654e9, 1e+21, 9.87654E-05.
+const EXPONENT = /\d(?:[.,]\d*)? ?e ?\+? ?\d+$/;
+//  - a decimal fraction at the end: a single digit after a dot or comma (8123456789.0,
+//    9876543210.5); zeros after the only dot or comma (98765 43210.00, while "01.23.45.67.00" is
+//    a French writing); or any digits when the whole shape is one plain decimal numeral
+//    (9876543.21, and so also 98765.43210), which is exactly how a spreadsheet prints a number.
+const FRACTION = /\d[.,]\d$|^[^.,]*\d[.,]0+$|^\d+[.,]\d+$/;
+
+/**
+ * Whether the text is a number as a spreadsheet prints it (a cell formatted as a number and
+ * exported, or read back by a script as a float) rather than a phone number as people write one.
+ */
+function looksLikeSpreadsheetNumber(text: string): boolean {
+  let shape = "";
+  let run = ""; // the pending run of separators: "", " ", "." or ","
+  for (const character of text) {
+    const c = character.codePointAt(0) as number;
+    let token: string;
+    if (c === 46 || c === FULLWIDTH_DOT || c === 44 || c === FULLWIDTH_COMMA) {
+      if (run === "" || run === " ") run = c === 46 || c === FULLWIDTH_DOT ? "." : ",";
+      continue;
+    }
+    const value = c >= 48 && c <= 57 ? c - 48 : c < 128 ? undefined : digitValue(c);
+    if (value !== undefined) token = String(value);
+    else if (c < 128 ? ASCII_SEPARATOR[c] : UNICODE_SEPARATOR.test(character)) {
+      if (run === "") run = " ";
+      continue;
+    } else if (c === 69 || c === 101 || c === FULLWIDTH_E || c === FULLWIDTH_SMALL_E) token = "e";
+    else if (c === 43 || c === FULLWIDTH_PLUS) token = "+";
+    else token = "?";
+    if (shape !== "") shape += run;
+    shape += token;
+    run = "";
+  }
+  return FRACTION.test(shape) || EXPONENT.test(shape);
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -64,16 +258,13 @@ export function isE164(value: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fast path.
+// Step 2, fast path.
 //
-// Which inputs it takes, and why the library would see nothing more than `[+]digits` in them:
-// at most 250 characters; only ASCII digits, a `+` as the very first character, and the
-// separators space - . ( ) /; at least three digits. For such text the library's RFC 3966 step
-// finds no `;phone-context=`, the viability pattern accepts it (a leading `+`, then three or more
-// digits each preceded by optional punctuation — all six separators are in its punctuation class),
-// the extension pattern cannot match (every alternative needs a letter, `#`, `~`, `,` or `;`), and
-// `parseIncompletePhoneNumber` reduces it to the optional `+` followed by its digits. From there
-// the steps below mirror the library's `parse` and `isValid` on that reduced form.
+// It takes `[+]digits` with at least three digits, under a default country the metadata knows.
+// For such text the library's RFC 3966 step finds no `;phone-context=`, the viability pattern
+// accepts it (an optional `+`, then three or more digits), the extension pattern cannot match
+// (every alternative needs a letter, `#`, `~`, `,` or `;`), and `parseIncompletePhoneNumber`
+// leaves it as it is. From there the steps below mirror the library's `parse` and `isValid`.
 
 /** The runtime surface of the library's metadata reader that the fast path relies on. */
 interface LibraryType {
@@ -276,40 +467,11 @@ function withoutPlusCallingCode(digits: string, home: Plan): string | undefined 
   return undefined;
 }
 
-const MAX_INPUT_LENGTH = 250;
 const MIN_NATIONAL_LENGTH = 2;
 const MAX_NATIONAL_LENGTH = 17;
 const MAX_CALLING_CODE_LENGTH = 3;
-
-/**
- * `[+]digits` of text the fast path takes (a leading `+` kept, separators dropped), or undefined
- * for anything else.
- */
-function reduce(text: string): string | undefined {
-  const length = text.length;
-  if (length === 0 || length > MAX_INPUT_LENGTH) return undefined;
-  let reduced = "";
-  let digits = 0;
-  let runStart = -1;
-  for (let i = 0; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      digits++;
-      if (runStart < 0) runStart = i;
-      continue;
-    }
-    if (c === 43 /* + */ && i === 0) continue;
-    if (c !== 32 && c !== 45 && c !== 46 && c !== 40 && c !== 41 && c !== 47) return undefined;
-    if (runStart >= 0) {
-      reduced += text.slice(runStart, i);
-      runStart = -1;
-    }
-  }
-  if (digits < 3) return undefined;
-  if (runStart === 0 || (runStart === 1 && text.charCodeAt(0) === 43)) return text;
-  if (runStart >= 0) reduced += text.slice(runStart);
-  return text.charCodeAt(0) === 43 ? `+${reduced}` : reduced;
-}
+/** The fast path mirrors the library from three digits; two take another branch of its viability check. */
+const MIN_FAST_DIGITS = 3;
 
 const homePlans = new Map<string, Plan | null>();
 /** The default country's plan, or null when the library does not know the country. */
@@ -332,12 +494,11 @@ function splitCallingCode(international: string): [callingCode: string, rest: st
   return undefined;
 }
 
-/** The library's verdict on `text`, computed without it; undefined when the text is not a shape it takes. */
-function normalizeFast(text: string, defaultCountry: string): PhoneResult | undefined {
+/** The library's verdict on `[+]digits`, computed without it; undefined when it is not a shape it takes. */
+function normalizeFast(reduced: string, defaultCountry: string): PhoneResult | undefined {
   const home = homePlan(defaultCountry);
   if (!home) return undefined;
-  const reduced = reduce(text);
-  if (reduced === undefined) return undefined;
+  if (reduced.length - (reduced.charCodeAt(0) === 43 ? 1 : 0) < MIN_FAST_DIGITS) return undefined;
 
   // extractCountryCallingCode: international with `+`, international after the IDD prefix,
   // international typed without `+` (the campaign country's code only), or national.
