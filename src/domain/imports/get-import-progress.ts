@@ -169,7 +169,7 @@ function runFailureErrors(failures: RunFailures): RunFailureError[] {
     customers: g.runs,
     message:
       g.reason ??
-      "the run failed without recording a reason: look its Workflows instance up by instanceId (wrangler workflows instances describe)",
+      "the run failed without recording a reason: see its instance (wrangler workflows instances describe bulkcall-customer-workflow <instanceId>)",
     examples: g.examples.map((e) => ({
       customerId: e.customerId,
       loan_id: e.loanId,
