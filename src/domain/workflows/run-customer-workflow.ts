@@ -115,7 +115,7 @@ export async function runCustomerWorkflow(
             });
             return null;
           });
-          // Runs started before this rule recorded 0 for a missing date: sleepUntil returns at once.
+          // Older runs recorded 0 for a missing date; sleepUntil returns at once for a passed moment.
           if (until !== null) await steps.sleepUntil(label, until);
           break;
         }
