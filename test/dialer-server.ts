@@ -3,6 +3,8 @@
 // it does not verify), then answers as the scenario in the URL says:
 //   POST /<scenario>/<key>   scenario: ok | fail-once-503 | rate-limited | bad-request | reject-first
 //                            | no-answer (reads the request, never responds)
+//                            | refuse-bounced (a workflow webhook receiver: 400 for a customer whose
+//                              payment_status is bounced, 200 otherwise)
 //   GET  /received/<key>     every request received under that key, with its verdict
 // The key keeps tests apart; the worker under test reaches the server through DIALER_URL.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
@@ -60,7 +62,7 @@ export default async function setup(project: TestProject) {
     const scenario = first ?? "";
     const log = received.get(key ?? "") ?? [];
     received.set(key ?? "", log);
-    let body: { calls?: { callId: string }[] } = {};
+    let body: { calls?: { callId: string }[]; customer?: { payment_status?: string | null } } = {};
     try {
       body = JSON.parse(raw);
     } catch {
@@ -90,6 +92,9 @@ export default async function setup(project: TestProject) {
     } else if (scenario === "rate-limited") {
       record(429);
       send(res, 429, { error: "slow down" }, { "Retry-After": "120" });
+    } else if (scenario === "refuse-bounced" && body.customer?.payment_status === "bounced") {
+      record(400);
+      send(res, 400, { error: "bounced customers are handled elsewhere" });
     } else if (scenario === "bad-request") {
       record(400);
       send(res, 400, { error: "unknown agent" });

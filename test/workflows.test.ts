@@ -3,13 +3,21 @@
 import { introspectWorkflow, introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createLogDialer } from "../src/adapters/dialers/log-dialer";
 import { createWorkflowLauncher } from "../src/adapters/workflow-launcher";
 import { workflowInstanceId } from "../src/db/workflow-runs-repository";
-import type { WorkflowLauncher } from "../src/domain/ports/workflows";
+import { createDeps } from "../src/deps";
+import type { Dialer } from "../src/domain/ports/dialer";
+import type { Steps, WorkflowLauncher } from "../src/domain/ports/workflows";
+import { runCustomerWorkflow } from "../src/domain/workflows/run-customer-workflow";
+import { platformSteps } from "../src/workflows/customer-workflow";
 import {
   CALL_CONFIG,
+  callsOf,
+  countingDialer,
   createCampaign,
   deliver,
+  pinnedClock,
   progressOf,
   seedCallImport,
   until,
@@ -338,5 +346,420 @@ describe("a customer's run", () => {
     expect(calls).toHaveLength(30);
     expect(new Set(calls.map((c) => c.customer_id)).size).toBe(30);
     expect(calls.every((c) => c.status === "dispatched" && c.origin === "workflow:0")).toBe(true);
+  }, 90_000);
+});
+
+/**
+ * The durable primitives as the platform gives them, without the platform: a step's result is kept
+ * in `journal` and handed back, unrun, to a later execution over the same journal (a replay after a
+ * restart); a sleep moves the pinned clock to its moment, or with `evictAtSleep` never returns (the
+ * instance is evicted while it sleeps). Everything asked for is recorded.
+ */
+function fakeSteps(
+  clock: ReturnType<typeof pinnedClock>,
+  journal = new Map<string, unknown>(),
+  { evictAtSleep = false } = {},
+) {
+  const executed: string[] = [];
+  const sleeps: { name: string; at: number; askedAt: number }[] = [];
+  const steps: Steps = {
+    async do<T>(name: string, fn: () => Promise<T>): Promise<T> {
+      if (journal.has(name)) return journal.get(name) as T;
+      const value = await fn();
+      executed.push(name);
+      journal.set(name, value);
+      return value;
+    },
+    async sleepUntil(name, at) {
+      const askedAt = clock.now();
+      sleeps.push({ name, at, askedAt });
+      if (evictAtSleep) return new Promise<void>(() => {});
+      if (at > askedAt) clock.advance(at - askedAt);
+    },
+  };
+  return { steps, executed, sleeps, journal };
+}
+
+const ms = (iso: string) => Date.parse(iso);
+
+/**
+ * Runs of customers stored with useWorkflow, driven by the test itself: each run has its own pinned
+ * clock and stand-in steps, over the real repositories and eligibility rules.
+ */
+async function pinnedRuns(campaign: Record<string, unknown>, records: unknown[]) {
+  const t = await newTenant();
+  await createCampaign(t.auth, { id: "pinned", timezone: "Asia/Kolkata", ...campaign });
+  const seeded = await seedCallImport(t.orgId, "pinned", records, { useWorkflow: true });
+  await createDeps(env).workflowRuns.ensureRuns(seeded.importId, 0, seeded.customerIds, Date.now());
+  return {
+    t,
+    seeded,
+    async run(
+      customerId: number,
+      at: string,
+      options: { journal?: Map<string, unknown>; evictAtSleep?: boolean; dialer?: Dialer } = {},
+    ) {
+      const clock = pinnedClock(at);
+      const dialer = countingDialer(options.dialer ?? createLogDialer(() => {}));
+      const fake = fakeSteps(clock, options.journal, { evictAtSleep: options.evictAtSleep });
+      const deps = createDeps(env, { clock, dialer: dialer.dialer });
+      const outcome = runCustomerWorkflow(deps, fake.steps, workflowInstanceId(seeded.importId, customerId), {
+        importId: seeded.importId,
+        customerId,
+      });
+      return { ...fake, clock, dialer, outcome };
+    },
+    async calls(customerId: number) {
+      const { results } = await env.DB.prepare(
+        "SELECT origin, status, dispatched_at FROM calls WHERE import_id = ? AND customer_id = ? ORDER BY origin",
+      )
+        .bind(seeded.importId, customerId)
+        .all<{ origin: string; status: string; dispatched_at: number | null }>();
+      return results.map((c) => [
+        c.origin,
+        c.status,
+        c.dispatched_at && new Date(c.dispatched_at).toISOString(),
+      ]);
+    },
+    async runRow(customerId: number) {
+      return (await runRows(seeded.importId)).find((r) => r.customer_id === customerId);
+    },
+  };
+}
+
+describe("a run's waits (pinned clock, stand-in steps)", () => {
+  // 2026-11-27 is a Friday; 04:30 UTC is 10:00 in India. The default window is 08:00-19:00 daily.
+  const FRIDAY_10_IST = "2026-11-27T04:30:00.000Z";
+
+  it("the default collections workflow calls a borrower due tomorrow today, and again the day after the due date", async () => {
+    const runs = await pinnedRuns({}, [
+      loanRecord(1, { emi_due_date: "2026-11-28" }),
+      loanRecord(2, { emi_due_date: "2026-11-27" }),
+    ]);
+    const [tomorrow, today] = runs.seeded.customerIds as [number, number];
+
+    const due = await runs.run(tomorrow, FRIDAY_10_IST);
+    expect(await due.outcome).toEqual({ outcome: "finished" });
+    // "3 days before the due date" was Wednesday: no sleep for it, the first call is placed now.
+    // The only sleep is the one to the day after the due date, at 11:00.
+    expect(due.sleeps).toEqual([
+      { name: "3:wait", at: ms("2026-11-29T05:30:00Z"), askedAt: ms(FRIDAY_10_IST) },
+    ]);
+    expect(await runs.calls(tomorrow)).toEqual([
+      ["workflow:2", "dispatched", FRIDAY_10_IST],
+      ["workflow:5", "dispatched", "2026-11-29T05:30:00.000Z"],
+    ]);
+    expect(await runs.runRow(tomorrow)).toMatchObject({
+      status: "completed",
+      outcome: "finished",
+      last_error: null,
+    });
+
+    const dueToday = await runs.run(today, FRIDAY_10_IST);
+    expect(await dueToday.outcome).toEqual({ outcome: "finished" });
+    expect(dueToday.sleeps).toEqual([
+      { name: "3:wait", at: ms("2026-11-28T05:30:00Z"), askedAt: ms(FRIDAY_10_IST) },
+    ]);
+    expect(await runs.calls(today)).toEqual([
+      ["workflow:2", "dispatched", FRIDAY_10_IST],
+      ["workflow:5", "dispatched", "2026-11-28T05:30:00.000Z"],
+    ]);
+  });
+
+  it("a customer without the date, or whose moment has passed, continues at once; a moment ahead is slept until", async () => {
+    const runs = await pinnedRuns(
+      {
+        workflow: { steps: [{ type: "wait", until: { field: "lead_date", at: "09:00" } }, { type: "call" }] },
+      },
+      [loanRecord(1), loanRecord(2, { lead_date: "2026-11-27" }), loanRecord(3, { lead_date: "2026-11-28" })],
+    );
+    const [missing, passed, ahead] = runs.seeded.customerIds as [number, number, number];
+
+    for (const id of [missing, passed]) {
+      const r = await runs.run(id, FRIDAY_10_IST);
+      expect(await r.outcome).toEqual({ outcome: "finished" });
+      expect(r.sleeps).toEqual([]);
+      expect(r.executed).toEqual(["load", "0:wait:deadline", "1:call:0", "finish"]);
+      expect(await runs.calls(id)).toEqual([["workflow:1", "dispatched", FRIDAY_10_IST]]);
+    }
+
+    const r = await runs.run(ahead, FRIDAY_10_IST);
+    expect(await r.outcome).toEqual({ outcome: "finished" });
+    expect(r.sleeps).toEqual([
+      { name: "0:wait", at: ms("2026-11-28T03:30:00Z"), askedAt: ms(FRIDAY_10_IST) },
+    ]);
+    expect(await runs.calls(ahead)).toEqual([["workflow:1", "dispatched", "2026-11-28T03:30:00.000Z"]]);
+  });
+
+  it("a date ahead, then a duration: sleeps until each moment in turn", async () => {
+    const runs = await pinnedRuns(
+      {
+        workflow: {
+          steps: [
+            { type: "wait", until: { field: "emi_due_date", offsetDays: -3, at: "10:00" } },
+            { type: "wait", duration: "6h" },
+            { type: "call" },
+          ],
+        },
+      },
+      [loanRecord(1, { emi_due_date: "2026-12-10" })],
+    );
+    const [id] = runs.seeded.customerIds as [number];
+    const r = await runs.run(id, FRIDAY_10_IST);
+    expect(await r.outcome).toEqual({ outcome: "finished" });
+    expect(r.sleeps).toEqual([
+      { name: "0:wait", at: ms("2026-12-07T04:30:00Z"), askedAt: ms(FRIDAY_10_IST) },
+      { name: "1:wait", at: ms("2026-12-07T10:30:00Z"), askedAt: ms("2026-12-07T04:30:00Z") },
+    ]);
+    expect(await runs.calls(id)).toEqual([["workflow:2", "dispatched", "2026-12-07T10:30:00.000Z"]]);
+  });
+
+  it("a passed moment at night still waits for the calling window before dialling", async () => {
+    const runs = await pinnedRuns({}, [loanRecord(1, { emi_due_date: "2026-11-28" })]);
+    const [id] = runs.seeded.customerIds as [number];
+    const twoAmIst = "2026-11-26T20:30:00.000Z";
+    const r = await runs.run(id, twoAmIst);
+    expect(await r.outcome).toEqual({ outcome: "finished" });
+    // No sleep for the passed deadline; the call step sleeps until the window opens at 08:00.
+    expect(r.sleeps[0]).toEqual({
+      name: "2:call:0:window",
+      at: ms("2026-11-27T02:30:00Z"),
+      askedAt: ms(twoAmIst),
+    });
+    expect(await runs.calls(id)).toEqual([
+      ["workflow:2", "dispatched", "2026-11-27T02:30:00.000Z"],
+      ["workflow:5", "dispatched", "2026-11-29T05:30:00.000Z"],
+    ]);
+  });
+
+  it("a run restarted after its deadline replays the recorded deadline, continues at once and dials once", async () => {
+    const runs = await pinnedRuns(
+      { workflow: { steps: [{ type: "wait", duration: "2d" }, { type: "call" }] } },
+      [loanRecord(1)],
+    );
+    const [id] = runs.seeded.customerIds as [number];
+    const journal = new Map<string, unknown>();
+    const first = await runs.run(id, FRIDAY_10_IST, { journal, evictAtSleep: true });
+    await until(
+      "the first execution to sleep",
+      async () => first.sleeps.length,
+      (n) => n === 1,
+      5_000,
+    );
+    expect(first.sleeps).toEqual([
+      { name: "0:wait", at: ms("2026-11-29T04:30:00Z"), askedAt: ms(FRIDAY_10_IST) },
+    ]);
+
+    // Woken a day after the deadline: the engine runs the workflow from the top over its journal.
+    const replay = await runs.run(id, "2026-11-30T04:30:00.000Z", { journal });
+    expect(await replay.outcome).toEqual({ outcome: "finished" });
+    expect(replay.executed).toEqual(["1:call:0", "finish"]);
+    // The recorded deadline (not one recomputed from the later clock), already behind the clock.
+    expect(replay.sleeps).toEqual([
+      { name: "0:wait", at: ms("2026-11-29T04:30:00Z"), askedAt: ms("2026-11-30T04:30:00.000Z") },
+    ]);
+    expect(replay.dialer.requests).toHaveLength(1);
+    expect(await runs.calls(id)).toEqual([["workflow:1", "dispatched", "2026-11-30T04:30:00.000Z"]]);
+  });
+
+  it("the platform adapter never hands the engine a moment that has passed", async () => {
+    const asked: [string, unknown][] = [];
+    const step = {
+      do: async (_name: string, _config: unknown, fn: () => Promise<unknown>) => fn(),
+      sleep: async (name: string, duration: unknown) => {
+        asked.push([name, duration]);
+      },
+    };
+    const steps = platformSteps(step as never, () => 10_000);
+    await steps.sleepUntil("passed", 9_999);
+    await steps.sleepUntil("now", 10_000);
+    await steps.sleepUntil("missing date recorded by older runs", 0);
+    await steps.sleepUntil("ahead", 12_500);
+    expect(asked).toEqual([["ahead", 2_500]]);
+    expect(await steps.do("step", async () => 42)).toBe(42);
+  });
+});
+
+describe("why runs failed", () => {
+  const downDialer: Dialer = {
+    name: "down",
+    async dispatch() {
+      return { kind: "retry", reason: "dialer answered 503" };
+    },
+  };
+
+  it("a failed run records the step and the cause; the import lists runs by reason with a few examples", async () => {
+    const runs = await pinnedRuns({ workflow: { steps: [{ type: "call" }] } }, [
+      loanRecord(1),
+      loanRecord(2),
+      loanRecord(3),
+      loanRecord(4),
+    ]);
+    for (const id of runs.seeded.customerIds) {
+      const r = await runs.run(id, "2026-11-27T04:30:00.000Z", { dialer: downDialer });
+      await expect(r.outcome).rejects.toThrow(/did not take the call/);
+    }
+    const reason =
+      "step 0 (call): the dialer did not take the call (dialer answered 503); check that it is up";
+    expect((await runRows(runs.seeded.importId)).map((r) => [r.status, r.last_error])).toEqual(
+      runs.seeded.customerIds.map(() => ["failed", reason]),
+    );
+    const p = await progressOf(runs.seeded.importId, runs.t.auth);
+    expect(p.workflows).toEqual({
+      requested: 4,
+      started: 4,
+      running: 0,
+      completed: 0,
+      failed: 4,
+      errors: [
+        {
+          customers: 4,
+          message: reason,
+          examples: runs.seeded.customerIds.slice(0, 3).map((id, i) => ({
+            customerId: id,
+            loan_id: `LN-00000${i + 1}`,
+            lead_id: null,
+            instanceId: workflowInstanceId(runs.seeded.importId, id),
+          })),
+        },
+      ],
+    });
+  });
+
+  it("lists at most ten reasons and counts the rest, after the dead-lettered batches", async () => {
+    const t = await workflowTenant([{ type: "wait", duration: "30d" }]);
+    const records = Array.from({ length: 15 }, (_, i) => loanRecord(i));
+    const seeded = await seedCallImport(t.orgId, "wf", records, { useWorkflow: true });
+    const deps = createDeps(env);
+    await deps.workflowRuns.ensureRuns(seeded.importId, 0, seeded.customerIds, Date.now());
+    const ids = seeded.customerIds;
+    // Three runs share one reason, eleven fail for reasons of their own, one never started.
+    for (const [i, id] of ids.slice(0, 14).entries()) {
+      await deps.workflowRuns.update(workflowInstanceId(seeded.importId, id), { status: "running" }, 1);
+      const lastError = i < 3 ? "step 0 (wait): shared" : `step 0 (wait): own ${String(i).padStart(2, "0")}`;
+      await deps.workflowRuns.update(
+        workflowInstanceId(seeded.importId, id),
+        { status: "failed", lastError },
+        2,
+      );
+    }
+    await env.DB.prepare("UPDATE outbox_batches SET last_error = 'workflows unavailable' WHERE import_id = ?")
+      .bind(seeded.importId)
+      .run();
+    await deliver(workerWith({}), "bulkcall-workflows-dlq", seeded.messages);
+
+    const p = await progressOf(seeded.importId, t.auth);
+    expect(p.workflows).toMatchObject({ requested: 15, started: 14, failed: 15 });
+    const errors = p.workflows.errors as any[];
+    expect(errors).toHaveLength(12);
+    expect(errors[0]).toEqual({ batch: 0, customers: 15, message: "dead_lettered: workflows unavailable" });
+    expect(errors[1]).toMatchObject({ customers: 3, message: "step 0 (wait): shared" });
+    expect(errors[1].examples.map((e: any) => e.customerId)).toEqual(ids.slice(0, 3));
+    expect(errors.slice(2, 11).map((e) => [e.customers, e.message, e.examples.length])).toEqual(
+      Array.from({ length: 9 }, (_, k) => [1, `step 0 (wait): own ${String(k + 3).padStart(2, "0")}`, 1]),
+    );
+    expect(errors[11]).toEqual({
+      customers: 2,
+      message: "2 more runs failed for 2 other reasons (only the 10 most frequent reasons are listed)",
+      examples: [],
+    });
+  });
+});
+
+describe("end to end through real sleeps", () => {
+  it("past and missing dates continue, a real 2-second wait is slept, every customer is dialled, and a failed run says why", async () => {
+    const key = `wf-${crypto.randomUUID()}`;
+    const t = await workflowTenant([
+      { type: "wait", until: { field: "emi_due_date", offsetDays: -3, at: "10:00" } },
+      { type: "wait", until: { field: "lead_date", offsetDays: 0, at: "10:00" } },
+      // The schema's shortest wait is one second; two leave no doubt that the engine really slept.
+      { type: "wait", duration: 2 },
+      { type: "call" },
+      { type: "webhook", url: `${env.DIALER_URL}/refuse-bounced/${key}` },
+    ]);
+    // Only the retries of the refused webhook are sped up (5 retries with backoff take ~8 minutes);
+    // every sleep is a real one.
+    await using introspector = await introspectWorkflow(env.CUSTOMER_WORKFLOW);
+    await introspector.modifyAll(async (m) => {
+      await m.disableRetryDelays();
+    });
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const records = [
+      // Due tomorrow: "3 days before" has passed, and so has the promised date.
+      loanRecord(1, { emi_due_date: day(1), lead_date: day(-1) }),
+      // No lead_date at all.
+      loanRecord(2, { emi_due_date: day(1) }),
+      // Dialled like the others, then the webhook receiver refuses it: the run fails.
+      loanRecord(3, { emi_due_date: day(1), payment_status: "bounced" }),
+    ];
+    const r = await call(
+      "POST",
+      "/api/v1/customers/add/bulk",
+      { campaignId: "wf", records, useWorkflow: true, callConfig: CALL_CONFIG },
+      t.auth,
+    );
+    expect(r.status).toBe(201);
+    expect(r.json.workflowTriggered).toBe(true);
+    const importId: string = r.json.importId;
+    const customers = (await call("GET", "/api/v1/campaigns/wf/customers?limit=10", undefined, t.auth)).json
+      .data as { id: number; loan_id: string }[];
+    const idOf = (loanId: string) => customers.find((c) => c.loan_id === loanId)?.id as number;
+
+    const p = await until(
+      "every run to end",
+      () => progressOf(importId, t.auth),
+      (progress) => progress.workflows.completed + progress.workflows.failed >= 3,
+      60_000,
+    );
+    expect(p.workflows).toEqual({
+      requested: 3,
+      started: 3,
+      running: 0,
+      completed: 2,
+      failed: 1,
+      errors: [
+        {
+          customers: 1,
+          message: expect.stringMatching(/^step 4 \(webhook\): webhook 127\.0\.0\.1:\d+ answered 400$/),
+          examples: [
+            {
+              customerId: idOf("LN-000003"),
+              loan_id: "LN-000003",
+              lead_id: null,
+              instanceId: workflowInstanceId(importId, idOf("LN-000003")),
+            },
+          ],
+        },
+      ],
+    });
+
+    // Every customer reached the call step and was dialled, read back through the API.
+    const calls = await callsOf("wf", t.auth);
+    expect(
+      calls
+        .map((c) => [c.loan_id, c.status, c.origin, c.importId])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    ).toEqual([
+      ["LN-000001", "dispatched", "workflow:3", importId],
+      ["LN-000002", "dispatched", "workflow:3", importId],
+      ["LN-000003", "dispatched", "workflow:3", importId],
+    ]);
+    // Each call came after the 2-second wait: the wait was really slept, not skipped.
+    const { results: waited } = await env.DB.prepare(
+      `SELECT c.dispatched_at - r.started_at AS waited FROM calls c
+       JOIN workflow_runs r ON r.import_id = c.import_id AND r.customer_id = c.customer_id
+       WHERE c.import_id = ?`,
+    )
+      .bind(importId)
+      .all<{ waited: number }>();
+    expect(waited).toHaveLength(3);
+    for (const w of waited) expect(w.waited).toBeGreaterThanOrEqual(2_000);
+
+    const received = await (await fetch(`${env.DIALER_URL}/received/${key}`)).json<any[]>();
+    const byLoan = (loanId: string) => received.filter((x) => x.body.customer.loan_id === loanId);
+    expect(byLoan("LN-000001").map((x) => x.status)).toEqual([200]);
+    expect(byLoan("LN-000002").map((x) => x.status)).toEqual([200]);
+    expect(byLoan("LN-000003").length).toBeGreaterThan(1);
+    expect(byLoan("LN-000003").every((x) => x.status === 400)).toBe(true);
   }, 90_000);
 });

@@ -65,6 +65,53 @@ export function createWorkflowRunsRepository(db: Db): WorkflowRunsRepository {
         );
     },
 
+    // Raw SQL for the window functions: the group counts and the totals come in one statement, and
+    // the examples of only the listed reasons in a second, so 10,000 distinct reasons read 10 rows.
+    async failuresForImport(importId, limits) {
+      const failed = sql`import_id = ${importId} AND status = 'failed' AND started_at IS NOT NULL`;
+      const groups = await db.all<{ reason: string | null; runs: number; reasons: number; total: number }>(
+        sql`SELECT last_error AS reason, count(*) AS runs, count(*) OVER () AS reasons,
+            sum(count(*)) OVER () AS total
+          FROM workflow_runs WHERE ${failed}
+          GROUP BY last_error ORDER BY runs DESC, reason LIMIT ${limits.reasons}`,
+      );
+      const listed = groups.map((g) => g.reason ?? "");
+      const examples =
+        groups.length === 0
+          ? []
+          : await db.all<{
+              reason: string;
+              instance_id: string;
+              customer_id: number;
+              loan_id: string | null;
+              lead_id: string | null;
+            }>(sql`SELECT r.reason, r.instance_id, r.customer_id, c.loan_id, c.lead_id
+              FROM (SELECT instance_id, customer_id, coalesce(last_error, '') AS reason,
+                  row_number() OVER (PARTITION BY last_error ORDER BY customer_id) AS n
+                FROM workflow_runs WHERE ${failed}
+                  AND coalesce(last_error, '') IN (SELECT value FROM json_each(${JSON.stringify(listed)}))) r
+              JOIN customers c ON c.id = r.customer_id
+              WHERE r.n <= ${limits.examples}
+              ORDER BY r.customer_id`);
+      const listedRuns = groups.reduce((n, g) => n + Number(g.runs), 0);
+      return {
+        groups: groups.map((g) => ({
+          reason: g.reason,
+          runs: Number(g.runs),
+          examples: examples
+            .filter((e) => e.reason === (g.reason ?? ""))
+            .map((e) => ({
+              instanceId: e.instance_id,
+              customerId: Number(e.customer_id),
+              loanId: e.loan_id,
+              leadId: e.lead_id,
+            })),
+        })),
+        otherRuns: Number(groups[0]?.total ?? 0) - listedRuns,
+        otherReasons: Number(groups[0]?.reasons ?? 0) - groups.length,
+      };
+    },
+
     async countsForImport(importId) {
       return db
         .select({

@@ -13,14 +13,31 @@ const STEP_CONFIG = {
   timeout: "2 minutes",
 } as const;
 
+/**
+ * The domain's `Steps` over the platform's step object.
+ *
+ * `sleepUntil` never hands the platform a moment that has passed: its own `step.sleepUntil` throws
+ * ("You can't sleep until a time in the past") and so fails the run. That happens to any run
+ * replayed after its deadline — the engine re-runs `run()` from the top when it wakes an evicted
+ * instance, and the recorded deadline is then behind the clock. So a passed moment returns at once,
+ * and a future one becomes `step.sleep` for the time left, measured on the platform's clock (the
+ * same one it checks against): a duration has no "past" for the platform to refuse, even when a
+ * few milliseconds pass between this check and the engine's.
+ */
+export function platformSteps(step: Pick<WorkflowStep, "do" | "sleep">, now: () => number = Date.now): Steps {
+  return {
+    // The domain's step results are plain JSON data, which the platform stores as they are.
+    do: <T>(name: string, fn: () => Promise<T>) =>
+      step.do(name, STEP_CONFIG, fn as () => Promise<never>) as Promise<T>,
+    sleepUntil: async (name, at) => {
+      const left = at - now();
+      if (left > 0) await step.sleep(name, left);
+    },
+  };
+}
+
 export class CustomerWorkflow extends WorkflowEntrypoint<AppEnv, CustomerRunParams> {
   override async run(event: Readonly<WorkflowEvent<CustomerRunParams>>, step: WorkflowStep) {
-    const steps: Steps = {
-      // The domain's step results are plain JSON data, which the platform stores as they are.
-      do: <T>(name: string, fn: () => Promise<T>) =>
-        step.do(name, STEP_CONFIG, fn as () => Promise<never>) as Promise<T>,
-      sleepUntil: (name, at) => step.sleepUntil(name, at),
-    };
-    return runCustomerWorkflow(createDeps(this.env), steps, event.instanceId, event.payload);
+    return runCustomerWorkflow(createDeps(this.env), platformSteps(step), event.instanceId, event.payload);
   }
 }

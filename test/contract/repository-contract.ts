@@ -11,6 +11,7 @@ import { createImportsRepository } from "../../src/db/imports-repository";
 import { createOutboxRepository } from "../../src/db/outbox-repository";
 import { organizations } from "../../src/db/schema";
 import { createTenancyRepository } from "../../src/db/tenancy-repository";
+import { createWorkflowRunsRepository, workflowInstanceId } from "../../src/db/workflow-runs-repository";
 import type { NormalizedRecord } from "../../src/domain/model/customer";
 
 /** A first name the test trigger refuses, to make one row of a chunk fail inside the database. */
@@ -25,6 +26,7 @@ function repositories(db: Db) {
     customers: createCustomersRepository(db),
     imports: createImportsRepository(db),
     outbox: createOutboxRepository(db),
+    workflowRuns: createWorkflowRunsRepository(db),
   };
 }
 
@@ -552,6 +554,74 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         await repos.customers.insertChunk(t.emi.pk, "imp_theirs", T0, [loanRow(3)]);
         const own = await repos.customers.findOwn(t.emi.pk, "imp_mine", [keyOf(1), keyOf(3), keyOf(9)]);
         expect([...own.keys()]).toEqual([keyOf(1)]);
+      });
+    });
+
+    describe("workflow run failures", () => {
+      it("groups the failed runs that started by reason, most frequent first, within the limits", async () => {
+        const t = await tenant();
+        const importId = `imp_wf_${crypto.randomUUID()}`;
+        await repos.imports.begin({
+          id: importId,
+          organizationId: t.orgId,
+          campaignPk: t.emi.pk,
+          state: "processing",
+          createdAt: T0,
+        });
+        const added = await repos.customers.insertChunk(
+          t.emi.pk,
+          importId,
+          T0,
+          [1, 2, 3, 4, 5, 6].map((i) => loanRow(i)),
+          { kind: "workflow", batchSize: 500 },
+        );
+        const ids = [...added.values()].sort((a, b) => a - b);
+        await repos.workflowRuns.ensureRuns(importId, 0, ids, T0);
+        const fail = async (id: number | undefined, lastError?: string) => {
+          const instanceId = workflowInstanceId(importId, id as number);
+          await repos.workflowRuns.update(instanceId, { status: "running" }, T0 + 1);
+          await repos.workflowRuns.update(instanceId, { status: "failed", lastError }, T0 + 2);
+        };
+        await fail(ids[2], "step 1 (call): A");
+        await fail(ids[0], "step 1 (call): A");
+        await fail(ids[1], "step 2 (webhook): B");
+        await fail(ids[3]); // failed without a recorded reason
+        await repos.workflowRuns.update(
+          workflowInstanceId(importId, ids[4] as number),
+          { status: "completed" },
+          T0,
+        );
+        // Never started: its batch's failure, reported with the batch, not here.
+        await repos.workflowRuns.failNeverStarted(importId, 0, "dead_lettered: x", T0 + 3);
+        expect((await repos.workflowRuns.find(workflowInstanceId(importId, ids[5] as number)))?.status).toBe(
+          "failed",
+        );
+
+        const example = (id: number | undefined, i: number) => ({
+          instanceId: workflowInstanceId(importId, id as number),
+          customerId: id,
+          loanId: keyOf(i),
+          leadId: null,
+        });
+        expect(await repos.workflowRuns.failuresForImport(importId, { reasons: 10, examples: 3 })).toEqual({
+          groups: [
+            { reason: "step 1 (call): A", runs: 2, examples: [example(ids[0], 1), example(ids[2], 3)] },
+            { reason: null, runs: 1, examples: [example(ids[3], 4)] },
+            { reason: "step 2 (webhook): B", runs: 1, examples: [example(ids[1], 2)] },
+          ],
+          otherRuns: 0,
+          otherReasons: 0,
+        });
+        expect(await repos.workflowRuns.failuresForImport(importId, { reasons: 1, examples: 1 })).toEqual({
+          groups: [{ reason: "step 1 (call): A", runs: 2, examples: [example(ids[0], 1)] }],
+          otherRuns: 2,
+          otherReasons: 2,
+        });
+        expect(await repos.workflowRuns.failuresForImport("imp_none", { reasons: 10, examples: 3 })).toEqual({
+          groups: [],
+          otherRuns: 0,
+          otherReasons: 0,
+        });
       });
     });
 

@@ -10,7 +10,7 @@ import type { CallsRepository } from "../ports/calls-repository";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { ImportsRepository } from "../ports/imports-repository";
 import type { OutboxRepository } from "../ports/outbox-repository";
-import type { WorkflowRunsRepository } from "../ports/workflow-runs-repository";
+import type { RunFailures, WorkflowRunsRepository } from "../ports/workflow-runs-repository";
 
 export interface BatchError {
   batch: number;
@@ -31,14 +31,29 @@ export interface CallProgress {
   errors: BatchError[];
 }
 
+/** Started runs that failed for the same reason, with a few of them to look up. */
+export interface RunFailureError {
+  customers: number;
+  message: string;
+  examples: { customerId: number; loan_id: string | null; lead_id: string | null; instanceId: string }[];
+}
+
 export interface WorkflowProgress {
   requested: number;
   started: number;
   running: number;
   completed: number;
   failed: number;
-  errors: BatchError[];
+  /** Dead-lettered batches first, then the reasons started runs failed for, the most frequent first. */
+  errors: (BatchError | RunFailureError)[];
 }
+
+/**
+ * How many failure reasons, and examples of each, the progress lists: an operator acts on the first
+ * few, and 10,000 runs failing for 10,000 different reasons still make an answer of a few KB.
+ */
+export const FAILURE_REASONS_LISTED = 10;
+export const FAILURE_EXAMPLES = 3;
 
 export interface ImportProgress {
   importId: string;
@@ -64,11 +79,15 @@ export async function getImportProgress(
 ): Promise<ImportProgress> {
   const imp = await deps.imports.find(organizationId, importId);
   if (!imp) throw new DomainError("not_found", `Import "${importId}" does not exist.`);
-  const [campaign, batches, counts, runCounts] = await Promise.all([
+  const [campaign, batches, counts, runCounts, runFailures] = await Promise.all([
     deps.campaigns.findCampaignByPk(imp.campaignPk),
     deps.outbox.listForImport(importId),
     deps.calls.countsForImport(importId, BULK_ORIGIN),
     deps.workflowRuns.countsForImport(importId),
+    deps.workflowRuns.failuresForImport(importId, {
+      reasons: FAILURE_REASONS_LISTED,
+      examples: FAILURE_EXAMPLES,
+    }),
   ]);
 
   const callBatches = batches.filter((b) => b.kind === "call");
@@ -118,6 +137,7 @@ export async function getImportProgress(
     workflows: workflowProgress(
       batches.filter((b) => b.kind === "workflow"),
       runCounts,
+      runFailures,
     ),
   };
 }
@@ -131,6 +151,7 @@ export async function getImportProgress(
 function workflowProgress(
   batches: OutboxBatch[],
   runs: { status: "queued" | "started" | "running" | "completed" | "failed"; n: number; started: number }[],
+  failures: RunFailures,
 ): WorkflowProgress {
   const n = (status: string) => runs.find((r) => r.status === status)?.n ?? 0;
   return {
@@ -139,8 +160,31 @@ function workflowProgress(
     running: n("started") + n("running"),
     completed: n("completed"),
     failed: n("failed"),
-    errors: failedBatches(batches),
+    errors: [...failedBatches(batches), ...runFailureErrors(failures)],
   };
+}
+
+function runFailureErrors(failures: RunFailures): RunFailureError[] {
+  const errors: RunFailureError[] = failures.groups.map((g) => ({
+    customers: g.runs,
+    message:
+      g.reason ??
+      "the run failed without recording a reason: see its instance (wrangler workflows instances describe bulkcall-customer-workflow <instanceId>)",
+    examples: g.examples.map((e) => ({
+      customerId: e.customerId,
+      loan_id: e.loanId,
+      lead_id: e.leadId,
+      instanceId: e.instanceId,
+    })),
+  }));
+  if (failures.otherRuns > 0) {
+    errors.push({
+      customers: failures.otherRuns,
+      message: `${failures.otherRuns} more runs failed for ${failures.otherReasons} other reasons (only the ${FAILURE_REASONS_LISTED} most frequent reasons are listed)`,
+      examples: [],
+    });
+  }
+  return errors;
 }
 
 function sum(batches: OutboxBatch[]): number {

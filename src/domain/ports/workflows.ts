@@ -14,7 +14,12 @@ export interface WorkflowLauncher {
  */
 export interface Steps {
   do<T>(name: string, fn: () => Promise<T>): Promise<T>;
-  /** `at`: unix ms. */
+  /**
+   * Resumes the run at `at` (unix ms). The run only asks for moments that were ahead when a step
+   * decided them; a run replayed after a restart asks again for the recorded moment, which may have
+   * passed meanwhile: then it returns at once (never an error), so a replay ends where the first
+   * execution would have.
+   */
   sleepUntil(name: string, at: number): Promise<void>;
 }
 

@@ -7,7 +7,7 @@ import { zonedInstant } from "../calls/calling-window";
 import { isPaid } from "../calls/eligibility";
 import { type PlaceCallsDeps, placeCalls } from "../calls/place-calls";
 import { describeError } from "../errors";
-import type { CustomerRunParams, WorkflowDefinition } from "../model/workflow";
+import type { CustomerRunParams, WorkflowDefinition, WorkflowStep } from "../model/workflow";
 import type { CallsRepository } from "../ports/calls-repository";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { ImportsRepository } from "../ports/imports-repository";
@@ -36,11 +36,25 @@ interface Plan {
 
 export type RunOutcome = "finished" | "stopped_paid" | "gone";
 
+type WaitStep = Extract<WorkflowStep, { type: "wait" }>;
+
+/** Longest cause kept in a failed run's reason: the step, the cause and a hint fit, a stack does not. */
+const MAX_CAUSE_CHARS = 400;
+
 /** The origin of the call a workflow's step `index` places (one call per step, ever). */
 export function workflowCallOrigin(index: number): string {
   return `workflow:${index}`;
 }
 
+/**
+ * Walks one customer through the campaign's workflow. Resolves with how the run ended; throws when a
+ * step failed for good, after recording the reason on the run's row ("step <index> (<type>): <cause>",
+ * at most 430 characters), which GET /api/v1/imports/{id} groups under `workflows.errors`.
+ *
+ * A wait never ends the run: a moment that has already passed, or a date the customer does not have,
+ * lets the run continue at once (to the next step; a call step still waits for the calling window).
+ * Whether to wait is decided inside the deadline's step, so a replay takes the same path.
+ */
 export async function runCustomerWorkflow(
   deps: RunCustomerWorkflowDeps,
   steps: Steps,
@@ -48,47 +62,61 @@ export async function runCustomerWorkflow(
   params: CustomerRunParams,
 ): Promise<{ outcome: RunOutcome }> {
   const { importId, customerId } = params;
-  const plan = await steps.do("load", async (): Promise<Plan | null> => {
-    const [imp, run, customer] = await Promise.all([
-      deps.imports.findById(importId),
-      deps.workflowRuns.find(instanceId),
-      deps.customers.findByIds([customerId]).then((rows) => rows[0]),
-    ]);
-    const campaign = imp ? await deps.campaigns.findCampaignByPk(imp.campaignPk) : undefined;
-    if (!imp || !campaign || !customer || !run) return null;
-    await deps.workflowRuns.update(instanceId, { status: "running", step: 0 }, deps.clock.now());
-    return {
-      organizationId: imp.organizationId,
-      campaignPk: campaign.pk,
-      batchNo: run.batchNo,
-      timezone: campaign.timezone,
-      definition: workflowOf(campaign),
-      agentId: imp.agentId,
-      dispositionId: imp.dispositionId,
-      dates: { emi_due_date: customer.emiDueDate, lead_date: customer.leadDate },
-    };
-  });
-  if (!plan) {
-    // Nothing to work on (the import, campaign or customer is gone): end quietly, recorded.
-    await steps.do("gone", async () => {
-      await deps.workflowRuns.update(instanceId, { status: "completed", outcome: "gone" }, deps.clock.now());
-    });
-    return { outcome: "gone" };
-  }
-
+  // What the run was doing, for the reason recorded when it fails.
+  let doing = "loading the run";
   try {
+    const plan = await steps.do("load", async (): Promise<Plan | null> => {
+      const [imp, run, customer] = await Promise.all([
+        deps.imports.findById(importId),
+        deps.workflowRuns.find(instanceId),
+        deps.customers.findByIds([customerId]).then((rows) => rows[0]),
+      ]);
+      const campaign = imp ? await deps.campaigns.findCampaignByPk(imp.campaignPk) : undefined;
+      if (!imp || !campaign || !customer || !run) return null;
+      await deps.workflowRuns.update(instanceId, { status: "running", step: 0 }, deps.clock.now());
+      return {
+        organizationId: imp.organizationId,
+        campaignPk: campaign.pk,
+        batchNo: run.batchNo,
+        timezone: campaign.timezone,
+        definition: workflowOf(campaign),
+        agentId: imp.agentId,
+        dispositionId: imp.dispositionId,
+        dates: { emi_due_date: customer.emiDueDate, lead_date: customer.leadDate },
+      };
+    });
+    if (!plan) {
+      // Nothing to work on (the import, campaign or customer is gone): end quietly, recorded.
+      await steps.do("gone", async () => {
+        await deps.workflowRuns.update(
+          instanceId,
+          { status: "completed", outcome: "gone" },
+          deps.clock.now(),
+        );
+      });
+      return { outcome: "gone" };
+    }
+
     for (const [index, step] of plan.definition.steps.entries()) {
       const label = `${index}:${step.type}`;
+      doing = `step ${index} (${step.type})`;
       switch (step.type) {
         case "wait": {
           const until = await steps.do(`${label}:deadline`, async () => {
-            await deps.workflowRuns.update(instanceId, { status: "running", step: index }, deps.clock.now());
-            if ("duration" in step) return deps.clock.now() + step.duration * 1000;
-            const date = plan.dates[step.until.field];
-            // A customer without that date has nothing to wait for.
-            return date ? zonedInstant(date, step.until.offsetDays, step.until.at, plan.timezone) : 0;
+            const now = deps.clock.now();
+            await deps.workflowRuns.update(instanceId, { status: "running", step: index }, now);
+            const at = waitDeadline(step, plan, now);
+            if (at !== null && at > now) return at;
+            deps.log("workflow_wait_skipped", {
+              instanceId,
+              step: index,
+              reason: at === null ? "date_missing" : "moment_passed",
+              ...(at === null ? {} : { deadline: new Date(at).toISOString() }),
+            });
+            return null;
           });
-          await steps.sleepUntil(label, until);
+          // Older runs recorded 0 for a missing date; sleepUntil returns at once for a passed moment.
+          if (until !== null) await steps.sleepUntil(label, until);
           break;
         }
         case "stop_if_paid": {
@@ -128,15 +156,26 @@ export async function runCustomerWorkflow(
           break;
       }
     }
+    doing = "finishing the run";
+    await finish(deps, steps, instanceId, "finished");
+    return { outcome: "finished" };
   } catch (err) {
-    const message = describeError(err);
+    const reason = `${doing}: ${describeError(err, MAX_CAUSE_CHARS)}`;
     await steps.do("failed", async () => {
-      await deps.workflowRuns.update(instanceId, { status: "failed", lastError: message }, deps.clock.now());
+      await deps.workflowRuns.update(instanceId, { status: "failed", lastError: reason }, deps.clock.now());
     });
     throw err;
   }
-  await finish(deps, steps, instanceId, "finished");
-  return { outcome: "finished" };
+}
+
+/**
+ * When a wait step ends, in unix ms: `now` plus the duration, or the customer's date plus the
+ * offset at the local time in the campaign's zone; null when the customer has no such date.
+ */
+function waitDeadline(step: WaitStep, plan: Plan, now: number): number | null {
+  if ("duration" in step) return now + step.duration * 1000;
+  const date = plan.dates[step.until.field];
+  return date ? zonedInstant(date, step.until.offsetDays, step.until.at, plan.timezone) : null;
 }
 
 async function finish(deps: RunCustomerWorkflowDeps, steps: Steps, instanceId: string, outcome: RunOutcome) {
@@ -176,11 +215,17 @@ async function callStep(
         dispositionId: step.dispositionId ?? plan.dispositionId,
         customerIds: [params.customerId],
       });
-      if (placed.retry) throw new Error(`dialer asked to retry: ${placed.retry.reason}`);
+      if (placed.retry) {
+        throw new Error(`the dialer did not take the call (${placed.retry.reason}); check that it is up`);
+      }
       return { delayedUntil: placed.delayedUntil ?? null, status: placed.calls[0]?.status ?? "missing" };
     });
     if (result.delayedUntil === null) return;
+    // The opening is always ahead of the moment the step read the clock; a replay after it passed
+    // returns at once and tries the call again.
     await steps.sleepUntil(`${label}:window`, result.delayedUntil);
   }
-  throw new Error(`call step ${index} found the calling window closed 50 times in a row`);
+  throw new Error(
+    "the calling window was still closed after 50 openings in a row; check the campaign's callingWindow and timezone",
+  );
 }

@@ -1,13 +1,43 @@
 // GET /api/v1/imports/{importId}: a bulk request's counts and the live progress of its calls and
 // workflow runs.
 import { createRoute, z } from "@hono/zod-openapi";
-import { getImportProgress } from "../../domain/imports/get-import-progress";
+import {
+  FAILURE_EXAMPLES,
+  FAILURE_REASONS_LISTED,
+  getImportProgress,
+} from "../../domain/imports/get-import-progress";
 import { ImportCountsSchema } from "../customers/bulk";
 import { createRouter, errorResponses, iso } from "../router";
 
+const BatchError = z
+  .object({ batch: z.number().int(), customers: z.number().int(), message: z.string() })
+  .openapi("BatchError", { description: "A batch the dead-letter queue gave up on, with the reason." });
+
 const BatchErrors = z
-  .array(z.object({ batch: z.number().int(), customers: z.number().int(), message: z.string() }))
+  .array(BatchError)
   .openapi({ description: "Batches the dead-letter queue gave up on, with the reason." });
+
+const RunFailure = z
+  .object({
+    customers: z.number().int().openapi({ description: "Runs that failed for this reason." }),
+    message: z.string().openapi({
+      description: "Where the run failed and why, e.g. `step 4 (webhook): webhook crm.example answered 400`.",
+    }),
+    examples: z
+      .array(
+        z.object({
+          customerId: z.number().int(),
+          loan_id: z.string().nullable(),
+          lead_id: z.string().nullable(),
+          instanceId: z.string().openapi({ description: "The Workflows instance id of the run." }),
+        }),
+      )
+      .max(FAILURE_EXAMPLES)
+      .openapi({ description: `Up to ${FAILURE_EXAMPLES} of those runs, lowest customer id first.` }),
+  })
+  .openapi("WorkflowRunFailure", {
+    description: `Started runs that failed for the same reason. At most ${FAILURE_REASONS_LISTED} reasons are listed, the most frequent first; one more item counts the runs that failed for any other reason (with no examples).`,
+  });
 
 const ImportSchema = z
   .object({
@@ -31,7 +61,10 @@ const ImportSchema = z
       running: z.number().int(),
       completed: z.number().int(),
       failed: z.number().int(),
-      errors: BatchErrors,
+      errors: z.array(z.union([BatchError, RunFailure])).openapi({
+        description:
+          "Batches the dead-letter queue gave up on (items with `batch`), then the reasons started runs failed for (items with `examples`).",
+      }),
     }),
   })
   .openapi("ImportProgress");
