@@ -1,9 +1,6 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { except } from "hono/combine";
-import { HTTPException } from "hono/http-exception";
-import { StoreUnavailableError } from "./db/store";
 import { createDeps, type Deps } from "./deps";
-import { DomainError, describeError } from "./domain/errors";
 import { customerRecordJsonSchema } from "./domain/records/record-json-schema";
 import type { AppEnv } from "./env";
 import { adminRoutes } from "./http/admin/admin";
@@ -11,7 +8,7 @@ import { campaignCallsRoutes } from "./http/calls/campaign-calls";
 import { CALL_EVENTS_PATH, callEventsRoutes } from "./http/calls/events";
 import { campaignsRoutes } from "./http/campaigns/campaigns";
 import { bulkRoutes } from "./http/customers/bulk";
-import { errorBody, errorResponse } from "./http/errors";
+import { errorBody, handleError } from "./http/errors";
 import { importsRoutes } from "./http/imports/imports";
 import { adminAuth, apiKeyAuth } from "./http/middleware/auth";
 import { jsonBody } from "./http/middleware/json-body";
@@ -67,50 +64,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
 
-  app.onError((err, c) => {
-    if (err instanceof DomainError) return errorResponse(c, err);
-    if (err instanceof HTTPException && err.status === 415) {
-      return errorResponse(c, new DomainError("unsupported_media_type", "The request body must be JSON."));
-    }
-    if (err instanceof HTTPException && err.status === 400) {
-      return errorResponse(c, new DomainError("invalid_json", "The request body is not valid JSON."));
-    }
-    if (causedBy(err, StoreUnavailableError)) {
-      // The database could not be reached (already logged, naming the setting): a retry may work.
-      c.header("Retry-After", "30");
-      return errorResponse(
-        c,
-        new DomainError(
-          "service_unavailable",
-          "The database is unavailable; retry with the same Idempotency-Key.",
-        ),
-      );
-    }
-    // Anything else is a bug or an outage: log it with the request id, never leak a stack trace.
-    console.error(
-      JSON.stringify({
-        event: "unhandled_error",
-        requestId: c.get("requestId"),
-        error: describeError(err),
-        // The stack of the original error only: its message (first line) may carry query parameters.
-        stack: err instanceof Error ? err.stack?.split("\n").slice(1, 12).join("\n") : undefined,
-      }),
-    );
-    return c.json(
-      errorBody("internal_error", "Something went wrong on our side; retry with the same Idempotency-Key."),
-      500,
-    );
-  });
+  app.onError(handleError);
 
   return app;
-}
-
-/** True when `err` or an error it wraps (drizzle wraps driver errors) is a `type`. */
-function causedBy(err: unknown, type: abstract new (...args: never[]) => Error): boolean {
-  let e: unknown = err;
-  for (let depth = 0; e instanceof Error && depth < 5; depth++) {
-    if (e instanceof type) return true;
-    e = (e as Error).cause;
-  }
-  return false;
 }

@@ -1,6 +1,7 @@
 // Which database holds an organization's rows, and how a Worker reaches a libSQL one. Settings are
 // checked here, before any query, so a mistyped URL is reported by name instead of surfacing later
 // as an opaque driver error, and so a libSQL setting can never be ignored in favour of D1.
+import { UnavailableError } from "../domain/errors";
 
 /** The settings that choose the store (declared on AppEnv in src/env.ts). */
 export interface StoreSettings {
@@ -27,7 +28,7 @@ export class StoreConfigError extends Error {
 }
 
 /** The configured libSQL server could not be used: unreachable, too slow, or it refused us. */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends UnavailableError {
   override readonly name = "StoreUnavailableError";
   constructor(
     readonly setting: StoreSetting,

@@ -38,6 +38,14 @@ export class DomainError extends Error {
 }
 
 /**
+ * Something bulkcall depends on (its database) could not be used: the request may succeed if it is
+ * retried later. The HTTP edge answers 503 with Retry-After for it, or for any error it wraps.
+ */
+export class UnavailableError extends Error {
+  override readonly name: string = "UnavailableError";
+}
+
+/**
  * A short description of an error for logs. The query builder's "Failed query" errors carry every
  * bound parameter in their message — whole chunks of customer names and phone numbers — so the
  * driver's own cause is described instead, and the text is capped.

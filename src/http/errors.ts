@@ -1,8 +1,19 @@
-// The one place where domain error codes become HTTP statuses and the contract's error body.
+// The one place where errors become HTTP answers: domain error codes become statuses and the
+// contract's error body, validation failures of any route's schema become validation_error, and
+// anything else is logged with the request id and answered without a stack trace.
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
-import { DomainError, type ErrorCode, type ErrorDetail } from "../domain/errors";
+import {
+  DomainError,
+  describeError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorDetail,
+  UnavailableError,
+} from "../domain/errors";
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unauthorized: 401,
@@ -41,6 +52,83 @@ export function errorResponse(c: Context, err: DomainError): Response {
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
   return STATUS[code];
+}
+
+/** True when `err` or an error it wraps (drizzle wraps driver errors) is a `type`. */
+function causedBy(err: unknown, type: abstract new (...args: never[]) => Error): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (e instanceof type) return true;
+    e = (e as Error).cause;
+  }
+  return false;
+}
+
+/** How long a client should wait before retrying after a 503, in seconds. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
+
+/** The answer to any error a route or middleware threw. */
+export function handleError(err: Error, c: Context): Response {
+  if (err instanceof DomainError) return errorResponse(c, err);
+  if (err instanceof HTTPException && err.status === 415) {
+    return errorResponse(c, new DomainError("unsupported_media_type", "The request body must be JSON."));
+  }
+  if (err instanceof HTTPException && err.status === 400) {
+    return errorResponse(c, new DomainError("invalid_json", "The request body is not valid JSON."));
+  }
+  // Only a request that carried an Idempotency-Key can be retried with it.
+  const retry = c.req.header("Idempotency-Key") ? "retry with the same Idempotency-Key" : "retry the request";
+  if (causedBy(err, UnavailableError)) {
+    // The database could not be reached (already logged, naming the setting): a retry may work.
+    c.header("Retry-After", String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+    return errorResponse(c, new DomainError("service_unavailable", `The database is unavailable; ${retry}.`));
+  }
+  // Anything else is a bug or an outage: log it with the request id, never leak a stack trace.
+  console.error(
+    JSON.stringify({
+      event: "unhandled_error",
+      requestId: c.get("requestId"),
+      error: describeError(err),
+      // The stack of the original error only: its message (first line) may carry query parameters.
+      stack: err.stack?.split("\n").slice(1, 12).join("\n"),
+    }),
+  );
+  return c.json(errorBody("internal_error", `Something went wrong on our side; ${retry}.`), 500);
+}
+
+/** The contract's error body, as the OpenAPI document describes it. */
+export const ErrorBodySchema = z
+  .object({
+    success: z.literal(false),
+    message: z.string(),
+    error: z.object({
+      code: z.enum(ERROR_CODES).openapi({ example: "validation_error" }),
+      details: z.array(z.object({ path: z.string(), message: z.string() })),
+    }),
+  })
+  .openapi("Error");
+
+const DESCRIPTIONS: Partial<Record<number, string>> = {
+  400: "Validation error",
+  401: "Missing or unknown API key",
+  404: "Not found (or another organization's)",
+  409: "Conflict",
+  413: "Body too large",
+  415: "Body is not JSON",
+  422: "Idempotency-Key reused with a different body",
+};
+
+/** The OpenAPI responses of these error statuses, all with the contract's error body. */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      {
+        description: DESCRIPTIONS[s] ?? "Error",
+        content: { "application/json": { schema: ErrorBodySchema } },
+      },
+    ]),
+  );
 }
 
 /** A zod failure of a request's envelope (body, query or path) as the contract's error. */

@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { generateApiKey, sha256Hex } from "../../domain/auth";
 import { DomainError } from "../../domain/errors";
 import { newId } from "../../domain/ids";
-import { createRouter, errorResponses } from "../router";
+import { errorResponses } from "../errors";
+import { createRouter } from "../router";
 
 export const adminRoutes = createRouter();
 

@@ -3,7 +3,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { DomainError } from "../../domain/errors";
 import { CALL_STATUSES } from "../../domain/model/call";
 import type { CallListItem } from "../../domain/ports/calls-repository";
-import { createRouter, decodeCursor, errorResponses, iso, PageQuery, page } from "../router";
+import { errorResponses } from "../errors";
+import { createRouter } from "../router";
+import { CampaignParam, decodeCursor, iso, PageQuery, page } from "../schemas";
 
 const CallSchema = z
   .object({
@@ -55,7 +57,7 @@ campaignCallsRoutes.openapi(
     summary: "List a campaign's calls",
     description: "Oldest first; filter by status; cursor-based pagination.",
     request: {
-      params: z.object({ campaignId: z.string().min(1) }),
+      params: CampaignParam,
       query: PageQuery.extend({ status: z.enum(CALL_STATUSES).optional() }),
     },
     responses: {

@@ -6,7 +6,8 @@ import { createMiddleware } from "hono/factory";
 import { recordCallEvents } from "../../domain/calls/record-call-events";
 import { SIGNATURE_HEADER, verifySignature } from "../../domain/calls/signature";
 import { DomainError } from "../../domain/errors";
-import { createRouter, errorResponses } from "../router";
+import { errorResponses } from "../errors";
+import { createRouter } from "../router";
 import type { AppBindings } from "../types";
 
 export const CALL_EVENTS_PATH = "/api/v1/calls/events";

@@ -1,14 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { isSupportedCountry } from "libphonenumber-js/max";
+import { createCampaign } from "../../domain/campaigns/create-campaign";
 import { DomainError } from "../../domain/errors";
-import type { Campaign } from "../../domain/model/campaign";
-import { CAMPAIGN_TYPES } from "../../domain/model/campaign";
+import { CAMPAIGN_TYPES, type Campaign, WEEKDAYS } from "../../domain/model/campaign";
 import type { StoredCustomer } from "../../domain/model/customer";
 import { WorkflowDefinition } from "../../domain/model/workflow";
-import type { CampaignsRepository } from "../../domain/ports/campaigns-repository";
-import { createRouter, decodeCursor, errorResponses, iso, PageQuery, page, ResourceId } from "../router";
+import { errorResponses } from "../errors";
+import { createRouter } from "../router";
+import { CampaignParam, Country, decodeCursor, iso, PageQuery, page, ResourceId } from "../schemas";
 
-const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 function isTimeZone(tz: string): boolean {
@@ -42,11 +41,7 @@ export const CreateCampaign = z
     name: z.string().trim().min(1).max(200),
     campaignType: z.enum(CAMPAIGN_TYPES),
     timezone: z.string().refine(isTimeZone, "an IANA time zone such as Asia/Kolkata").default("Asia/Kolkata"),
-    defaultCountry: z
-      .string()
-      .transform((s) => s.toUpperCase())
-      .refine((c) => isSupportedCountry(c), "an ISO 3166 alpha-2 country code such as IN")
-      .default("IN"),
+    defaultCountry: Country.default("IN"),
     callingWindow: CallingWindow.optional(),
     workflow: WorkflowDefinition.optional().openapi({
       description:
@@ -125,29 +120,6 @@ function customerJson(r: StoredCustomer) {
   };
 }
 
-const CampaignParam = z.object({ campaignId: z.string().min(1) });
-
-/** Agents and dispositions a workflow's call steps name must exist in the organization. */
-async function checkWorkflowReferences(
-  campaigns: CampaignsRepository,
-  organizationId: string,
-  workflow: WorkflowDefinition | undefined,
-) {
-  for (const [index, step] of (workflow?.steps ?? []).entries()) {
-    if (step.type !== "call") continue;
-    if (step.agentId && !(await campaigns.agents.find(organizationId, step.agentId))) {
-      throw new DomainError("unknown_agent", `Agent "${step.agentId}" does not exist.`, [
-        { path: `workflow.steps.${index}.agentId`, message: "no agent with this id" },
-      ]);
-    }
-    if (step.dispositionId && !(await campaigns.dispositions.find(organizationId, step.dispositionId))) {
-      throw new DomainError("unknown_disposition", `Disposition "${step.dispositionId}" does not exist.`, [
-        { path: `workflow.steps.${index}.dispositionId`, message: "no disposition with this id" },
-      ]);
-    }
-  }
-}
-
 export const campaignsRoutes = createRouter();
 
 campaignsRoutes.openapi(
@@ -164,24 +136,16 @@ campaignsRoutes.openapi(
   }),
   async (c) => {
     const input = c.req.valid("json");
-    const { deps } = c.var;
-    await checkWorkflowReferences(deps.campaigns, c.var.organizationId, input.workflow);
-    const created = await deps.campaigns.createCampaign({
+    const created = await createCampaign(c.var.deps, {
       organizationId: c.var.organizationId,
       id: input.id ?? crypto.randomUUID(),
       name: input.name,
       campaignType: input.campaignType,
       timezone: input.timezone,
       defaultCountry: input.defaultCountry,
-      callingWindow: input.callingWindow ?? { start: "08:00", end: "19:00", days: [...WEEKDAYS] },
-      workflow: input.workflow ?? null,
-      createdAt: deps.clock.now(),
+      callingWindow: input.callingWindow,
+      workflow: input.workflow,
     });
-    if (!created) {
-      throw new DomainError("conflict", `Campaign "${input.id}" already exists.`, [
-        { path: "id", message: "already taken" },
-      ]);
-    }
     return c.json(campaignJson(created), 201);
   },
 );

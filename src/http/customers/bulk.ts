@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sha256Hex } from "../../domain/auth";
 import { addCustomersInBulk, MAX_RECORDS } from "../../domain/intake/add-customers-in-bulk";
-import { createRouter, ErrorBodySchema, errorResponses } from "../router";
+import { ErrorBodySchema, errorResponses } from "../errors";
+import { createRouter } from "../router";
+import { ImportCountsSchema } from "../schemas";
 
 export const BulkRequest = z
   .object({
@@ -44,16 +46,6 @@ export const BulkRequest = z
     }
   })
   .openapi("BulkAddCustomersRequest");
-
-/** The counts of a bulk request, as its answer and GET /api/v1/imports/{importId} report them. */
-export const ImportCountsSchema = z.object({
-  total: z.number().int(),
-  valid: z.number().int(),
-  invalid: z.number().int(),
-  successful: z.number().int(),
-  failed: z.number().int(),
-  batchesProcessed: z.number().int(),
-});
 
 const RecordError = z.object({
   index: z.number().int(),

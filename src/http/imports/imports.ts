@@ -6,8 +6,9 @@ import {
   FAILURE_REASONS_LISTED,
   getImportProgress,
 } from "../../domain/imports/get-import-progress";
-import { ImportCountsSchema } from "../customers/bulk";
-import { createRouter, errorResponses, iso } from "../router";
+import { errorResponses } from "../errors";
+import { createRouter } from "../router";
+import { ImportCountsSchema, iso } from "../schemas";
 
 const BatchError = z
   .object({ batch: z.number().int(), customers: z.number().int(), message: z.string() })

@@ -3,7 +3,9 @@
 // serves both.
 import { createRoute, z } from "@hono/zod-openapi";
 import { DomainError } from "../../domain/errors";
-import { createRouter, decodeCursor, errorResponses, iso, PageQuery, page, ResourceId } from "../router";
+import { errorResponses } from "../errors";
+import { createRouter } from "../router";
+import { decodeCursor, iso, PageQuery, page, ResourceId } from "../schemas";
 
 export function namedResourceRoutes(kind: "agents" | "dispositions", label: string) {
   const app = createRouter();

@@ -1,20 +1,19 @@
 // /api/v1/suppressions: the organization's do-not-call list.
 import { createRoute, z } from "@hono/zod-openapi";
-import { isSupportedCountry } from "libphonenumber-js/max";
 import {
   addSuppressions,
   listSuppressions,
   MAX_SUPPRESSIONS_PER_REQUEST,
   removeSuppression,
 } from "../../domain/calls/suppressions";
-import { createRouter, decodeCursor, ErrorBodySchema, errorResponses, iso, PageQuery, page } from "../router";
+import { ErrorBodySchema, errorResponses } from "../errors";
+import { createRouter } from "../router";
+import { Country, decodeCursor, iso, PageQuery, page } from "../schemas";
 
-const Country = z
-  .string()
-  .transform((s) => s.toUpperCase())
-  .refine((c) => isSupportedCountry(c), "an ISO 3166 alpha-2 country code such as IN")
-  .default("IN")
-  .openapi({ description: "Country assumed for numbers without a country code.", example: "IN" });
+const DefaultCountry = Country.default("IN").openapi({
+  description: "Country assumed for numbers without a country code.",
+  example: "IN",
+});
 
 const AddSuppressions = z
   .object({
@@ -35,7 +34,7 @@ const AddSuppressions = z
       .max(200)
       .optional()
       .openapi({ example: "customer asked not to be called" }),
-    defaultCountry: Country,
+    defaultCountry: DefaultCountry,
   })
   .openapi("AddSuppressionsRequest");
 
@@ -157,7 +156,7 @@ suppressionsRoutes.openapi(
     description: "The number may be written any way a customer phone may (URL-encode the +: %2B).",
     request: {
       params: z.object({ phone: z.string().min(1).max(64).openapi({ example: "+919876543210" }) }),
-      query: z.object({ defaultCountry: Country }),
+      query: z.object({ defaultCountry: DefaultCountry }),
     },
     responses: {
       204: { description: "Removed" },

@@ -1,0 +1,59 @@
+// Creating a campaign: its workflow's call steps may only name agents and dispositions of the same
+// organization, and its id is unique per organization.
+import { DomainError } from "../errors";
+import { type Campaign, DEFAULT_CALLING_WINDOW } from "../model/campaign";
+import type { WorkflowDefinition } from "../model/workflow";
+import type { CampaignsRepository } from "../ports/campaigns-repository";
+import type { Clock } from "../ports/clock";
+
+export interface NewCampaign extends Omit<Campaign, "pk" | "createdAt" | "callingWindow" | "workflow"> {
+  callingWindow?: Campaign["callingWindow"];
+  workflow?: WorkflowDefinition;
+}
+
+/**
+ * Stores a new campaign (the default calling window when none is given). Throws unknown_agent /
+ * unknown_disposition (400) naming the workflow step, or conflict (409) when the id is taken.
+ */
+export async function createCampaign(
+  deps: { campaigns: CampaignsRepository; clock: Clock },
+  input: NewCampaign,
+): Promise<Campaign> {
+  await checkWorkflowReferences(deps.campaigns, input.organizationId, input.workflow);
+  const created = await deps.campaigns.createCampaign({
+    ...input,
+    callingWindow: input.callingWindow ?? {
+      ...DEFAULT_CALLING_WINDOW,
+      days: [...DEFAULT_CALLING_WINDOW.days],
+    },
+    workflow: input.workflow ?? null,
+    createdAt: deps.clock.now(),
+  });
+  if (!created) {
+    throw new DomainError("conflict", `Campaign "${input.id}" already exists.`, [
+      { path: "id", message: "already taken" },
+    ]);
+  }
+  return created;
+}
+
+/** Agents and dispositions a workflow's call steps name must exist in the organization. */
+export async function checkWorkflowReferences(
+  campaigns: CampaignsRepository,
+  organizationId: string,
+  workflow: WorkflowDefinition | undefined | null,
+): Promise<void> {
+  for (const [index, step] of (workflow?.steps ?? []).entries()) {
+    if (step.type !== "call") continue;
+    if (step.agentId && !(await campaigns.agents.find(organizationId, step.agentId))) {
+      throw new DomainError("unknown_agent", `Agent "${step.agentId}" does not exist.`, [
+        { path: `workflow.steps.${index}.agentId`, message: "no agent with this id" },
+      ]);
+    }
+    if (step.dispositionId && !(await campaigns.dispositions.find(organizationId, step.dispositionId))) {
+      throw new DomainError("unknown_disposition", `Disposition "${step.dispositionId}" does not exist.`, [
+        { path: `workflow.steps.${index}.dispositionId`, message: "no disposition with this id" },
+      ]);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// Schemas and helpers every route shares: pagination, cursors, ids, times, countries, counts.
+import { z } from "@hono/zod-openapi";
+import { isSupportedCountry } from "libphonenumber-js/max";
+import { DomainError } from "../domain/errors";
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100).openapi({ example: 100 }),
+  cursor: z.string().min(1).optional().openapi({ description: "nextCursor of the previous page" }),
+});
+
+/** Opaque cursors: the last item's sort key, base64url-encoded. */
+export function encodeCursor(value: string | number): string {
+  return btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function decodeCursor<T extends string | number>(
+  cursor: string | undefined,
+  kind: "string" | "number",
+): T | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
+    if (typeof value === kind) return value as T;
+  } catch {
+    // fall through to the error below
+  }
+  throw new DomainError("validation_error", "The cursor is not valid.", [
+    { path: "cursor", message: "not a cursor this endpoint issued" },
+  ]);
+}
+
+export function page<T>(items: T[], limit: number, keyOf: (item: T) => string | number) {
+  const last = items.at(-1);
+  return {
+    data: items,
+    nextCursor: items.length === limit && last !== undefined ? encodeCursor(keyOf(last)) : null,
+  };
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+export const ResourceId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    "letters, digits, '_', '-' and '.', starting with a letter or digit",
+  );
+
+/** The country assumed for phone numbers written without a country code (ISO 3166 alpha-2). */
+export const Country = z
+  .string()
+  .transform((s) => s.toUpperCase())
+  .refine((c) => isSupportedCountry(c), "an ISO 3166 alpha-2 country code such as IN");
+
+/** The counts of a bulk request, as its answer and GET /api/v1/imports/{importId} report them. */
+export const ImportCountsSchema = z.object({
+  total: z.number().int(),
+  valid: z.number().int(),
+  invalid: z.number().int(),
+  successful: z.number().int(),
+  failed: z.number().int(),
+  batchesProcessed: z.number().int(),
+});
+
+/** A path parameter naming one of the organization's campaigns. */
+export const CampaignParam = z.object({ campaignId: z.string().min(1).max(128) });
