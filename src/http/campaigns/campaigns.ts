@@ -6,6 +6,7 @@ import { CAMPAIGN_TYPES } from "../../domain/model/campaign";
 import type { StoredCustomer } from "../../domain/model/customer";
 import { WorkflowDefinition } from "../../domain/model/workflow";
 import type { CampaignsRepository } from "../../domain/ports/campaigns-repository";
+import type { WebhooksRepository } from "../../domain/ports/webhooks-repository";
 import { createRouter, decodeCursor, errorResponses, iso, PageQuery, page, ResourceId } from "../router";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
@@ -127,13 +128,25 @@ function customerJson(r: StoredCustomer) {
 
 const CampaignParam = z.object({ campaignId: z.string().min(1) });
 
-/** Agents and dispositions a workflow's call steps name must exist in the organization. */
+/**
+ * Agents and dispositions a workflow's call steps name, and webhooks its webhook steps name, must
+ * exist in the organization.
+ */
 async function checkWorkflowReferences(
-  campaigns: CampaignsRepository,
+  deps: { campaigns: CampaignsRepository; webhooks: WebhooksRepository },
   organizationId: string,
   workflow: WorkflowDefinition | undefined,
 ) {
+  const { campaigns } = deps;
   for (const [index, step] of (workflow?.steps ?? []).entries()) {
+    if (step.type === "webhook" && !(await deps.webhooks.find(organizationId, step.webhookId))) {
+      throw new DomainError("unknown_webhook", `Webhook "${step.webhookId}" does not exist.`, [
+        {
+          path: `workflow.steps.${index}.webhookId`,
+          message: "no webhook with this id (POST /api/v1/webhooks)",
+        },
+      ]);
+    }
     if (step.type !== "call") continue;
     if (step.agentId && !(await campaigns.agents.find(organizationId, step.agentId))) {
       throw new DomainError("unknown_agent", `Agent "${step.agentId}" does not exist.`, [
@@ -165,7 +178,7 @@ campaignsRoutes.openapi(
   async (c) => {
     const input = c.req.valid("json");
     const { deps } = c.var;
-    await checkWorkflowReferences(deps.campaigns, c.var.organizationId, input.workflow);
+    await checkWorkflowReferences(deps, c.var.organizationId, input.workflow);
     const created = await deps.campaigns.createCampaign({
       organizationId: c.var.organizationId,
       id: input.id ?? crypto.randomUUID(),
