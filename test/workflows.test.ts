@@ -17,6 +17,7 @@ import {
   workerWith,
 } from "./calls-fixtures";
 import { call, loanRecord, newTenant } from "./helpers";
+import { deliveriesOf, receivedBy, registerWebhook, verifiedBodies } from "./webhooks-fixtures";
 
 async function runRows(importId: string) {
   const { results } = await env.DB.prepare(
@@ -61,7 +62,8 @@ describe("campaign workflow definitions", () => {
       { steps: [{ type: "teleport" }] },
       { steps: [{ type: "wait", duration: "forever" }] },
       { steps: [{ type: "wait", until: { field: "loan_amount" } }] },
-      { steps: [{ type: "webhook", url: "ftp://example.com/x" }] },
+      { steps: [{ type: "webhook", url: "https://example.com/x" }] },
+      { steps: [{ type: "webhook" }] },
     ];
     for (const workflow of bad) {
       const r = await call("POST", "/api/v1/campaigns", { name: "x", campaignType: "emi", workflow }, t.auth);
@@ -77,6 +79,32 @@ describe("campaign workflow definitions", () => {
     );
     expect(unknownAgent.status).toBe(400);
     expect(unknownAgent.json.error.code).toBe("unknown_agent");
+    const unknownWebhook = await call(
+      "POST",
+      "/api/v1/campaigns",
+      {
+        name: "x",
+        campaignType: "emi",
+        workflow: { steps: [{ type: "call" }, { type: "webhook", webhookId: "wh_ghost" }] },
+      },
+      t.auth,
+    );
+    expect(unknownWebhook.status).toBe(400);
+    expect(unknownWebhook.json.error).toMatchObject({
+      code: "unknown_webhook",
+      details: [{ path: "workflow.steps.1.webhookId" }],
+    });
+    // Another organization's webhook is unknown too.
+    const other = await newTenant();
+    const foreign = await registerWebhook(other.auth, { events: ["call.failed"] });
+    const stolen = await call(
+      "POST",
+      "/api/v1/campaigns",
+      { name: "x", campaignType: "emi", workflow: { steps: [{ type: "webhook", webhookId: foreign.id }] } },
+      t.auth,
+    );
+    expect(stolen.status).toBe(400);
+    expect(stolen.json.error.code).toBe("unknown_webhook");
 
     const ok = await call(
       "POST",
@@ -200,9 +228,7 @@ describe("WORKFLOWS consumer", () => {
   it("a dead-lettered batch fails its runs that never started, visible in the progress", async () => {
     const t = await workflowTenant([{ type: "wait", duration: "30d" }]);
     const seeded = await seedCallImport(t.orgId, "wf", [loanRecord(1), loanRecord(2)], { useWorkflow: true });
-    await env.DB.prepare(
-      "UPDATE outbox_batches SET last_error = 'workflows unavailable' WHERE import_id = ?",
-    )
+    await env.DB.prepare("UPDATE outbox_batches SET last_error = 'workflows unavailable' WHERE import_id = ?")
       .bind(seeded.importId)
       .run();
     await deliver(workerWith({}), "bulkcall-workflows-dlq", seeded.messages);
@@ -219,15 +245,19 @@ describe("WORKFLOWS consumer", () => {
 });
 
 describe("a customer's run", () => {
-  it("advances through a sleep, places its call once through the dialer, and calls the signed webhook", async () => {
-    const key = `wf-${crypto.randomUUID()}`;
-    const t = await workflowTenant([
-      { type: "wait", duration: "2d" },
-      { type: "call" },
-      { type: "webhook", url: `${env.DIALER_URL}/ok/${key}` },
-    ]);
+  it("advances through a sleep, places its call once through the dialer, and sends its webhook step's event", async () => {
+    const t = await newTenant();
+    const hook = await registerWebhook(t.auth, { events: ["workflow.completed"] });
+    await createCampaign(t.auth, {
+      id: "wf",
+      ...windowOpenNow(),
+      workflow: {
+        steps: [{ type: "wait", duration: "2d" }, { type: "call" }, { type: "webhook", webhookId: hook.id }],
+      },
+    });
     const seeded = await seedCallImport(t.orgId, "wf", [loanRecord(1)], { useWorkflow: true });
-    const instanceId = workflowInstanceId(seeded.importId, seeded.customerIds[0]!);
+    const customerId = seeded.customerIds[0] as number;
+    const instanceId = workflowInstanceId(seeded.importId, customerId);
     await using instance = await introspectWorkflowInstance(env.CUSTOMER_WORKFLOW, instanceId);
     await instance.modify(async (m) => {
       await m.disableSleeps();
@@ -238,21 +268,44 @@ describe("a customer's run", () => {
     expect(await instance.getOutput()).toEqual({ outcome: "finished" });
 
     expect(await callRows(seeded.importId)).toEqual([
-      { customer_id: seeded.customerIds[0], origin: "workflow:1", status: "dispatched", reason: null },
+      { customer_id: customerId, origin: "workflow:1", status: "dispatched", reason: null },
     ]);
-    const received = await (await fetch(`${env.DIALER_URL}/received/${key}`)).json<any[]>();
-    expect(received).toHaveLength(1);
-    expect(received[0].signatureValid).toBe(true);
-    expect(received[0].body).toMatchObject({
-      event: "workflow.step",
-      instanceId,
-      importId: seeded.importId,
-      step: 2,
-      customer: {
-        id: seeded.customerIds[0],
-        loan_id: "LN-000001",
-        phone_number: expect.stringMatching(/^\+91/),
+    // The step's workflow.step event and the run's workflow.completed, through the real queue,
+    // verified by the receiver with the webhook's own secret.
+    const bodies = await until(
+      "both events at the receiver",
+      () => verifiedBodies(hook.key),
+      (b) => b.length >= 2,
+    );
+    const [customer] = (await call("GET", "/api/v1/campaigns/wf/customers", undefined, t.auth)).json.data;
+    const byType = Object.fromEntries(bodies.map((b) => [b.type, b]));
+    expect(Object.keys(byType).sort()).toEqual(["workflow.completed", "workflow.step"]);
+    expect(byType["workflow.step"]).toEqual({
+      type: "workflow.step",
+      timestamp: expect.any(String),
+      data: {
+        instanceId,
+        step: 2,
+        importId: seeded.importId,
+        campaignId: "wf",
+        customerId,
+        loan_id: customer.loan_id,
+        lead_id: null,
+        phone_number: customer.phone_number,
+        payment_status: customer.payment_status,
       },
+    });
+    expect(byType["workflow.completed"].data).toMatchObject({
+      instanceId,
+      status: "completed",
+      outcome: "finished",
+      reason: null,
+      step: 2,
+      customerId,
+      loan_id: customer.loan_id,
+      phone_number: customer.phone_number,
+      campaignId: "wf",
+      importId: seeded.importId,
     });
     const [run] = await runRows(seeded.importId);
     expect(run).toMatchObject({ status: "completed", outcome: "finished" });
@@ -287,24 +340,56 @@ describe("a customer's run", () => {
     ]);
   });
 
-  it("fails, with the reason, when its webhook keeps being refused", async () => {
-    const key = `wf-${crypto.randomUUID()}`;
-    const t = await workflowTenant([{ type: "webhook", url: `${env.DIALER_URL}/bad-request/${key}` }]);
+  it("is not held up by a receiver that refuses its webhook step: the delivery is retried on its own", async () => {
+    const t = await newTenant();
+    // Subscribed to no event: it receives only what the step sends it.
+    const refusing = await registerWebhook(t.auth, { events: [], scenario: "always-500" });
+    await createCampaign(t.auth, {
+      id: "wf",
+      ...windowOpenNow(),
+      workflow: { steps: [{ type: "webhook", webhookId: refusing.id }, { type: "stop_if_paid" }] },
+    });
     const seeded = await seedCallImport(t.orgId, "wf", [loanRecord(1)], { useWorkflow: true });
     const instanceId = workflowInstanceId(seeded.importId, seeded.customerIds[0]!);
     await using instance = await introspectWorkflowInstance(env.CUSTOMER_WORKFLOW, instanceId);
-    await instance.modify(async (m) => {
-      await m.disableRetryDelays();
-    });
     await deliver(workerWith({}), "bulkcall-workflows", seeded.messages);
-    await instance.waitForStatus("errored");
+    await instance.waitForStatus("complete");
     const [run] = await runRows(seeded.importId);
-    expect(run?.status).toBe("failed");
-    expect(run?.last_error).toMatch(/answered 400/);
-    const received = await (await fetch(`${env.DIALER_URL}/received/${key}`)).json<any[]>();
-    expect(received.length).toBeGreaterThan(1);
-    const p = await progressOf(seeded.importId, t.auth);
-    expect(p.workflows).toMatchObject({ requested: 1, started: 1, running: 0, completed: 0, failed: 1 });
+    expect(run).toMatchObject({ status: "completed", outcome: "finished" });
+    const [delivery] = await until(
+      "the first attempt",
+      () => deliveriesOf(refusing.id, t.auth),
+      (d) => d[0]?.attempts >= 1,
+    );
+    expect(delivery).toMatchObject({
+      eventType: "workflow.step",
+      status: "pending",
+      lastResponseStatus: 500,
+    });
+    expect((await receivedBy(refusing.key))[0]?.verified).toBe(true);
+  });
+
+  it("skips a webhook step whose webhook was deleted after the campaign was created", async () => {
+    const t = await newTenant();
+    const hook = await registerWebhook(t.auth, { events: ["call.failed"] });
+    await createCampaign(t.auth, {
+      id: "wf",
+      ...windowOpenNow(),
+      workflow: { steps: [{ type: "webhook", webhookId: hook.id }] },
+    });
+    expect((await call("DELETE", `/api/v1/webhooks/${hook.id}`, undefined, t.auth)).status).toBe(204);
+    const seeded = await seedCallImport(t.orgId, "wf", [loanRecord(1)], { useWorkflow: true });
+    const instanceId = workflowInstanceId(seeded.importId, seeded.customerIds[0]!);
+    await using instance = await introspectWorkflowInstance(env.CUSTOMER_WORKFLOW, instanceId);
+    await deliver(workerWith({}), "bulkcall-workflows", seeded.messages);
+    await instance.waitForStatus("complete");
+    expect((await runRows(seeded.importId))[0]).toMatchObject({ status: "completed", outcome: "finished" });
+    const { results } = await env.DB.prepare(
+      "SELECT count(*) AS n FROM webhook_deliveries d JOIN webhooks w ON w.pk = d.webhook_pk WHERE w.id = ?",
+    )
+      .bind(hook.id)
+      .all<{ n: number }>();
+    expect(results[0]?.n).toBe(0);
   });
 
   it("end to end: a bulk request with useWorkflow runs every customer through the real queue", async () => {
