@@ -60,7 +60,7 @@ const WebhookSchema = z
 
 const SecretSchema = z.string().openapi({
   description: "The Standard Webhooks signing secret (whsec_<base64>). Shown this once: store it now.",
-  example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  example: "whsec_hLYKia3dMlfvdy8yaf0+BTi85KjB5fya8/jC2og40WE=",
 });
 
 const CreatedWebhookSchema = WebhookSchema.extend({ secret: SecretSchema }).openapi("CreatedWebhook");
