@@ -8,8 +8,9 @@ export default defineConfig(async () => {
       projects: [
         {
           plugins: [
-            // The dialer's URL and secret come from test/dialer-server.ts, a real HTTP server
-            // started in Node before the workers run.
+            // The dialer's URL and secret come from test/dialer-server.ts, the webhook receiver's
+            // URL from test/webhook-receiver.ts: real HTTP servers started in Node before the
+            // workers run.
             cloudflareTest(({ inject }) => ({
               wrangler: { configPath: "./wrangler.jsonc" },
               miniflare: {
@@ -18,8 +19,7 @@ export default defineConfig(async () => {
                   ADMIN_TOKEN: "test-admin-token",
                   DIALER_URL: `http://127.0.0.1:${inject("dialerPort")}`,
                   DIALER_SECRET: inject("dialerSecret"),
-                  // Workflow webhook steps are checked by the same loopback server.
-                  WEBHOOK_SECRET: inject("dialerSecret"),
+                  WEBHOOK_RECEIVER_URL: `http://127.0.0.1:${inject("webhookReceiverPort")}`,
                 },
               },
             })),
@@ -29,7 +29,7 @@ export default defineConfig(async () => {
             // Top-level test/ files run inside workerd; test/<project>/ folders belong to Node projects.
             include: ["test/*.test.ts", "src/**/*.test.ts"],
             setupFiles: ["./test/apply-migrations.ts"],
-            globalSetup: ["./test/dialer-server.ts"],
+            globalSetup: ["./test/dialer-server.ts", "./test/webhook-receiver.ts"],
           },
         },
         {

@@ -27,8 +27,6 @@ const dev = spawn(
     "ADMIN_TOKEN:local-admin-token",
     "--var",
     "DIALER_SECRET:local-dialer-secret",
-    "--var",
-    "WEBHOOK_SECRET:local-webhook-secret",
     "--test-scheduled",
     ...process.argv.slice(2),
   ],

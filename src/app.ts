@@ -16,6 +16,8 @@ import { requestId } from "./http/middleware/request-id";
 import { namedResourceRoutes } from "./http/resources/named-resources";
 import { createRouter } from "./http/router";
 import { suppressionsRoutes } from "./http/suppressions/suppressions";
+import { registerWebhookEvents } from "./http/webhooks/event-schemas";
+import { webhooksRoutes } from "./http/webhooks/webhooks";
 
 export interface AppOptions {
   /** How a request gets its dependencies; tests pass one with a pinned clock. */
@@ -43,6 +45,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/api/v1/calls", callEventsRoutes);
   app.route("/api/v1/imports", importsRoutes);
   app.route("/api/v1/suppressions", suppressionsRoutes);
+  app.route("/api/v1/webhooks", webhooksRoutes);
   app.route("/api/v1/agents", namedResourceRoutes("agents", "Agent"));
   app.route("/api/v1/dispositions", namedResourceRoutes("dispositions", "Disposition"));
   app.route("/admin/v1", adminRoutes);
@@ -50,6 +53,7 @@ export function createApp(options: AppOptions = {}) {
   app.get("/health", (c) => c.json({ ok: true }));
 
   app.openAPIRegistry.registerComponent("schemas", "CustomerRecord", customerRecordJsonSchema());
+  registerWebhookEvents(app.openAPIRegistry);
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -13,12 +13,16 @@ import { createImportsRepository } from "./db/imports-repository";
 import { createOutboxRepository } from "./db/outbox-repository";
 import { createSuppressionsRepository } from "./db/suppressions-repository";
 import { createTenancyRepository } from "./db/tenancy-repository";
+import { createWebhookDeliveriesRepository } from "./db/webhook-deliveries-repository";
+import { createWebhooksRepository } from "./db/webhooks-repository";
 import { createWorkflowRunsRepository } from "./db/workflow-runs-repository";
 import type { DispatchMessage } from "./domain/model/outbox";
+import type { WebhookMessage } from "./domain/model/webhook";
 import type { CustomerRunParams } from "./domain/model/workflow";
 import { type Clock, systemClock } from "./domain/ports/clock";
 import { type Dialer, unconfiguredDialer } from "./domain/ports/dialer";
 import type { QueueProducer } from "./domain/ports/queue";
+import type { WebhookSender } from "./domain/ports/webhook-sender";
 import type { WorkflowLauncher } from "./domain/ports/workflows";
 import type { AppEnv } from "./env";
 
@@ -38,6 +42,8 @@ export function createRepositories(db: Db) {
     callEvents: createCallEventsRepository(db),
     suppressions: createSuppressionsRepository(db),
     workflowRuns: createWorkflowRunsRepository(db),
+    webhooks: createWebhooksRepository(db),
+    webhookDeliveries: createWebhookDeliveriesRepository(db),
   };
 }
 
@@ -58,7 +64,9 @@ export interface DepsOverrides {
   dialer?: Dialer;
   callsQueue?: QueueProducer<DispatchMessage>;
   workflowsQueue?: QueueProducer<DispatchMessage>;
+  webhooksQueue?: QueueProducer<WebhookMessage>;
   workflowLauncher?: WorkflowLauncher;
+  webhookSender?: WebhookSender;
 }
 
 export function createDeps(env: AppEnv, overrides: DepsOverrides = {}) {
@@ -66,13 +74,14 @@ export function createDeps(env: AppEnv, overrides: DepsOverrides = {}) {
     ...createRepositories(createDb(env)),
     callsQueue: overrides.callsQueue ?? (env.CALLS as Queue<DispatchMessage>),
     workflowsQueue: overrides.workflowsQueue ?? (env.WORKFLOWS as Queue<DispatchMessage>),
+    webhooksQueue: overrides.webhooksQueue ?? (env.WEBHOOKS as Queue<WebhookMessage>),
     clock: overrides.clock ?? systemClock,
     dialer: overrides.dialer ?? createDialer(env),
     workflowLauncher:
       overrides.workflowLauncher ??
       createWorkflowLauncher(env.CUSTOMER_WORKFLOW as Workflow<CustomerRunParams>),
     // Signatures carry wall-clock time whatever clock the business rules use.
-    webhook: createWebhookSender(env.WEBHOOK_SECRET, systemClock),
+    webhookSender: overrides.webhookSender ?? createWebhookSender({ clock: systemClock }),
     /** Verifies the dialer's outcome reports; the events endpoint is off while it is unset. */
     dialerSecret: env.DIALER_SECRET,
     log,

@@ -16,6 +16,4 @@ export interface AppEnv extends Env {
   DIALER_URL?: string;
   /** HMAC-SHA256 secret shared with the dialer, both directions (a secret). */
   DIALER_SECRET?: string;
-  /** HMAC-SHA256 secret that signs workflow webhook steps (a secret). */
-  WEBHOOK_SECRET?: string;
 }

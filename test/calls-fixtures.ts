@@ -57,11 +57,11 @@ export async function callTenant() {
 }
 
 /** Messages the code under test sends, captured so the test can deliver them when it wants. */
-export function capturingQueue() {
-  const sent: { body: DispatchMessage; delaySeconds?: number }[] = [];
+export function capturingQueue<Body = DispatchMessage>() {
+  const sent: { body: Body; delaySeconds?: number }[] = [];
   return {
     sent,
-    async sendBatch(messages: Iterable<{ body: DispatchMessage; delaySeconds?: number }>) {
+    async sendBatch(messages: Iterable<{ body: Body; delaySeconds?: number }>) {
       sent.push(...messages);
     },
   };
@@ -142,7 +142,7 @@ let messageCounter = 0;
 export async function deliver(
   worker: ReturnType<typeof createWorker>,
   queueName: string,
-  bodies: DispatchMessage[],
+  bodies: readonly unknown[],
   attempts = 1,
 ) {
   const batch = createMessageBatch<unknown>(

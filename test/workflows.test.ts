@@ -25,6 +25,7 @@ import {
   workerWith,
 } from "./calls-fixtures";
 import { call, loanRecord, newTenant } from "./helpers";
+import { deliveriesOf, receivedBy, registerWebhook, verifiedBodies } from "./webhooks-fixtures";
 
 async function runRows(importId: string) {
   const { results } = await env.DB.prepare(
@@ -69,7 +70,8 @@ describe("campaign workflow definitions", () => {
       { steps: [{ type: "teleport" }] },
       { steps: [{ type: "wait", duration: "forever" }] },
       { steps: [{ type: "wait", until: { field: "loan_amount" } }] },
-      { steps: [{ type: "webhook", url: "ftp://example.com/x" }] },
+      { steps: [{ type: "webhook", url: "https://example.com/x" }] },
+      { steps: [{ type: "webhook" }] },
     ];
     for (const workflow of bad) {
       const r = await call("POST", "/api/v1/campaigns", { name: "x", campaignType: "emi", workflow }, t.auth);
@@ -85,6 +87,32 @@ describe("campaign workflow definitions", () => {
     );
     expect(unknownAgent.status).toBe(400);
     expect(unknownAgent.json.error.code).toBe("unknown_agent");
+    const unknownWebhook = await call(
+      "POST",
+      "/api/v1/campaigns",
+      {
+        name: "x",
+        campaignType: "emi",
+        workflow: { steps: [{ type: "call" }, { type: "webhook", webhookId: "wh_ghost" }] },
+      },
+      t.auth,
+    );
+    expect(unknownWebhook.status).toBe(400);
+    expect(unknownWebhook.json.error).toMatchObject({
+      code: "unknown_webhook",
+      details: [{ path: "workflow.steps.1.webhookId" }],
+    });
+    // Another organization's webhook is unknown too.
+    const other = await newTenant();
+    const foreign = await registerWebhook(other.auth, { events: ["call.failed"] });
+    const stolen = await call(
+      "POST",
+      "/api/v1/campaigns",
+      { name: "x", campaignType: "emi", workflow: { steps: [{ type: "webhook", webhookId: foreign.id }] } },
+      t.auth,
+    );
+    expect(stolen.status).toBe(400);
+    expect(stolen.json.error.code).toBe("unknown_webhook");
 
     const ok = await call(
       "POST",
@@ -225,15 +253,19 @@ describe("WORKFLOWS consumer", () => {
 });
 
 describe("a customer's run", () => {
-  it("advances through a sleep, places its call once through the dialer, and calls the signed webhook", async () => {
-    const key = `wf-${crypto.randomUUID()}`;
-    const t = await workflowTenant([
-      { type: "wait", duration: "2d" },
-      { type: "call" },
-      { type: "webhook", url: `${env.DIALER_URL}/ok/${key}` },
-    ]);
+  it("advances through a sleep, places its call once through the dialer, and sends its webhook step's event", async () => {
+    const t = await newTenant();
+    const hook = await registerWebhook(t.auth, { events: ["workflow.completed"] });
+    await createCampaign(t.auth, {
+      id: "wf",
+      ...windowOpenNow(),
+      workflow: {
+        steps: [{ type: "wait", duration: "2d" }, { type: "call" }, { type: "webhook", webhookId: hook.id }],
+      },
+    });
     const seeded = await seedCallImport(t.orgId, "wf", [loanRecord(1)], { useWorkflow: true });
-    const instanceId = workflowInstanceId(seeded.importId, seeded.customerIds[0]!);
+    const customerId = seeded.customerIds[0] as number;
+    const instanceId = workflowInstanceId(seeded.importId, customerId);
     await using instance = await introspectWorkflowInstance(env.CUSTOMER_WORKFLOW, instanceId);
     await instance.modify(async (m) => {
       await m.disableSleeps();
@@ -244,21 +276,44 @@ describe("a customer's run", () => {
     expect(await instance.getOutput()).toEqual({ outcome: "finished" });
 
     expect(await callRows(seeded.importId)).toEqual([
-      { customer_id: seeded.customerIds[0], origin: "workflow:1", status: "dispatched", reason: null },
+      { customer_id: customerId, origin: "workflow:1", status: "dispatched", reason: null },
     ]);
-    const received = await (await fetch(`${env.DIALER_URL}/received/${key}`)).json<any[]>();
-    expect(received).toHaveLength(1);
-    expect(received[0].signatureValid).toBe(true);
-    expect(received[0].body).toMatchObject({
-      event: "workflow.step",
-      instanceId,
-      importId: seeded.importId,
-      step: 2,
-      customer: {
-        id: seeded.customerIds[0],
-        loan_id: "LN-000001",
-        phone_number: expect.stringMatching(/^\+91/),
+    // The step's workflow.step event and the run's workflow.completed, through the real queue,
+    // verified by the receiver with the webhook's own secret.
+    const bodies = await until(
+      "both events at the receiver",
+      () => verifiedBodies(hook.key),
+      (b) => b.length >= 2,
+    );
+    const [customer] = (await call("GET", "/api/v1/campaigns/wf/customers", undefined, t.auth)).json.data;
+    const byType = Object.fromEntries(bodies.map((b) => [b.type, b]));
+    expect(Object.keys(byType).sort()).toEqual(["workflow.completed", "workflow.step"]);
+    expect(byType["workflow.step"]).toEqual({
+      type: "workflow.step",
+      timestamp: expect.any(String),
+      data: {
+        instanceId,
+        step: 2,
+        importId: seeded.importId,
+        campaignId: "wf",
+        customerId,
+        loan_id: customer.loan_id,
+        lead_id: null,
+        phone_number: customer.phone_number,
+        payment_status: customer.payment_status,
       },
+    });
+    expect(byType["workflow.completed"].data).toMatchObject({
+      instanceId,
+      status: "completed",
+      outcome: "finished",
+      reason: null,
+      step: 2,
+      customerId,
+      loan_id: customer.loan_id,
+      phone_number: customer.phone_number,
+      campaignId: "wf",
+      importId: seeded.importId,
     });
     const [run] = await runRows(seeded.importId);
     expect(run).toMatchObject({ status: "completed", outcome: "finished" });
@@ -293,24 +348,56 @@ describe("a customer's run", () => {
     ]);
   });
 
-  it("fails, with the reason, when its webhook keeps being refused", async () => {
-    const key = `wf-${crypto.randomUUID()}`;
-    const t = await workflowTenant([{ type: "webhook", url: `${env.DIALER_URL}/bad-request/${key}` }]);
+  it("is not held up by a receiver that refuses its webhook step: the delivery is retried on its own", async () => {
+    const t = await newTenant();
+    // Subscribed to no event: it receives only what the step sends it.
+    const refusing = await registerWebhook(t.auth, { events: [], scenario: "always-500" });
+    await createCampaign(t.auth, {
+      id: "wf",
+      ...windowOpenNow(),
+      workflow: { steps: [{ type: "webhook", webhookId: refusing.id }, { type: "stop_if_paid" }] },
+    });
     const seeded = await seedCallImport(t.orgId, "wf", [loanRecord(1)], { useWorkflow: true });
     const instanceId = workflowInstanceId(seeded.importId, seeded.customerIds[0]!);
     await using instance = await introspectWorkflowInstance(env.CUSTOMER_WORKFLOW, instanceId);
-    await instance.modify(async (m) => {
-      await m.disableRetryDelays();
-    });
     await deliver(workerWith({}), "bulkcall-workflows", seeded.messages);
-    await instance.waitForStatus("errored");
+    await instance.waitForStatus("complete");
     const [run] = await runRows(seeded.importId);
-    expect(run?.status).toBe("failed");
-    expect(run?.last_error).toMatch(/answered 400/);
-    const received = await (await fetch(`${env.DIALER_URL}/received/${key}`)).json<any[]>();
-    expect(received.length).toBeGreaterThan(1);
-    const p = await progressOf(seeded.importId, t.auth);
-    expect(p.workflows).toMatchObject({ requested: 1, started: 1, running: 0, completed: 0, failed: 1 });
+    expect(run).toMatchObject({ status: "completed", outcome: "finished" });
+    const [delivery] = await until(
+      "the first attempt",
+      () => deliveriesOf(refusing.id, t.auth),
+      (d) => d[0]?.attempts >= 1,
+    );
+    expect(delivery).toMatchObject({
+      eventType: "workflow.step",
+      status: "pending",
+      lastResponseStatus: 500,
+    });
+    expect((await receivedBy(refusing.key))[0]?.verified).toBe(true);
+  });
+
+  it("skips a webhook step whose webhook was deleted after the campaign was created", async () => {
+    const t = await newTenant();
+    const hook = await registerWebhook(t.auth, { events: ["call.failed"] });
+    await createCampaign(t.auth, {
+      id: "wf",
+      ...windowOpenNow(),
+      workflow: { steps: [{ type: "webhook", webhookId: hook.id }] },
+    });
+    expect((await call("DELETE", `/api/v1/webhooks/${hook.id}`, undefined, t.auth)).status).toBe(204);
+    const seeded = await seedCallImport(t.orgId, "wf", [loanRecord(1)], { useWorkflow: true });
+    const instanceId = workflowInstanceId(seeded.importId, seeded.customerIds[0]!);
+    await using instance = await introspectWorkflowInstance(env.CUSTOMER_WORKFLOW, instanceId);
+    await deliver(workerWith({}), "bulkcall-workflows", seeded.messages);
+    await instance.waitForStatus("complete");
+    expect((await runRows(seeded.importId))[0]).toMatchObject({ status: "completed", outcome: "finished" });
+    const { results } = await env.DB.prepare(
+      "SELECT count(*) AS n FROM webhook_deliveries d JOIN webhooks w ON w.pk = d.webhook_pk WHERE w.id = ?",
+    )
+      .bind(hook.id)
+      .all<{ n: number }>();
+    expect(results[0]?.n).toBe(0);
   });
 
   it("end to end: a bulk request with useWorkflow runs every customer through the real queue", async () => {
@@ -667,30 +754,24 @@ describe("why runs failed", () => {
 });
 
 describe("end to end through real sleeps", () => {
-  it("past and missing dates continue, a real 2-second wait is slept, every customer is dialled, and a failed run says why", async () => {
-    const key = `wf-${crypto.randomUUID()}`;
+  it("past and missing dates continue, a real 2-second wait is slept, and every customer is dialled", async () => {
     const t = await workflowTenant([
       { type: "wait", until: { field: "emi_due_date", offsetDays: -3, at: "10:00" } },
       { type: "wait", until: { field: "lead_date", offsetDays: 0, at: "10:00" } },
       // The schema's shortest wait is one second; two leave no doubt that the engine really slept.
       { type: "wait", duration: 2 },
       { type: "call" },
-      { type: "webhook", url: `${env.DIALER_URL}/refuse-bounced/${key}` },
     ]);
-    // Only the retries of the refused webhook are sped up (5 retries with backoff take ~8 minutes);
-    // every sleep is a real one.
-    await using introspector = await introspectWorkflow(env.CUSTOMER_WORKFLOW);
-    await introspector.modifyAll(async (m) => {
-      await m.disableRetryDelays();
-    });
+    // Nothing is switched off: every sleep is a real one. (Why failed runs show in the progress is
+    // covered above, with the run's steps driven by the test.)
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
     const records = [
       // Due tomorrow: "3 days before" has passed, and so has the promised date.
       loanRecord(1, { emi_due_date: day(1), lead_date: day(-1) }),
       // No lead_date at all.
       loanRecord(2, { emi_due_date: day(1) }),
-      // Dialled like the others, then the webhook receiver refuses it: the run fails.
-      loanRecord(3, { emi_due_date: day(1), payment_status: "bounced" }),
+      // Due in two days, its lead date a month ago: both waits have passed.
+      loanRecord(3, { emi_due_date: day(2), lead_date: day(-30) }),
     ];
     const r = await call(
       "POST",
@@ -701,10 +782,6 @@ describe("end to end through real sleeps", () => {
     expect(r.status).toBe(201);
     expect(r.json.workflowTriggered).toBe(true);
     const importId: string = r.json.importId;
-    const customers = (await call("GET", "/api/v1/campaigns/wf/customers?limit=10", undefined, t.auth)).json
-      .data as { id: number; loan_id: string }[];
-    const idOf = (loanId: string) => customers.find((c) => c.loan_id === loanId)?.id as number;
-
     const p = await until(
       "every run to end",
       () => progressOf(importId, t.auth),
@@ -715,22 +792,9 @@ describe("end to end through real sleeps", () => {
       requested: 3,
       started: 3,
       running: 0,
-      completed: 2,
-      failed: 1,
-      errors: [
-        {
-          customers: 1,
-          message: expect.stringMatching(/^step 4 \(webhook\): webhook 127\.0\.0\.1:\d+ answered 400$/),
-          examples: [
-            {
-              customerId: idOf("LN-000003"),
-              loan_id: "LN-000003",
-              lead_id: null,
-              instanceId: workflowInstanceId(importId, idOf("LN-000003")),
-            },
-          ],
-        },
-      ],
+      completed: 3,
+      failed: 0,
+      errors: [],
     });
 
     // Every customer reached the call step and was dialled, read back through the API.
@@ -754,12 +818,5 @@ describe("end to end through real sleeps", () => {
       .all<{ waited: number }>();
     expect(waited).toHaveLength(3);
     for (const w of waited) expect(w.waited).toBeGreaterThanOrEqual(2_000);
-
-    const received = await (await fetch(`${env.DIALER_URL}/received/${key}`)).json<any[]>();
-    const byLoan = (loanId: string) => received.filter((x) => x.body.customer.loan_id === loanId);
-    expect(byLoan("LN-000001").map((x) => x.status)).toEqual([200]);
-    expect(byLoan("LN-000002").map((x) => x.status)).toEqual([200]);
-    expect(byLoan("LN-000003").length).toBeGreaterThan(1);
-    expect(byLoan("LN-000003").every((x) => x.status === 400)).toBe(true);
   }, 90_000);
 });

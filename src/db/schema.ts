@@ -1,10 +1,12 @@
 // The one description of bulkcall's tables. `npm run db:generate` turns changes here into a new
 // SQL file in migrations/, the folder that wrangler, the libSQL migrator and the tests all read.
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { CALL_OUTCOMES, CALL_STATUSES } from "../domain/model/call";
 import { CAMPAIGN_TYPES } from "../domain/model/campaign";
 import { IMPORT_STATES } from "../domain/model/imports";
 import { DISPATCH_KINDS, OUTBOX_STATES } from "../domain/model/outbox";
+import { DELIVERY_STATUSES } from "../domain/model/webhook";
 import { WORKFLOW_RUN_STATUSES } from "../domain/model/workflow";
 import { nowMs as now } from "./sql";
 
@@ -309,4 +311,70 @@ export const workflowRuns = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [index("workflow_runs_import").on(t.importId, t.status)],
+);
+
+// Outcome webhooks an organization registered. A deleted webhook keeps its row (its deliveries point
+// at it) but loses its secrets and receives nothing more. The triggers of migration 0005 read
+// `events` (JSON array of event types) to decide which webhooks an event goes to.
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    pk: integer("pk").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id),
+    url: text("url").notNull(),
+    events: text("events").notNull(),
+    description: text("description"),
+    // The Standard Webhooks signing secret (whsec_<base64>), stored as is: signing needs it. After a
+    // rotation the previous one signs too until previous_secret_expires_at.
+    secret: text("secret"),
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: integer("previous_secret_expires_at"),
+    secretRotatedAt: integer("secret_rotated_at"),
+    createdAt: integer("created_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("webhooks_id").on(t.id),
+    // The triggers' first question on every call, import and run that finishes: does the
+    // organization have a live webhook at all? One probe of this small index answers it.
+    index("webhooks_live_org").on(t.organizationId).where(sql`deleted_at IS NULL`),
+  ],
+);
+
+// One row per event per webhook. Rows for call, import and workflow outcomes are written by the
+// triggers of migration 0005 in the same statement that changes the outcome's row, so an event can
+// never be lost between the state change and its recording; `workflow.step` rows are written by the
+// workflow step itself. `next_attempt_at` NULL on a pending row means "not handed to the queue yet".
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    pk: integer("pk").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    webhookPk: integer("webhook_pk")
+      .notNull()
+      .references(() => webhooks.pk),
+    eventType: text("event_type").notNull(),
+    payload: text("payload").notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastResponseStatus: integer("last_response_status"),
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastAttemptAt: integer("last_attempt_at"),
+    deliveredAt: integer("delivered_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_id").on(t.id),
+    index("webhook_deliveries_webhook").on(t.webhookPk),
+    index("webhook_deliveries_webhook_status").on(t.webhookPk, t.status),
+    // Hand-off (pending, next_attempt_at NULL) and the cron's look for stuck deliveries.
+    index("webhook_deliveries_due").on(t.status, t.nextAttemptAt),
+    // Retention: finished deliveries are deleted after a while, oldest first.
+    index("webhook_deliveries_finished").on(t.status, t.updatedAt),
+  ],
 );

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   "payload_too_large",
   "unknown_agent",
   "unknown_disposition",
+  "unknown_webhook",
   "conflict",
   "idempotency_key_reused",
   "idempotency_request_in_flight",

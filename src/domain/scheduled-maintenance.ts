@@ -1,23 +1,28 @@
-// What the cron trigger does on every tick: re-drive outbox batches whose hand-off was lost, and
-// forget Idempotency-Keys past their retention (their imports stay readable).
+// What the cron trigger does on every tick: re-drive outbox batches whose hand-off was lost, forget
+// Idempotency-Keys past their retention (their imports stay readable), and hand webhook deliveries
+// that were never queued, or whose message was lost, to the queue (deleting old finished ones).
 
 import { type RedriveDeps, type RedriveResult, redriveOutbox } from "./calls/redrive-outbox";
 import type { ImportsRepository } from "./ports/imports-repository";
+import { type HandOffDeps, redriveDeliveries } from "./webhooks/hand-off";
 
 /** How long a stored answer can be replayed with its Idempotency-Key (the contract asks >= 24 h). */
 export const IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
-export interface MaintenanceDeps extends RedriveDeps {
+export interface MaintenanceDeps extends RedriveDeps, HandOffDeps {
   imports: ImportsRepository;
 }
 
-export async function runScheduledMaintenance(
-  deps: MaintenanceDeps,
-): Promise<{ redrive: RedriveResult; expiredIdempotencyKeys: number }> {
+export async function runScheduledMaintenance(deps: MaintenanceDeps): Promise<{
+  redrive: RedriveResult;
+  expiredIdempotencyKeys: number;
+  webhooks: Awaited<ReturnType<typeof redriveDeliveries>>;
+}> {
   const redrive = await redriveOutbox(deps);
+  const webhooks = await redriveDeliveries(deps);
   const expiredIdempotencyKeys = await deps.imports.expireIdempotencyKeys(
     deps.clock.now() - IDEMPOTENCY_RETENTION_MS,
   );
   if (expiredIdempotencyKeys > 0) deps.log("idempotency_keys_expired", { count: expiredIdempotencyKeys });
-  return { redrive, expiredIdempotencyKeys };
+  return { redrive, expiredIdempotencyKeys, webhooks };
 }

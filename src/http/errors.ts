@@ -27,6 +27,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   payload_too_large: 413,
   unknown_agent: 400,
   unknown_disposition: 400,
+  unknown_webhook: 400,
   conflict: 409,
   idempotency_key_reused: 422,
   idempotency_request_in_flight: 409,

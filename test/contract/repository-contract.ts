@@ -4,6 +4,8 @@
 // here as the same test passing on one store and failing on the other.
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createCallEventsRepository } from "../../src/db/call-events-repository";
+import { createCallsRepository } from "../../src/db/calls-repository";
 import { createCampaignsRepository } from "../../src/db/campaigns-repository";
 import type { Db } from "../../src/db/client";
 import { createCustomersRepository, encodeCustomerRow } from "../../src/db/customers-repository";
@@ -11,8 +13,13 @@ import { createImportsRepository } from "../../src/db/imports-repository";
 import { createOutboxRepository } from "../../src/db/outbox-repository";
 import { organizations } from "../../src/db/schema";
 import { createTenancyRepository } from "../../src/db/tenancy-repository";
+import { createWebhookDeliveriesRepository } from "../../src/db/webhook-deliveries-repository";
+import { createWebhooksRepository } from "../../src/db/webhooks-repository";
 import { createWorkflowRunsRepository, workflowInstanceId } from "../../src/db/workflow-runs-repository";
+import { describeError } from "../../src/domain/errors";
+import type { Call } from "../../src/domain/model/call";
 import type { NormalizedRecord } from "../../src/domain/model/customer";
+import type { WebhookEventType } from "../../src/domain/model/webhook";
 
 /** A first name the test trigger refuses, to make one row of a chunk fail inside the database. */
 export const REFUSED_FIRST_NAME = "__contract_refused__";
@@ -26,9 +33,16 @@ function repositories(db: Db) {
     customers: createCustomersRepository(db),
     imports: createImportsRepository(db),
     outbox: createOutboxRepository(db),
+    calls: createCallsRepository(db),
+    callEvents: createCallEventsRepository(db),
     workflowRuns: createWorkflowRunsRepository(db),
+    webhooks: createWebhooksRepository(db),
+    webhookDeliveries: createWebhookDeliveriesRepository(db),
   };
 }
+
+/** Unix ms as the webhook payloads write times (JavaScript's own ISO 8601 form). */
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** A loan record with every field the contract allows, as validation hands it to storage. */
 export function fullLoanRecord(i: number, overrides: Partial<NormalizedRecord> = {}): NormalizedRecord {
@@ -676,6 +690,570 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
 
         const agents = await repos.campaigns.agents.list(t.orgId, 2, "alpha");
         expect(agents.map((a) => a.id)).toEqual(["mid", "zeta"]);
+      });
+    });
+
+    describe("webhook deliveries written by the store's triggers", () => {
+      const ALL: WebhookEventType[] = [
+        "call.completed",
+        "call.failed",
+        "call.skipped",
+        "import.completed",
+        "workflow.completed",
+        "workflow.failed",
+      ];
+      let hookNo = 0;
+      async function hook(orgId: string, events: WebhookEventType[], at = T0) {
+        const id = `wh_contract_${++hookNo}_${crypto.randomUUID().slice(0, 8)}`;
+        const created = await repos.webhooks.create(
+          {
+            id,
+            organizationId: orgId,
+            url: `https://lender.example/${id}`,
+            events,
+            description: null,
+            secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0",
+            createdAt: at,
+          },
+          20,
+        );
+        if (created === "limit_reached") throw new Error("webhook limit reached in a contract test");
+        return created;
+      }
+      const deliveriesOf = async (webhookPk: number) =>
+        (await repos.webhookDeliveries.list(webhookPk, { limit: 500 })).map((d) => ({
+          ...d,
+          body: JSON.parse(d.payload) as { type: string; timestamp: string; data: Record<string, unknown> },
+        }));
+
+      /** An import of `n` customers with their call rows (queued), as the calls consumer makes them. */
+      async function callsFor(t: Awaited<ReturnType<typeof tenant>>, n: number, first = 1) {
+        const importId = `imp_${crypto.randomUUID()}`;
+        await repos.imports.begin({
+          id: importId,
+          organizationId: t.orgId,
+          campaignPk: t.emi.pk,
+          state: "processing",
+          createdAt: T0,
+        });
+        const added = await repos.customers.insertChunk(
+          t.emi.pk,
+          importId,
+          T0,
+          Array.from({ length: n }, (_, i) => loanRow(first + i)),
+        );
+        const customers = await repos.customers.findByIds([...added.values()]);
+        const calls = await repos.calls.ensureCalls({
+          organizationId: t.orgId,
+          campaignPk: t.emi.pk,
+          importId,
+          batchNo: 0,
+          origin: "bulk",
+          customers: customers.map((c) => ({ id: c.id, phoneNumber: c.phoneNumber })),
+          at: T0 + 1,
+        });
+        return { importId, calls, customers };
+      }
+
+      function expectedCallEvent(call: Call, loanId: string) {
+        return {
+          type: `call.${call.status}`,
+          timestamp: iso(call.finishedAt),
+          data: {
+            callId: call.id,
+            status: call.status,
+            reason: call.reason,
+            disposition: call.disposition,
+            attempts: call.attempts,
+            providerCallId: call.providerCallId,
+            customerId: call.customerId,
+            loan_id: loanId,
+            lead_id: null,
+            phone_number: call.phoneNumber,
+            campaignId: "emi",
+            importId: call.importId,
+            origin: "bulk",
+            createdAt: iso(call.createdAt),
+            dispatchedAt: iso(call.dispatchedAt),
+            finishedAt: iso(call.finishedAt),
+          },
+        };
+      }
+
+      it("a call that ends writes one pending delivery per subscribed live webhook of its organization, with the event's payload", async () => {
+        const t = await tenant();
+        const other = await tenant();
+        const failures = await hook(t.orgId, ["call.skipped", "call.failed"]);
+        const completions = await hook(t.orgId, ["call.completed"]);
+        const deleted = await hook(t.orgId, ALL);
+        expect(await repos.webhooks.remove(t.orgId, deleted.id, "the webhook was deleted", T0)).toBe(true);
+        const foreign = await hook(other.orgId, ALL);
+
+        const { calls } = await callsFor(t, 3);
+        const [skip, fail, complete] = calls as [Call, Call, Call];
+        const lease = T0 - 1;
+        await repos.calls.markSkipped([skip.id], "paid", T0 + 10, lease);
+        const claimed = await repos.calls.claim([fail.id, complete.id], "claim-1", T0 + 20, lease);
+        expect(claimed).toHaveLength(2);
+        await repos.calls.markClaimedFailed(
+          "claim-1",
+          [{ id: fail.id, reason: "dialer rejected the call: invalid_number" }],
+          T0 + 30,
+        );
+        await repos.calls.markDispatched("claim-1", [{ id: complete.id, providerCallId: "prov-7" }], T0 + 31);
+        await repos.callEvents.recordEvents(
+          [
+            {
+              eventId: `evt-${complete.id}`,
+              callId: complete.id,
+              status: "completed",
+              reason: null,
+              disposition: "promise_to_pay",
+              providerCallId: null,
+              occurredAt: T0 + 40_123,
+              payload: "{}",
+            },
+          ],
+          T0 + 41_000,
+        );
+
+        const stored = await repos.calls.findByIds(calls.map((c) => c.id));
+        const byId = new Map(stored.map((c) => [c.id, c]));
+        const loanOf = (c: Call) => keyOf(calls.indexOf(c) + 1);
+        const expected = (c: Call) => expectedCallEvent(byId.get(c.id) as Call, loanOf(c));
+
+        const forFailures = await deliveriesOf(failures.pk);
+        expect(forFailures.map((d) => [d.eventType, d.status, d.attempts, d.nextAttemptAt])).toEqual([
+          ["call.skipped", "pending", 0, null],
+          ["call.failed", "pending", 0, null],
+        ]);
+        expect(forFailures.map((d) => d.body)).toEqual([expected(skip), expected(fail)]);
+        expect(forFailures[0]?.body.data).toMatchObject({ reason: "paid", attempts: 0, dispatchedAt: null });
+        expect(forFailures.every((d) => /^msg_[0-9a-f]{24}$/.test(d.id))).toBe(true);
+
+        const forCompletions = await deliveriesOf(completions.pk);
+        expect(forCompletions.map((d) => d.body)).toEqual([expected(complete)]);
+        expect(forCompletions[0]?.body).toMatchObject({
+          timestamp: iso(T0 + 40_123),
+          data: { disposition: "promise_to_pay", providerCallId: "prov-7", attempts: 1 },
+        });
+        expect(await deliveriesOf(deleted.pk)).toEqual([]);
+        expect(await deliveriesOf(foreign.pk)).toEqual([]);
+      });
+
+      it("writes nothing for a change that is not an ending, nor for an organization without webhooks", async () => {
+        const t = await tenant();
+        const watcher = await hook(t.orgId, ALL);
+        const { calls } = await callsFor(t, 2);
+        const [a, b] = calls as [Call, Call];
+        const lease = T0 - 1;
+        await repos.calls.markDelayed([a.id], T0 + 3_600_000, T0 + 5, lease);
+        await repos.calls.claim([b.id], "claim-2", T0 + 6, lease);
+        await repos.calls.markDispatched("claim-2", [{ id: b.id, providerCallId: null }], T0 + 7);
+        expect(await deliveriesOf(watcher.pk)).toEqual([]);
+
+        // A repeated final event changes nothing, so it records nothing either.
+        const event = {
+          eventId: `evt-${b.id}`,
+          callId: b.id,
+          status: "failed" as const,
+          reason: "no_answer",
+          disposition: null,
+          providerCallId: null,
+          occurredAt: T0 + 8,
+          payload: "{}",
+        };
+        await repos.callEvents.recordEvents([event], T0 + 9);
+        await repos.callEvents.recordEvents(
+          [{ ...event, eventId: `evt-${b.id}-again`, status: "completed" }],
+          T0 + 10,
+        );
+        expect((await deliveriesOf(watcher.pk)).map((d) => d.eventType)).toEqual(["call.failed"]);
+
+        const quiet = await tenant();
+        const before = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM webhook_deliveries`);
+        const q = await callsFor(quiet, 50, 500);
+        await repos.calls.markSkipped(
+          q.calls.map((c) => c.id),
+          "suppressed",
+          T0 + 11,
+          lease,
+        );
+        const after = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM webhook_deliveries`);
+        expect(after?.n).toBe(before?.n);
+      });
+
+      it("records the outcome and its event together: if the event cannot be written, the call keeps its status", async () => {
+        const t = await tenant();
+        await hook(t.orgId, ["call.skipped"]);
+        const { calls } = await callsFor(t, 1, 900);
+        const [call] = calls as [Call];
+        await db.run(
+          sql.raw(`CREATE TRIGGER IF NOT EXISTS contract_refuse_delivery BEFORE INSERT ON webhook_deliveries
+            WHEN NEW.payload LIKE '%"refused-reason"%'
+            BEGIN SELECT RAISE(ABORT, 'contract: delivery refused'); END`),
+        );
+        const refused = await repos.calls.markSkipped([call.id], "refused-reason", T0 + 5, T0 - 1).then(
+          () => "written",
+          (err: unknown) => describeError(err),
+        );
+        expect(refused).toMatch(/delivery refused/);
+        expect((await repos.calls.findByIds([call.id]))[0]?.status).toBe("queued");
+      });
+
+      it("an import that completes writes import.completed with its counts", async () => {
+        const t = await tenant();
+        const watcher = await hook(t.orgId, ["import.completed", "call.skipped"]);
+        await repos.imports.begin({
+          id: "imp_done_hook",
+          organizationId: t.orgId,
+          campaignPk: t.emi.pk,
+          state: "processing",
+          total: 3,
+          initiateCall: true,
+          createdAt: T0,
+        });
+        const counts = { total: 3, valid: 2, invalid: 1, successful: 2, failed: 1, batchesProcessed: 1 };
+        expect(
+          await repos.imports.complete("imp_done_hook", 1, counts, { status: 207, body: null }, T0 + 999),
+        ).toBe(true);
+        // Completing it again (a replayed attempt) is refused, and records nothing more.
+        expect(
+          await repos.imports.complete("imp_done_hook", 1, counts, { status: 207, body: null }, T0 + 1000),
+        ).toBe(false);
+        const [delivery, ...more] = await deliveriesOf(watcher.pk);
+        expect(more).toEqual([]);
+        expect(delivery?.body).toEqual({
+          type: "import.completed",
+          timestamp: iso(T0 + 999),
+          data: {
+            importId: "imp_done_hook",
+            campaignId: "emi",
+            results: counts,
+            initiateCall: true,
+            useWorkflow: false,
+            createdAt: iso(T0),
+            completedAt: iso(T0 + 999),
+          },
+        });
+      });
+
+      it("a workflow run that ends writes workflow.completed or workflow.failed", async () => {
+        const t = await tenant();
+        const watcher = await hook(t.orgId, ["workflow.completed", "workflow.failed"]);
+        const importId = `imp_${crypto.randomUUID()}`;
+        await repos.imports.begin({
+          id: importId,
+          organizationId: t.orgId,
+          campaignPk: t.emi.pk,
+          state: "processing",
+          createdAt: T0,
+        });
+        const added = await repos.customers.insertChunk(t.emi.pk, importId, T0, [
+          loanRow(1),
+          loanRow(2),
+          loanRow(3),
+        ]);
+        const ids = [...added.values()];
+        await repos.workflowRuns.ensureRuns(importId, 0, ids, T0 + 1);
+        const [done, broken, never] = ids.map((id) => workflowInstanceId(importId, id)) as [
+          string,
+          string,
+          string,
+        ];
+        await repos.workflowRuns.markStarted([done, broken], T0 + 2);
+        await repos.workflowRuns.update(done, { status: "running", step: 0 }, T0 + 3);
+        await repos.workflowRuns.update(done, { status: "completed", outcome: "stopped_paid" }, T0 + 4);
+        await repos.workflowRuns.update(
+          broken,
+          { status: "failed", lastError: "dialer asked to retry" },
+          T0 + 5,
+        );
+        await repos.workflowRuns.failNeverStarted(
+          importId,
+          0,
+          "dead_lettered: workflows unavailable",
+          T0 + 6,
+        );
+        // A finished run is never moved back, so it never reports twice.
+        await repos.workflowRuns.update(done, { status: "failed", lastError: "late" }, T0 + 7);
+
+        const bodies = (await deliveriesOf(watcher.pk)).map((d) => d.body);
+        const base = (instanceId: string, customer: number) => ({
+          instanceId,
+          customerId: ids[customer - 1],
+          loan_id: keyOf(customer),
+          lead_id: null,
+          phone_number: `+9198${String(10_000_000 + customer).slice(-8)}`,
+          campaignId: "emi",
+          importId,
+          createdAt: iso(T0 + 1),
+        });
+        expect(bodies).toEqual([
+          {
+            type: "workflow.completed",
+            timestamp: iso(T0 + 4),
+            data: {
+              ...base(done, 1),
+              status: "completed",
+              outcome: "stopped_paid",
+              reason: null,
+              step: 0,
+              startedAt: iso(T0 + 2),
+              finishedAt: iso(T0 + 4),
+            },
+          },
+          {
+            type: "workflow.failed",
+            timestamp: iso(T0 + 5),
+            data: {
+              ...base(broken, 2),
+              status: "failed",
+              outcome: null,
+              reason: "dialer asked to retry",
+              step: null,
+              startedAt: iso(T0 + 2),
+              finishedAt: iso(T0 + 5),
+            },
+          },
+          {
+            type: "workflow.failed",
+            timestamp: iso(T0 + 6),
+            data: {
+              ...base(never, 3),
+              status: "failed",
+              outcome: null,
+              reason: "dead_lettered: workflows unavailable",
+              step: null,
+              startedAt: null,
+              finishedAt: iso(T0 + 6),
+            },
+          },
+        ]);
+      });
+
+      it("writes times exactly as JavaScript's toISOString does", async () => {
+        const t = await tenant();
+        const watcher = await hook(t.orgId, ["import.completed"]);
+        const moments = [
+          0, 1, 999, 1_000, 1_700_000_000_001, 1_700_000_000_999, 4_102_444_799_999, 951_782_400_123,
+        ];
+        for (const [i, at] of moments.entries()) {
+          await repos.imports.begin({
+            id: `imp_time_${i}_${t.orgId}`,
+            organizationId: t.orgId,
+            campaignPk: t.emi.pk,
+            state: "processing",
+            createdAt: at,
+          });
+          await repos.imports.complete(
+            `imp_time_${i}_${t.orgId}`,
+            1,
+            { total: 0, valid: 0, invalid: 0, successful: 0, failed: 0, batchesProcessed: 0 },
+            { status: 201, body: null },
+            at,
+          );
+        }
+        const times = (await deliveriesOf(watcher.pk)).map((d) => [d.body.timestamp, d.body.data.createdAt]);
+        expect(times).toEqual(moments.map((m) => [iso(m), iso(m)]));
+      });
+
+      it("hands each pending delivery to exactly one claimer, and takes back a claim whose send failed", async () => {
+        const t = await tenant();
+        const watcher = await hook(t.orgId, ["call.skipped"]);
+        const { calls } = await callsFor(t, 6, 2000);
+        await repos.calls.markSkipped(
+          calls.map((c) => c.id),
+          "paid",
+          T0 + 1,
+          T0 - 1,
+        );
+        const mine = new Set((await deliveriesOf(watcher.pk)).map((d) => d.id));
+        expect(mine.size).toBe(6);
+
+        // Claims compete with every other test's pending rows, so only this webhook's are counted.
+        const claims = await Promise.all([
+          repos.webhookDeliveries.claimUnqueued(10_000, T0 + 2),
+          repos.webhookDeliveries.claimUnqueued(10_000, T0 + 2),
+        ]);
+        const ours = claims.map((ids) => ids.filter((id) => mine.has(id)));
+        expect(ours.flat().sort()).toEqual([...mine].sort());
+        expect(new Set(ours.flat()).size).toBe(6);
+        expect(await repos.webhookDeliveries.claimUnqueued(10_000, T0 + 3)).not.toEqual(
+          expect.arrayContaining([...mine]),
+        );
+
+        const [first, second, ...rest] = [...mine];
+        await repos.webhookDeliveries.releaseClaims(
+          [first as string],
+          "could not be handed to the queue: down",
+          T0 + 4,
+        );
+        const again = await repos.webhookDeliveries.claimUnqueued(10_000, T0 + 5);
+        expect(again.filter((id) => mine.has(id))).toEqual([first]);
+
+        // A claimed delivery whose next attempt is long overdue lost its message.
+        const overdue = await repos.webhookDeliveries.claimOverdue(T0 + 5, 10_000, T0 + 100);
+        expect(overdue.filter((id) => mine.has(id)).sort()).toEqual([second, ...rest].sort());
+        expect(
+          (await repos.webhookDeliveries.claimOverdue(T0 + 5, 10_000, T0 + 101)).filter((id) => mine.has(id)),
+        ).toEqual([]);
+      });
+
+      it("records attempts: retries keep it pending, success and giving up finish it, and only a finished one can be redelivered", async () => {
+        const t = await tenant();
+        const watcher = await hook(t.orgId, ["call.skipped"]);
+        const { calls } = await callsFor(t, 2, 3000);
+        await repos.calls.markSkipped(
+          calls.map((c) => c.id),
+          "paid",
+          T0 + 1,
+          T0 - 1,
+        );
+        const [a, b] = (await deliveriesOf(watcher.pk)).map((d) => d.id) as [string, string];
+        const dlv = repos.webhookDeliveries;
+
+        expect(
+          await dlv.recordAttempt(
+            a,
+            { outcome: "retry", responseStatus: 500, error: "HTTP 500", nextAttemptAt: T0 + 60_000 },
+            T0 + 10,
+          ),
+        ).toBe(true);
+        expect(await dlv.find(watcher.pk, a)).toMatchObject({
+          status: "pending",
+          attempts: 1,
+          lastResponseStatus: 500,
+          lastError: "HTTP 500",
+          nextAttemptAt: T0 + 60_000,
+          lastAttemptAt: T0 + 10,
+        });
+        expect(await dlv.redeliver(watcher.pk, a, T0 + 11)).toBe("in_flight");
+        expect(await dlv.recordAttempt(a, { outcome: "delivered", responseStatus: 204 }, T0 + 20)).toBe(true);
+        expect(await dlv.find(watcher.pk, a)).toMatchObject({
+          status: "delivered",
+          attempts: 2,
+          lastResponseStatus: 204,
+          lastError: null,
+          nextAttemptAt: null,
+          deliveredAt: T0 + 20,
+        });
+        // A late failure report of a delivered delivery changes nothing.
+        expect(
+          await dlv.recordAttempt(
+            a,
+            { outcome: "retry", responseStatus: null, error: "timeout", nextAttemptAt: T0 + 99 },
+            T0 + 21,
+          ),
+        ).toBe(false);
+        expect(await dlv.markFailed(a, "dead_lettered", T0 + 22)).toBe(false);
+
+        expect(await dlv.markFailed(b, "dead_lettered after 10 attempt(s): HTTP 500", T0 + 30)).toBe(true);
+        expect(await dlv.find(watcher.pk, b)).toMatchObject({
+          status: "failed",
+          lastError: "dead_lettered after 10 attempt(s): HTTP 500",
+          nextAttemptAt: null,
+        });
+
+        const reopened = await dlv.redeliver(watcher.pk, b, T0 + 40);
+        expect(reopened).toMatchObject({ id: b, status: "pending", nextAttemptAt: null, deliveredAt: null });
+        expect(await dlv.claimUnqueued(10_000, T0 + 41)).toContain(b);
+        expect(await dlv.redeliver(watcher.pk, "msg_unknown", T0 + 42)).toBeUndefined();
+        // Another webhook's delivery is not found through this one.
+        const stranger = await hook(t.orgId, ["call.skipped"]);
+        expect(await dlv.redeliver(stranger.pk, a, T0 + 43)).toBeUndefined();
+
+        expect((await dlv.list(watcher.pk, { limit: 10, status: "delivered" })).map((d) => d.id)).toEqual([
+          a,
+        ]);
+        expect(
+          (await dlv.list(watcher.pk, { limit: 10, eventType: "call.failed" })).map((d) => d.id),
+        ).toEqual([]);
+        const page1 = await dlv.list(watcher.pk, { limit: 1 });
+        const page2 = await dlv.list(watcher.pk, { limit: 1, afterPk: page1[0]?.pk });
+        expect([...page1, ...page2].map((d) => d.id)).toEqual([a, b]);
+      });
+
+      it("a deleted webhook fails its pending deliveries and keeps the others; finished ones expire", async () => {
+        const t = await tenant();
+        const watcher = await hook(t.orgId, ["call.skipped"]);
+        const { calls } = await callsFor(t, 2, 4000);
+        await repos.calls.markSkipped(
+          calls.map((c) => c.id),
+          "paid",
+          T0 + 1,
+          T0 - 1,
+        );
+        const [a, b] = (await deliveriesOf(watcher.pk)).map((d) => d.id) as [string, string];
+        await repos.webhookDeliveries.recordAttempt(a, { outcome: "delivered", responseStatus: 200 }, 50);
+        expect(await repos.webhooks.remove(t.orgId, watcher.id, "the webhook was deleted", T0 + 5)).toBe(
+          true,
+        );
+        expect(await repos.webhooks.remove(t.orgId, watcher.id, "the webhook was deleted", T0 + 6)).toBe(
+          false,
+        );
+        expect(await repos.webhooks.find(t.orgId, watcher.id)).toBeUndefined();
+        const after = await deliveriesOf(watcher.pk);
+        expect(after.map((d) => [d.id, d.status, d.lastError])).toEqual([
+          [a, "delivered", null],
+          [b, "failed", "the webhook was deleted"],
+        ]);
+        expect((await repos.webhookDeliveries.findForSending(b))?.webhook).toMatchObject({
+          secret: null,
+          previousSecret: null,
+          deletedAt: T0 + 5,
+        });
+
+        // Delivered at 50 (far before any real clock): past the cut-off, and the only one of this test.
+        expect(await repos.webhookDeliveries.deleteFinished(100, 10_000)).toBeGreaterThanOrEqual(1);
+        expect((await deliveriesOf(watcher.pk)).map((d) => d.id)).toEqual([b]);
+      });
+
+      it("keeps at most the given number of live webhooks per organization, and rotates secrets", async () => {
+        const t = await tenant();
+        const made = [];
+        for (let i = 0; i < 3; i++) {
+          const w = await repos.webhooks.create(
+            {
+              id: `wh_lim_${i}_${t.orgId}`,
+              organizationId: t.orgId,
+              url: "https://lender.example/x",
+              events: ["call.failed"],
+              description: null,
+              secret: `whsec_${i}`,
+              createdAt: T0,
+            },
+            2,
+          );
+          made.push(w === "limit_reached" ? w : w.id);
+        }
+        expect(made).toEqual([`wh_lim_0_${t.orgId}`, `wh_lim_1_${t.orgId}`, "limit_reached"]);
+        await repos.webhooks.remove(t.orgId, `wh_lim_0_${t.orgId}`, "deleted", T0);
+        expect((await repos.webhooks.list(t.orgId, 10)).map((w) => w.id)).toEqual([`wh_lim_1_${t.orgId}`]);
+
+        const other = await tenant();
+        expect(
+          await repos.webhooks.rotateSecret(other.orgId, `wh_lim_1_${t.orgId}`, "whsec_x", T0 + 10, T0),
+        ).toBeUndefined();
+        const rotated = await repos.webhooks.rotateSecret(
+          t.orgId,
+          `wh_lim_1_${t.orgId}`,
+          "whsec_new",
+          T0 + 10,
+          T0 + 1,
+        );
+        expect(rotated).toMatchObject({
+          previousSecretExpiresAt: T0 + 10,
+          webhook: { secretRotatedAt: T0 + 1 },
+        });
+        const signing = await db.get<{ secret: string; previous_secret: string }>(
+          sql`SELECT secret, previous_secret FROM webhooks WHERE id = ${`wh_lim_1_${t.orgId}`}`,
+        );
+        expect(signing).toEqual({ secret: "whsec_new", previous_secret: "whsec_1" });
+        expect((await repos.webhooks.findByUrl(t.orgId, "https://lender.example/x"))?.id).toBe(
+          `wh_lim_1_${t.orgId}`,
+        );
+        expect(await repos.webhooks.findByUrl(other.orgId, "https://lender.example/x")).toBeUndefined();
       });
     });
 

@@ -41,6 +41,51 @@ describe("/openapi.json", () => {
     expect(bulk.parameters.map((p: any) => p.name)).toContain("idempotency-key");
   });
 
+  it("documents every webhook event under `webhooks`, with its payload and the signature headers", async () => {
+    const document = await fetchDocument();
+    expect(Object.keys(document.webhooks).sort()).toEqual(
+      [
+        "call.completed",
+        "call.failed",
+        "call.skipped",
+        "import.completed",
+        "workflow.completed",
+        "workflow.failed",
+        "workflow.step",
+      ].sort(),
+    );
+    const completed = document.webhooks["call.completed"].post;
+    expect(completed.parameters.map((p: any) => p.name).sort()).toEqual([
+      "webhook-id",
+      "webhook-signature",
+      "webhook-timestamp",
+    ]);
+    expect(completed.requestBody.content["application/json"].schema.$ref).toBe(
+      "#/components/schemas/CallCompletedEvent",
+    );
+    const event = document.components.schemas.CallCompletedEvent;
+    expect(event.required).toEqual(expect.arrayContaining(["type", "timestamp", "data"]));
+    expect(event.properties.data.$ref).toBe("#/components/schemas/CallEventData");
+    expect(Object.keys(document.components.schemas.CallEventData.properties)).toEqual(
+      expect.arrayContaining([
+        "callId",
+        "loan_id",
+        "lead_id",
+        "phone_number",
+        "campaignId",
+        "importId",
+        "status",
+        "disposition",
+        "reason",
+        "attempts",
+      ]),
+    );
+    expect(document.paths["/api/v1/webhooks"].post.responses["201"]).toBeDefined();
+    expect(
+      document.paths["/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver"].post,
+    ).toBeDefined();
+  });
+
   it("serves a readable reference page at /docs", async () => {
     const res = await createApp().request("/docs", {}, {} as any);
     expect(res.status).toBe(200);

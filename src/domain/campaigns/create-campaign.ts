@@ -5,6 +5,7 @@ import { type Campaign, DEFAULT_CALLING_WINDOW } from "../model/campaign";
 import type { WorkflowDefinition } from "../model/workflow";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
+import type { WebhooksRepository } from "../ports/webhooks-repository";
 
 export interface NewCampaign extends Omit<Campaign, "pk" | "createdAt" | "callingWindow" | "workflow"> {
   callingWindow?: Campaign["callingWindow"];
@@ -16,10 +17,10 @@ export interface NewCampaign extends Omit<Campaign, "pk" | "createdAt" | "callin
  * unknown_disposition (400) naming the workflow step, or conflict (409) when the id is taken.
  */
 export async function createCampaign(
-  deps: { campaigns: CampaignsRepository; clock: Clock },
+  deps: { campaigns: CampaignsRepository; webhooks: WebhooksRepository; clock: Clock },
   input: NewCampaign,
 ): Promise<Campaign> {
-  await checkWorkflowReferences(deps.campaigns, input.organizationId, input.workflow);
+  await checkWorkflowReferences(deps, input.organizationId, input.workflow);
   const created = await deps.campaigns.createCampaign({
     ...input,
     callingWindow: input.callingWindow ?? {
@@ -37,13 +38,25 @@ export async function createCampaign(
   return created;
 }
 
-/** Agents and dispositions a workflow's call steps name must exist in the organization. */
+/**
+ * Agents and dispositions a workflow's call steps name, and webhooks its webhook steps name, must
+ * exist in the organization. Throws unknown_agent / unknown_disposition / unknown_webhook (400).
+ */
 export async function checkWorkflowReferences(
-  campaigns: CampaignsRepository,
+  deps: { campaigns: CampaignsRepository; webhooks: WebhooksRepository },
   organizationId: string,
   workflow: WorkflowDefinition | undefined | null,
 ): Promise<void> {
+  const { campaigns } = deps;
   for (const [index, step] of (workflow?.steps ?? []).entries()) {
+    if (step.type === "webhook" && !(await deps.webhooks.find(organizationId, step.webhookId))) {
+      throw new DomainError("unknown_webhook", `Webhook "${step.webhookId}" does not exist.`, [
+        {
+          path: `workflow.steps.${index}.webhookId`,
+          message: "no webhook with this id (POST /api/v1/webhooks)",
+        },
+      ]);
+    }
     if (step.type !== "call") continue;
     if (step.agentId && !(await campaigns.agents.find(organizationId, step.agentId))) {
       throw new DomainError("unknown_agent", `Agent "${step.agentId}" does not exist.`, [

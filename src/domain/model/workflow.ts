@@ -41,9 +41,14 @@ const CallStep = z.object({
 
 const StopIfPaidStep = z.object({ type: z.literal("stop_if_paid") });
 
+/**
+ * Sends a `workflow.step` event to one of the organization's registered webhooks, signed with its
+ * secret and retried like every outcome event. Steps stored before webhooks were registered per
+ * organization named a URL instead; migration 0005 turned each into a registered webhook.
+ */
 const WebhookStep = z.object({
   type: z.literal("webhook"),
-  url: z.url({ protocol: /^https?$/, error: "an http(s) URL" }),
+  webhookId: z.string().min(1).max(64),
 });
 
 export const WorkflowStep = z.union([WaitForDuration, WaitUntilDate, CallStep, StopIfPaidStep, WebhookStep]);

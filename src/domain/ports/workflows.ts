@@ -22,6 +22,3 @@ export interface Steps {
    */
   sleepUntil(name: string, at: number): Promise<void>;
 }
-
-/** Sends a workflow's webhook step; throws when the receiver did not accept it (2xx). */
-export type WebhookSender = (url: string, body: unknown) => Promise<void>;

@@ -12,15 +12,16 @@ import type { CallsRepository } from "../ports/calls-repository";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { ImportsRepository } from "../ports/imports-repository";
 import type { WorkflowRunsRepository } from "../ports/workflow-runs-repository";
-import type { Steps, WebhookSender } from "../ports/workflows";
+import type { Steps } from "../ports/workflows";
+import { type HandOffDeps, handOffDeliveriesQuietly } from "../webhooks/hand-off";
+import { recordWorkflowStepEvent, type WorkflowStepEventDeps } from "../webhooks/workflow-step-event";
 import { workflowOf } from "./definition";
 
-export interface RunCustomerWorkflowDeps extends PlaceCallsDeps {
+export interface RunCustomerWorkflowDeps extends PlaceCallsDeps, HandOffDeps, WorkflowStepEventDeps {
   campaigns: CampaignsRepository;
   calls: CallsRepository;
   imports: ImportsRepository;
   workflowRuns: WorkflowRunsRepository;
-  webhook: WebhookSender;
 }
 
 interface Plan {
@@ -93,6 +94,7 @@ export async function runCustomerWorkflow(
           { status: "completed", outcome: "gone" },
           deps.clock.now(),
         );
+        await handOffDeliveriesQuietly(deps);
       });
       return { outcome: "gone" };
     }
@@ -134,24 +136,23 @@ export async function runCustomerWorkflow(
           await callStep(deps, steps, instanceId, params, plan, index, step);
           break;
         case "webhook":
+          // Records the event and hands it to the queue: the receiver's answer never holds the run up.
           await steps.do(label, async () => {
             await deps.workflowRuns.update(instanceId, { status: "running", step: index }, deps.clock.now());
-            const [customer] = await deps.customers.findByIds([customerId]);
-            await deps.webhook(step.url, {
-              event: "workflow.step",
+            const [[customer], campaign] = await Promise.all([
+              deps.customers.findByIds([customerId]),
+              deps.campaigns.findCampaignByPk(plan.campaignPk),
+            ]);
+            await recordWorkflowStepEvent(deps, {
+              organizationId: plan.organizationId,
+              target: webhookTarget(step),
               instanceId,
               importId,
+              campaignId: campaign?.id ?? null,
               step: index,
-              customer: customer
-                ? {
-                    id: customer.id,
-                    loan_id: customer.loanId,
-                    lead_id: customer.leadId,
-                    phone_number: customer.phoneNumber,
-                    payment_status: customer.paymentStatus,
-                  }
-                : null,
+              customer,
             });
+            await handOffDeliveriesQuietly(deps);
           });
           break;
       }
@@ -163,6 +164,7 @@ export async function runCustomerWorkflow(
     const reason = `${doing}: ${describeError(err, MAX_CAUSE_CHARS)}`;
     await steps.do("failed", async () => {
       await deps.workflowRuns.update(instanceId, { status: "failed", lastError: reason }, deps.clock.now());
+      await handOffDeliveriesQuietly(deps);
     });
     throw err;
   }
@@ -181,7 +183,17 @@ function waitDeadline(step: WaitStep, plan: Plan, now: number): number | null {
 async function finish(deps: RunCustomerWorkflowDeps, steps: Steps, instanceId: string, outcome: RunOutcome) {
   await steps.do("finish", async () => {
     await deps.workflowRuns.update(instanceId, { status: "completed", outcome }, deps.clock.now());
+    await handOffDeliveriesQuietly(deps);
   });
+}
+
+/**
+ * The webhook a step names. A run that started before migration 0005 replays the plan it loaded
+ * then, whose webhook steps still name a URL.
+ */
+function webhookTarget(step: { webhookId?: string; url?: string }): { webhookId: string } | { url: string } {
+  if (step.webhookId !== undefined) return { webhookId: step.webhookId };
+  return { url: step.url ?? "" };
 }
 
 /**

@@ -6,6 +6,8 @@ import { createMiddleware } from "hono/factory";
 import { recordCallEvents } from "../../domain/calls/record-call-events";
 import { SIGNATURE_HEADER, verifySignature } from "../../domain/calls/signature";
 import { DomainError } from "../../domain/errors";
+import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
+import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
 import { createRouter } from "../router";
 import type { AppBindings } from "../types";
@@ -92,6 +94,8 @@ callEventsRoutes.openapi(
         raw: e,
       })),
     );
+    // Calls that ended recorded their outcome events with their new status.
+    if (result.recorded > 0) afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
     return c.json(result, 200);
   },
 );

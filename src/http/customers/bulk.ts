@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sha256Hex } from "../../domain/auth";
 import { addCustomersInBulk, MAX_RECORDS } from "../../domain/intake/add-customers-in-bulk";
+import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
+import { afterResponse } from "../after-response";
 import { ErrorBodySchema, errorResponses } from "../errors";
 import { createRouter } from "../router";
 import { ImportCountsSchema } from "../schemas";
@@ -124,6 +126,8 @@ bulkRoutes.openapi(
       idempotency: key ? { key, bodyHash: await sha256Hex(c.var.rawBody) } : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
+    // The completed import recorded its import.completed deliveries with it.
+    else afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
     return c.json(outcome.body, outcome.status);
   },
 );

@@ -15,8 +15,15 @@ export const DEFAULT_MAX_BODY_BYTES = 26_214_400;
 export const jsonBody = createMiddleware<AppBindings>(async (c, next) => {
   const method = c.req.method;
   if (method !== "POST" && method !== "PUT" && method !== "PATCH") return next();
+  // A POST that carries nothing (e.g. rotating a webhook's secret) has nothing to parse; a route
+  // that needs a body refuses the missing fields through its own schema.
+  const contentType = c.req.header("Content-Type");
+  if (contentType === undefined && (c.req.raw.body === null || c.req.header("Content-Length") === "0")) {
+    c.set("rawBody", new ArrayBuffer(0));
+    return next();
+  }
 
-  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
+  const mediaType = (contentType ?? "").split(";")[0]?.trim() ?? "";
   if (!JSON_MEDIA_TYPE.test(mediaType)) {
     throw new DomainError(
       "unsupported_media_type",
