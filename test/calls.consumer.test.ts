@@ -2,7 +2,7 @@
 // pins the clock, and counts what the dialer accepted.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createLogDialer } from "../src/adapters/dialers/log-dialer";
+import { createLogDialer, maskPhone } from "../src/adapters/dialers/log-dialer";
 import { createDeps } from "../src/deps";
 import type { Dialer } from "../src/domain/ports/dialer";
 import {
@@ -304,6 +304,36 @@ describe("CALLS consumer", () => {
     const counting = countingDialer(quietLogDialer());
     await deliver(workerWith({ clock, dialer: counting.dialer }), CALLS, [seeded.messages[1]!], 2);
     expect(counting.requests).toHaveLength(0);
+  });
+
+  it("the log dialer writes one line per dialer request, with counts and a few masked numbers", async () => {
+    const t = await callTenant();
+    const seeded = await seedCallImport(
+      t.orgId,
+      "ist",
+      Array.from({ length: 250 }, (_, i) => loanRecord(i)),
+    );
+    const lines: { event: string; fields: Record<string, any> }[] = [];
+    const dialer = createLogDialer((event, fields) => lines.push({ event, fields }));
+    await deliver(workerWith({ clock: pinnedClock(MONDAY_10_IST), dialer }), CALLS, seeded.messages);
+
+    // 250 calls go out 100 at a time: three lines, not 250.
+    expect(lines.map((l) => [l.event, l.fields.calls])).toEqual([
+      ["calls_dispatched", 100],
+      ["calls_dispatched", 100],
+      ["calls_dispatched", 50],
+    ]);
+    expect(lines[0]!.fields).toMatchObject({
+      dialer: "log",
+      importId: seeded.importId,
+      campaignId: "ist",
+      agentId: "agent-1",
+      firstAttempts: 100,
+      retries: 0,
+      phones: ["+919810000000", "+919810000001", "+919810000002"].map(maskPhone),
+    });
+    const logged = lines.flatMap((l) => l.fields.callIds as string[]);
+    expect(new Set(logged)).toEqual(new Set((await callsOf("ist", t.auth)).map((c) => c.callId)));
   });
 
   it("a message that is not a dispatch reference is acknowledged and changes nothing", async () => {

@@ -12,9 +12,9 @@ function watchLogDialer() {
   const original = console.log;
   vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
     const line = String(args[0]);
-    if (line.startsWith('{"event":"call_dispatched"')) {
-      const { callId } = JSON.parse(line) as { callId: string };
-      dialled.set(callId, (dialled.get(callId) ?? 0) + 1);
+    if (line.startsWith('{"event":"calls_dispatched"')) {
+      const { callIds } = JSON.parse(line) as { callIds: string[] };
+      for (const callId of callIds) dialled.set(callId, (dialled.get(callId) ?? 0) + 1);
       return;
     }
     original(...args);
