@@ -5,7 +5,7 @@ import { customerRecordJsonSchema } from "./domain/records/record-json-schema";
 import type { AppEnv } from "./env";
 import { adminRoutes } from "./http/admin/admin";
 import { campaignCallsRoutes } from "./http/calls/campaign-calls";
-import { CALL_EVENTS_PATH, callEventsRoutes } from "./http/calls/events";
+import { callEventsRoutes, isCallEventsRequest } from "./http/calls/events";
 import { campaignsRoutes } from "./http/campaigns/campaigns";
 import { bulkRoutes } from "./http/customers/bulk";
 import { errorBody, handleError } from "./http/errors";
@@ -34,9 +34,9 @@ export function createApp(options: AppOptions = {}) {
     await next();
   });
   // Authentication runs before the body is read: an unauthenticated caller costs no parsing. The
-  // dialer's outcome reports carry no API key: that route checks their HMAC signature instead,
-  // which needs the raw body jsonBody keeps.
-  app.use("/api/v1/*", except(CALL_EVENTS_PATH, apiKeyAuth), jsonBody);
+  // dialer's outcome reports carry no API key: that route checks their HMAC signature over the raw
+  // bytes itself, before it parses them.
+  app.use("/api/v1/*", except(isCallEventsRequest, apiKeyAuth, jsonBody));
   app.use("/admin/v1/*", adminAuth, jsonBody);
 
   app.route("/api/v1/customers", bulkRoutes);

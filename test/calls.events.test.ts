@@ -123,6 +123,44 @@ describe("POST /api/v1/calls/events", () => {
     expect((await postEvents(body)).status).toBe(200);
   });
 
+  it("checks the signature over the raw bytes before it parses them, and caps the body", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const send = (body: string, headers: Record<string, string> = {}) =>
+      call("POST", "/api/v1/calls/events", body, headers);
+
+    // Unsigned, or signed with another secret, invalid JSON is refused as unsigned, not as JSON.
+    const unsigned = await send("{not json");
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.json.error.code).toBe("unauthorized");
+    expect(unsigned.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+    const forged = await send("{not json", {
+      "X-Bulkcall-Signature": await signatureHeader("wrong", now, "{not json"),
+    });
+    expect(forged.status).toBe(401);
+    expect(forged.json.message).toMatch(/does not match/);
+
+    // 17.5 MB without a signature: 401 at once, whatever the body holds.
+    const huge = `{"events":[${"x".repeat(17_500_000)}`;
+    const unsignedHuge = await send(huge);
+    expect(unsignedHuge.status).toBe(401);
+    expect(unsignedHuge.json.message).toMatch(/missing X-Bulkcall-Signature/);
+
+    // A well-formed header does not buy parsing either: past the cap the body is refused unread.
+    const overCap = `{"events":[],"pad":"${"x".repeat(1_048_576)}"}`;
+    const signedOverCap = await send(overCap, {
+      "X-Bulkcall-Signature": await signatureHeader(secret, now, overCap),
+    });
+    expect(signedOverCap.status).toBe(413);
+    expect(signedOverCap.json.error.code).toBe("payload_too_large");
+
+    // Properly signed, the same invalid JSON is what it is: 400.
+    const signedInvalid = await send("{not json", {
+      "X-Bulkcall-Signature": await signatureHeader(secret, now, "{not json"),
+    });
+    expect(signedInvalid.status).toBe(400);
+    expect(signedInvalid.json.error.code).toBe("invalid_json");
+  });
+
   it("rejects a malformed body after the signature check, with the contract's error shape", async () => {
     const r = await postEvents({ events: [{ id: "e", callId: "c", status: "ringing" }] });
     expect(r.status).toBe(400);

@@ -45,16 +45,19 @@ export async function signatureHeader(secret: string, timestamp: number, body: s
 
 export type SignatureCheck = { ok: true } | { ok: false; problem: string };
 
+interface ParsedHeader {
+  timestamp: number;
+  macs: Uint8Array[];
+}
+
 /**
- * Checks a signature header against the raw body. Several v1 values may be sent (the sender is
- * rotating its secret); one match is enough. The comparison is constant-time (crypto.subtle.verify).
+ * Reads the header and checks its timestamp: everything that can be refused before the body is
+ * read. Several v1 values may be sent (the sender is rotating its secret).
  */
-export async function verifySignature(
-  secret: string,
+function parseHeader(
   header: string | undefined,
-  body: string | ArrayBuffer,
   nowSeconds: number,
-): Promise<SignatureCheck> {
+): { ok: true; parsed: ParsedHeader } | { ok: false; problem: string } {
   if (!header) return { ok: false, problem: `missing ${SIGNATURE_HEADER} header` };
   let timestamp: number | undefined;
   const macs: Uint8Array[] = [];
@@ -72,6 +75,31 @@ export async function verifySignature(
   if (Math.abs(nowSeconds - timestamp) > SIGNATURE_TOLERANCE_SECONDS) {
     return { ok: false, problem: "the signature's timestamp is too far from the current time" };
   }
+  return { ok: true, parsed: { timestamp, macs } };
+}
+
+/**
+ * What can be checked of a signature header without the body: its form and its timestamp. A
+ * request that fails here is refused before a byte of its body is read.
+ */
+export function checkSignatureHeader(header: string | undefined, nowSeconds: number): SignatureCheck {
+  const result = parseHeader(header, nowSeconds);
+  return result.ok ? { ok: true } : result;
+}
+
+/**
+ * Checks a signature header against the raw body. One matching v1 value is enough. The comparison
+ * is constant-time (crypto.subtle.verify).
+ */
+export async function verifySignature(
+  secret: string,
+  header: string | undefined,
+  body: string | ArrayBuffer,
+  nowSeconds: number,
+): Promise<SignatureCheck> {
+  const result = parseHeader(header, nowSeconds);
+  if (!result.ok) return result;
+  const { timestamp, macs } = result.parsed;
   const key = await hmacKey(secret);
   const data = signedBytes(timestamp, body);
   for (const mac of macs) {

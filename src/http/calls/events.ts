@@ -1,33 +1,62 @@
 // POST /api/v1/calls/events: the dialer reports call outcomes. It is not called with an API key but
-// signed with DIALER_SECRET (the same scheme bulkcall uses towards the dialer), so the API-key
-// middleware skips this path (see src/app.ts) and dialerSignature guards it instead.
+// signed with DIALER_SECRET (the same scheme bulkcall uses towards the dialer), so neither the API-key
+// middleware nor the JSON body middleware runs on this path (see src/app.ts): dialerSignedBody
+// checks the signature over the raw bytes first, and only a signed body is parsed.
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { recordCallEvents } from "../../domain/calls/record-call-events";
-import { SIGNATURE_HEADER, verifySignature } from "../../domain/calls/signature";
+import { checkSignatureHeader, SIGNATURE_HEADER, verifySignature } from "../../domain/calls/signature";
 import { DomainError } from "../../domain/errors";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
+import { JSON_MEDIA_TYPE, parseJson, readAtMost, tooLarge } from "../middleware/json-body";
 import { createRouter } from "../router";
 import type { AppBindings } from "../types";
 
 export const CALL_EVENTS_PATH = "/api/v1/calls/events";
 export const MAX_EVENTS_PER_REQUEST = 1000;
+/**
+ * Largest events body: 1,000 events of the documented fields take about 400 KB, and the rest leaves
+ * room for the dialer's own keys. A body is refused past this many bytes before it is parsed.
+ */
+export const MAX_EVENTS_BODY_BYTES = 1_048_576;
 
-/** Runs after the JSON body middleware, which keeps the exact bytes the signature covers. */
-const dialerSignature = createMiddleware<AppBindings>(async (c, next) => {
+/**
+ * Authenticates before anything else is done with the body: 404 when the deployment has no
+ * DIALER_SECRET, 401 for a missing, malformed or stale signature header (the body is not read),
+ * 413 past MAX_EVENTS_BODY_BYTES (read with a running count, never buffered whole), 401 when the
+ * HMAC does not match the raw bytes; only then 415 for another media type and 400 for invalid JSON.
+ */
+const dialerSignedBody = createMiddleware<AppBindings>(async (c, next) => {
   const { dialerSecret, clock } = c.var.deps;
   if (!dialerSecret) throw new DomainError("not_found", "Call events are not enabled on this deployment.");
-  const check = await verifySignature(
-    dialerSecret,
-    c.req.header(SIGNATURE_HEADER),
-    c.var.rawBody ?? new ArrayBuffer(0),
-    Math.floor(clock.now() / 1000),
-  );
+  const header = c.req.header(SIGNATURE_HEADER);
+  const nowSeconds = Math.floor(clock.now() / 1000);
+  const early = checkSignatureHeader(header, nowSeconds);
+  if (!early.ok) throw new DomainError("unauthorized", `Call events must be signed: ${early.problem}.`);
+  const declared = Number(c.req.header("Content-Length") ?? Number.NaN);
+  if (declared > MAX_EVENTS_BODY_BYTES) throw tooLarge(MAX_EVENTS_BODY_BYTES);
+  const bytes = await readAtMost(c.req.raw, MAX_EVENTS_BODY_BYTES);
+  const check = await verifySignature(dialerSecret, header, bytes, nowSeconds);
   if (!check.ok) throw new DomainError("unauthorized", `Call events must be signed: ${check.problem}.`);
+  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new DomainError(
+      "unsupported_media_type",
+      "The request body must be JSON (Content-Type: application/json).",
+    );
+  }
+  const parsed = parseJson(bytes);
+  c.set("rawBody", bytes);
+  c.req.json = <T>() => Promise.resolve(parsed as T);
   await next();
 });
+
+/** The dialer's outcome reports: POST on CALL_EVENTS_PATH, which takes no API key. */
+export function isCallEventsRequest(c: { req: { method: string; path: string } }): boolean {
+  return c.req.method === "POST" && c.req.path === CALL_EVENTS_PATH;
+}
 
 const CallEvent = z
   .looseObject({
@@ -69,7 +98,7 @@ callEventsRoutes.openapi(
     summary: "Report call outcomes (dialer only)",
     description: `Signed with DIALER_SECRET: \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`. Idempotent on each event's id. The first completed/failed event of a call sets its status and disposition.`,
     security: [],
-    middleware: [dialerSignature] as const,
+    middleware: [dialerSignedBody] as const,
     request: {
       headers: z.object({ [SIGNATURE_HEADER.toLowerCase()]: z.string().optional() }),
       body: { required: true, content: { "application/json": { schema: CallEventsRequest } } },

@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { DomainError } from "../../domain/errors";
 import type { AppBindings } from "../types";
 
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+export const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 /** The documented default of MAX_BODY_BYTES (25 MiB), used when the var is unset or not a number. */
 export const DEFAULT_MAX_BODY_BYTES = 26_214_400;
 
@@ -39,20 +39,25 @@ export const jsonBody = createMiddleware<AppBindings>(async (c, next) => {
   const bytes = Number.isFinite(declared) ? await c.req.arrayBuffer() : await readAtMost(c.req.raw, limit);
   if (bytes.byteLength > limit) throw tooLarge(limit);
 
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new DomainError("invalid_json", "The request body is not valid JSON.", [
-      { path: "body", message: err instanceof Error ? err.message : "unparseable" },
-    ]);
-  }
+  const parsed = parseJson(bytes);
   c.set("rawBody", bytes);
   c.req.json = <T>() => Promise.resolve(parsed as T);
   await next();
 });
 
-async function readAtMost(request: Request, limit: number): Promise<ArrayBuffer> {
+/** The body's JSON value, or 400 invalid_json with the parser's message. */
+export function parseJson(bytes: ArrayBuffer): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new DomainError("invalid_json", "The request body is not valid JSON.", [
+      { path: "body", message: err instanceof Error ? err.message : "unparseable" },
+    ]);
+  }
+}
+
+/** Reads a body, abandoning it (413) as soon as it passes `limit` bytes: it is never buffered whole. */
+export async function readAtMost(request: Request, limit: number): Promise<ArrayBuffer> {
   if (!request.body) return new ArrayBuffer(0);
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];
@@ -76,6 +81,6 @@ async function readAtMost(request: Request, limit: number): Promise<ArrayBuffer>
   return out.buffer;
 }
 
-function tooLarge(limit: number): DomainError {
+export function tooLarge(limit: number): DomainError {
   return new DomainError("payload_too_large", `The request body may be at most ${limit} bytes.`);
 }
