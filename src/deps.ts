@@ -9,6 +9,7 @@ import { createCallsRepository } from "./db/calls-repository";
 import { createCampaignsRepository } from "./db/campaigns-repository";
 import { createDb, type Db } from "./db/client";
 import { createCustomersRepository } from "./db/customers-repository";
+import { createDialingControlRepository } from "./db/dialing-control-repository";
 import { createImportsRepository } from "./db/imports-repository";
 import { createOutboxRepository } from "./db/outbox-repository";
 import { createSuppressionsRepository } from "./db/suppressions-repository";
@@ -16,7 +17,7 @@ import { createTenancyRepository } from "./db/tenancy-repository";
 import { createWebhookDeliveriesRepository } from "./db/webhook-deliveries-repository";
 import { createWebhooksRepository } from "./db/webhooks-repository";
 import { createWorkflowRunsRepository } from "./db/workflow-runs-repository";
-import type { DispatchMessage } from "./domain/model/outbox";
+import type { CallsQueueMessage, DispatchMessage } from "./domain/model/outbox";
 import type { WebhookMessage } from "./domain/model/webhook";
 import type { CustomerRunParams } from "./domain/model/workflow";
 import { type Clock, systemClock } from "./domain/ports/clock";
@@ -40,6 +41,7 @@ export function createRepositories(db: Db) {
     outbox: createOutboxRepository(db),
     calls: createCallsRepository(db),
     callEvents: createCallEventsRepository(db),
+    dialingControl: createDialingControlRepository(db),
     suppressions: createSuppressionsRepository(db),
     workflowRuns: createWorkflowRunsRepository(db),
     webhooks: createWebhooksRepository(db),
@@ -62,7 +64,7 @@ export function createDialer(env: AppEnv): Dialer {
 export interface DepsOverrides {
   clock?: Clock;
   dialer?: Dialer;
-  callsQueue?: QueueProducer<DispatchMessage>;
+  callsQueue?: QueueProducer<CallsQueueMessage>;
   workflowsQueue?: QueueProducer<DispatchMessage>;
   webhooksQueue?: QueueProducer<WebhookMessage>;
   workflowLauncher?: WorkflowLauncher;
@@ -72,7 +74,7 @@ export interface DepsOverrides {
 export function createDeps(env: AppEnv, overrides: DepsOverrides = {}) {
   return {
     ...createRepositories(createDb(env)),
-    callsQueue: overrides.callsQueue ?? (env.CALLS as Queue<DispatchMessage>),
+    callsQueue: overrides.callsQueue ?? (env.CALLS as Queue<CallsQueueMessage>),
     workflowsQueue: overrides.workflowsQueue ?? (env.WORKFLOWS as Queue<DispatchMessage>),
     webhooksQueue: overrides.webhooksQueue ?? (env.WEBHOOKS as Queue<WebhookMessage>),
     clock: overrides.clock ?? systemClock,

@@ -67,10 +67,17 @@ describe("bulk request with initiateCall, through the real queue", () => {
       queued: 0,
       dispatched: 1050 - paid - 2,
       delayed: 0,
+      delayedBy: {},
       skipped: { paid, suppressed: 2 },
       failed: 0,
       completed: 0,
+      cancelled: 0,
       errors: [],
+      decisions: [
+        { decision: "dispatched", reason: null, count: 1050 - paid - 2 },
+        { decision: "skipped", reason: "paid", count: paid },
+        { decision: "skipped", reason: "suppressed", count: 2 },
+      ],
     });
 
     const calls = await callsOf("open", t.auth);

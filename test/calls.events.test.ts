@@ -66,16 +66,23 @@ describe("POST /api/v1/calls/events", () => {
     expect(r.status, r.text).toBe(200);
     expect(r.json).toEqual({ received: 2, recorded: 2, duplicates: 0, unknownCalls: [] });
 
+    // An unanswered call is not final: the campaign's default retry policy tries it again.
     const calls = await callsOf("ist", t.auth);
     expect(calls.map((c) => [c.status, c.reason, c.disposition])).toEqual([
       ["completed", null, "promise_to_pay"],
-      ["failed", "no_answer", null],
+      ["delayed", "retry_after_no_answer", null],
       ["dispatched", null, null],
     ]);
     expect(calls[1].providerCallId).toBe("p-2");
     expect((await callsOf("ist", t.auth, "completed")).map((c) => c.callId)).toEqual([callIds[0]]);
     const progress = await progressOf(importId, t.auth);
-    expect(progress.calls).toMatchObject({ requested: 3, dispatched: 1, completed: 1, failed: 1 });
+    expect(progress.calls).toMatchObject({
+      requested: 3,
+      dispatched: 1,
+      completed: 1,
+      delayed: 1,
+      delayedBy: { retry_after_no_answer: 1 },
+    });
   });
 
   it("is idempotent on the event id, and the first final event of a call wins", async () => {

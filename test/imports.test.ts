@@ -16,7 +16,15 @@ import { call, loanRecord, newTenant } from "./helpers";
 
 function total(calls: any): number {
   const skipped = Object.values(calls.skipped as Record<string, number>).reduce((a, b) => a + b, 0);
-  return calls.queued + calls.delayed + calls.dispatched + skipped + calls.failed + calls.completed;
+  return (
+    calls.queued +
+    calls.delayed +
+    calls.dispatched +
+    skipped +
+    calls.failed +
+    calls.completed +
+    calls.cancelled
+  );
 }
 
 describe("GET /api/v1/imports/{importId}", () => {
@@ -37,15 +45,19 @@ describe("GET /api/v1/imports/{importId}", () => {
       campaignId: "emi",
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       results: counts,
+      dialing: { status: "finished", pausedBy: null, pausedAt: null, cancelledAt: null },
       calls: {
         requested: 0,
         queued: 0,
         dispatched: 0,
         delayed: 0,
+        delayedBy: {},
         skipped: {},
         failed: 0,
         completed: 0,
+        cancelled: 0,
         errors: [],
+        decisions: [],
       },
       workflows: { requested: 0, started: 0, running: 0, completed: 0, failed: 0, errors: [] },
     });

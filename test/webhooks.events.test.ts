@@ -70,7 +70,9 @@ describe("call outcomes", () => {
           providerCallId: "prov-1",
           occurredAt: "2026-11-23T10:05:00+05:30",
         },
-        { id: `evt-${c1.callId}`, callId: c1.callId, status: "failed", reason: "no_answer" },
+        // invalid_number is never retried: the call fails for good (an unanswered one would wait for
+        // its retry, with no event yet).
+        { id: `evt-${c1.callId}`, callId: c1.callId, status: "failed", reason: "invalid_number" },
       ],
     });
     expect(r.status, r.text).toBe(200);
@@ -114,7 +116,7 @@ describe("call outcomes", () => {
     });
     expect(byType["call.failed"]).toMatchObject({
       callId: c1.callId,
-      reason: "no_answer",
+      reason: "invalid_number",
       disposition: null,
     });
     expect(byType["call.failed"].finishedAt).toBe(calls.get(c1.callId).updatedAt);

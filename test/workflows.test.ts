@@ -323,7 +323,22 @@ describe("a customer's run", () => {
 
   it("stops when the customer has paid, before calling", async () => {
     const t = await newTenant();
-    await createCampaign(t.auth, { id: "wf", ...windowOpenNow() }); // the default collections workflow
+    // The default collections workflow's shape: wait, stop if paid, call; twice. (Its waits are a day
+    // apart; with sleeps disabled they are not, so the second call would wait out the gap on the
+    // number of the first: the contact rules hold inside a workflow too.)
+    await createCampaign(t.auth, {
+      id: "wf",
+      ...windowOpenNow(),
+      workflow: {
+        steps: [
+          { type: "wait", duration: "1d" },
+          { type: "stop_if_paid" },
+          { type: "call" },
+          { type: "wait", duration: "1d" },
+          { type: "stop_if_paid" },
+        ],
+      },
+    });
     const seeded = await seedCallImport(
       t.orgId,
       "wf",
@@ -341,10 +356,9 @@ describe("a customer's run", () => {
 
     const rows = await runRows(seeded.importId);
     expect(rows.map((r) => r.outcome)).toEqual(["stopped_paid", "finished"]);
-    // The unpaid customer got both calls of the default workflow; the paid one none.
+    // The unpaid customer got the call; the paid one none.
     expect((await callRows(seeded.importId)).map((c) => [c.customer_id, c.origin, c.status])).toEqual([
       [seeded.customerIds[1], "workflow:2", "dispatched"],
-      [seeded.customerIds[1], "workflow:5", "dispatched"],
     ]);
   });
 
@@ -566,7 +580,7 @@ describe("a run's waits (pinned clock, stand-in steps)", () => {
       const r = await runs.run(id, FRIDAY_10_IST);
       expect(await r.outcome).toEqual({ outcome: "finished" });
       expect(r.sleeps).toEqual([]);
-      expect(r.executed).toEqual(["load", "0:wait:deadline", "1:call:0", "finish"]);
+      expect(r.executed).toEqual(["load", "0:check", "0:wait:deadline", "1:check", "1:call:0", "finish"]);
       expect(await runs.calls(id)).toEqual([["workflow:1", "dispatched", FRIDAY_10_IST]]);
     }
 
@@ -640,7 +654,7 @@ describe("a run's waits (pinned clock, stand-in steps)", () => {
     // Woken a day after the deadline: the engine runs the workflow from the top over its journal.
     const replay = await runs.run(id, "2026-11-30T04:30:00.000Z", { journal });
     expect(await replay.outcome).toEqual({ outcome: "finished" });
-    expect(replay.executed).toEqual(["1:call:0", "finish"]);
+    expect(replay.executed).toEqual(["1:check", "1:call:0", "finish"]);
     // The recorded deadline (not one recomputed from the later clock), already behind the clock.
     expect(replay.sleeps).toEqual([
       { name: "0:wait", at: ms("2026-11-29T04:30:00Z"), askedAt: ms("2026-11-30T04:30:00.000Z") },

@@ -1,10 +1,13 @@
 // Call rows. Statements that expand a list of rows (INSERT ... SELECT FROM json_each, UPDATE ... FROM
-// json_each) are raw SQL: the query builder cannot express them, and D1 binds at most 100 parameters
-// per statement while a batch holds 500 customers. The rest goes through the query builder.
+// json_each) and the claim (a CTE with window functions feeding an UPDATE ... FROM) are raw SQL: the
+// query builder cannot express them, and D1 binds at most 100 parameters per statement while a batch
+// holds 500 customers. The rest goes through the query builder.
 import { and, asc, count, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
+import { DIALER_UNAVAILABLE } from "../domain/model/call";
+import { RETRY_OUTCOMES } from "../domain/model/policy";
 import type { CallsRepository, StatusCount } from "../domain/ports/calls-repository";
 import type { Db } from "./client";
-import { calls, customers } from "./schema";
+import { callAttempts, callDecisions, calls, customers } from "./schema";
 import { inList } from "./sql";
 
 /** Rows nobody is working on: waiting ones, and claims whose holder died (older than the lease). */
@@ -15,6 +18,9 @@ const claimable = (leaseExpiredBefore: number) =>
   );
 
 const OUTSTANDING = ["queued", "delayed", "dispatching"] as const;
+
+/** The reasons of a call waiting for its retry interval: it may not be claimed before `not_before`. */
+const RETRY_WAITS = sql.raw(RETRY_OUTCOMES.map((o) => `'retry_after_${o}'`).join(", "));
 
 export function createCallsRepository(db: Db): CallsRepository {
   const findCalls: CallsRepository["findCalls"] = async (importId, origin, customerIds) => {
@@ -28,16 +34,22 @@ export function createCallsRepository(db: Db): CallsRepository {
       .orderBy(asc(calls.pk));
   };
 
+  const withKeys = () =>
+    db
+      .select({ call: calls, loanId: customers.loanId, leadId: customers.leadId })
+      .from(calls)
+      .innerJoin(customers, eq(customers.id, calls.customerId));
+
   return {
     async ensureCalls(input) {
       if (input.customers.length === 0) return [];
-      const rows = JSON.stringify(input.customers.map((c) => [c.id, c.phoneNumber]));
+      const rows = JSON.stringify(input.customers.map((c) => [c.id, c.phoneNumber, c.loanId]));
       // The unique (import, customer, origin) index turns a second run into a no-op.
       await db.run(sql`INSERT INTO calls (id, organization_id, campaign_pk, import_id, batch_no, origin,
-          customer_id, phone_number, status, attempts, created_at, updated_at)
+          customer_id, phone_number, loan_id, agent_id, disposition_id, status, attempts, created_at, updated_at)
         SELECT 'call_' || lower(hex(randomblob(12))), ${input.organizationId}, ${input.campaignPk},
-          ${input.importId}, ${input.batchNo}, ${input.origin}, value->>0, value->>1, 'queued', 0,
-          ${input.at}, ${input.at}
+          ${input.importId}, ${input.batchNo}, ${input.origin}, value->>0, value->>1, value->>2,
+          ${input.agentId}, ${input.dispositionId}, 'queued', 0, ${input.at}, ${input.at}
         FROM json_each(${rows}) WHERE true
         ON CONFLICT (import_id, customer_id, origin) DO NOTHING`);
       return findCalls(
@@ -57,38 +69,86 @@ export function createCallsRepository(db: Db): CallsRepository {
       return rows.length;
     },
 
-    async markDelayed(callIds, notBefore, at, leaseExpiredBefore) {
-      if (callIds.length === 0) return 0;
-      const rows = await db
-        .update(calls)
-        .set({
-          status: "delayed",
-          reason: "outside_calling_window",
-          notBefore,
-          claimToken: null,
-          updatedAt: at,
-        })
-        .where(and(inList(calls.id, callIds), claimable(leaseExpiredBefore)))
-        .returning({ id: calls.id });
-      return rows.length;
+    async markWaiting(waiting, at, leaseExpiredBefore) {
+      if (waiting.length === 0) return 0;
+      const rows = JSON.stringify(waiting.map((w) => [w.id, w.reason, w.notBefore]));
+      const moved = await db.all<{ id: string }>(sql`UPDATE calls SET status = 'delayed', reason = j.reason,
+          not_before = j.not_before, claim_token = NULL, updated_at = ${at}
+        FROM (SELECT value->>0 AS cid, value->>1 AS reason, value->>2 AS not_before FROM json_each(${rows})) AS j
+        WHERE calls.id = j.cid AND (calls.status IN ('queued', 'delayed')
+          OR (calls.status = 'dispatching' AND calls.claimed_at < ${leaseExpiredBefore}))
+        RETURNING calls.id`);
+      return moved.length;
     },
 
-    // One conditional UPDATE: SQLite runs it atomically, so two consumers can never both claim a row.
-    async claim(callIds, token, at, leaseExpiredBefore) {
+    async contactHistory(organizationId, phones, loanIds, since) {
+      if (phones.length === 0 && loanIds.length === 0) return [];
+      // Two range scans, one per index (call_attempts_phone, call_attempts_loan): the rows of the
+      // last days of these numbers and loans only, however long their history is.
+      return db.all(sql`SELECT call_pk AS callPk, attempt, phone_number AS phoneNumber, loan_id AS loanId,
+          started_at AS startedAt, ended_at AS endedAt
+        FROM call_attempts
+        WHERE organization_id = ${organizationId} AND started_at >= ${since}
+          AND phone_number IN (SELECT value FROM json_each(${JSON.stringify(phones)}))
+        UNION
+        SELECT call_pk, attempt, phone_number, loan_id, started_at, ended_at
+        FROM call_attempts
+        WHERE organization_id = ${organizationId} AND started_at >= ${since} AND loan_id IS NOT NULL
+          AND loan_id IN (SELECT value FROM json_each(${JSON.stringify(loanIds)}))`);
+    },
+
+    // One atomic batch: the UPDATE takes the rows that pass every rule, and the INSERT records the
+    // attempts they begin. SQLite runs a batch as one transaction and one writer at a time, so the
+    // next claimer's counts include these attempts: two consumers can never both pass a limit.
+    // Within the UPDATE, the attempts it is taking are not counted yet, so it takes at most one row
+    // per number and per loan (the window functions); the others wait for the next pass.
+    async claim(callIds, token, at, leaseExpiredBefore, rules) {
       if (callIds.length === 0) return [];
-      return db
-        .update(calls)
-        .set({
-          status: "dispatching",
-          claimToken: token,
-          claimedAt: at,
-          attempts: sql`${calls.attempts} + 1`,
-          reason: null,
-          notBefore: null,
-          updatedAt: at,
-        })
-        .where(and(inList(calls.id, callIds), claimable(leaseExpiredBefore)))
-        .returning({ id: calls.id, customerId: calls.customerId, attempts: calls.attempts });
+      const ids = JSON.stringify(callIds);
+      const { organizationId: org, limits } = rules;
+      const gapMs = limits.minGapMinutes * 60_000;
+      const holdMs = Math.max(gapMs, rules.unreportedHoldMs);
+      const attemptsOf = (column: "phone_number" | "loan_id", since: number) =>
+        sql`(SELECT count(*) FROM call_attempts a WHERE a.organization_id = ${org}
+          AND a.${sql.raw(column)} = calls.${sql.raw(column)} AND a.started_at >= ${since})`;
+      const [claimed] = await db.batch([
+        db.all<{ id: string; customerId: number; attempts: number }>(sql`WITH cand AS MATERIALIZED (
+            SELECT c.pk,
+              row_number() OVER (PARTITION BY c.phone_number ORDER BY c.pk) AS by_phone,
+              row_number() OVER (PARTITION BY coalesce(c.loan_id, '#' || c.pk) ORDER BY c.pk) AS by_loan,
+              EXISTS (SELECT 1 FROM call_attempts a WHERE a.call_pk = c.pk AND a.attempt = c.attempts
+                AND a.ended_at IS NULL) AS repeat_attempt
+            FROM calls c
+            WHERE c.id IN (SELECT value FROM json_each(${ids}))
+              AND (c.status IN ('queued', 'delayed')
+                OR (c.status = 'dispatching' AND c.claimed_at < ${leaseExpiredBefore}))
+              AND NOT (c.status = 'delayed' AND c.reason IN (${RETRY_WAITS}) AND c.not_before > ${at})
+          )
+          UPDATE calls SET status = 'dispatching', claim_token = ${token}, claimed_at = ${at},
+            attempts = calls.attempts + 1 - cand.repeat_attempt, reason = NULL, not_before = NULL,
+            updated_at = ${at}
+          FROM cand
+          WHERE calls.pk = cand.pk
+            AND (SELECT dialing_state FROM imports WHERE id = ${rules.importId}) = 'active'
+            AND (SELECT dialing_state FROM campaigns WHERE pk = ${rules.campaignPk}) = 'active'
+            AND (cand.repeat_attempt OR (
+              cand.by_phone = 1 AND cand.by_loan = 1
+              AND ${attemptsOf("phone_number", rules.dayStart)} < ${limits.maxPerDay}
+              AND ${attemptsOf("phone_number", rules.weekStart)} < ${limits.maxPer7Days}
+              AND (calls.loan_id IS NULL OR (
+                ${attemptsOf("loan_id", rules.dayStart)} < ${limits.maxPerDay}
+                AND ${attemptsOf("loan_id", rules.weekStart)} < ${limits.maxPer7Days}))
+              AND NOT EXISTS (SELECT 1 FROM call_attempts a WHERE a.organization_id = ${org}
+                AND a.phone_number = calls.phone_number AND a.started_at >= ${rules.weekStart}
+                AND coalesce(a.ended_at + ${gapMs}, a.started_at + ${holdMs}) > ${at})))
+          RETURNING calls.id AS id, calls.customer_id AS customerId, calls.attempts AS attempts`),
+        db.run(sql`INSERT INTO call_attempts (call_pk, attempt, organization_id, phone_number, loan_id, started_at)
+          SELECT pk, attempts, organization_id, phone_number, loan_id, ${at} FROM calls
+          WHERE id IN (SELECT value FROM json_each(${ids})) AND claim_token = ${token}
+            AND status = 'dispatching' AND claimed_at = ${at}
+          ON CONFLICT (call_pk, attempt) DO NOTHING`),
+      ]);
+      return claimed as { id: string; customerId: number; attempts: number }[];
     },
 
     async markDispatched(token, accepted, at) {
@@ -110,11 +170,18 @@ export function createCallsRepository(db: Db): CallsRepository {
         WHERE calls.id = j.cid AND calls.status = 'dispatching' AND calls.claim_token = ${token}`);
     },
 
-    async release(token, at) {
+    async release(token, callIds, at) {
+      if (callIds.length === 0) return;
       await db
         .update(calls)
-        .set({ status: "queued", claimToken: null, claimedAt: null, updatedAt: at })
-        .where(and(eq(calls.claimToken, token), eq(calls.status, "dispatching")));
+        .set({
+          status: "queued",
+          reason: DIALER_UNAVAILABLE,
+          claimToken: null,
+          claimedAt: null,
+          updatedAt: at,
+        })
+        .where(and(inList(calls.id, callIds), eq(calls.claimToken, token), eq(calls.status, "dispatching")));
     },
 
     findCalls,
@@ -150,8 +217,37 @@ export function createCallsRepository(db: Db): CallsRepository {
       return rows.length;
     },
 
+    async failWaiting(callIds, reason, at, leaseExpiredBefore) {
+      if (callIds.length === 0) return 0;
+      const rows = await db
+        .update(calls)
+        .set({ status: "failed", reason, finishedAt: at, claimToken: null, notBefore: null, updatedAt: at })
+        .where(and(inList(calls.id, callIds), claimable(leaseExpiredBefore)))
+        .returning({ id: calls.id });
+      return rows.length;
+    },
+
+    async cancelWaiting(importIds, at, leaseExpiredBefore) {
+      if (importIds.length === 0) return 0;
+      const rows = await db
+        .update(calls)
+        .set({
+          status: "cancelled",
+          reason: "cancelled",
+          notBefore: null,
+          claimToken: null,
+          finishedAt: at,
+          updatedAt: at,
+        })
+        .where(and(inList(calls.importId, importIds), claimable(leaseExpiredBefore)))
+        .returning({ id: calls.id });
+      return rows.length;
+    },
+
     async countsForImport(importId, origin) {
-      const reason = sql<string | null>`CASE WHEN ${calls.status} = 'skipped' THEN ${calls.reason} END`;
+      const reason = sql<
+        string | null
+      >`CASE WHEN ${calls.status} IN ('skipped', 'delayed') THEN ${calls.reason} END`;
       return db
         .select({ status: calls.status, reason, n: count() })
         .from(calls)
@@ -159,11 +255,17 @@ export function createCallsRepository(db: Db): CallsRepository {
         .groupBy(calls.status, reason) as Promise<StatusCount[]>;
     },
 
-    async listByCampaign(campaignPk, options) {
-      const rows = await db
-        .select({ call: calls, loanId: customers.loanId, leadId: customers.leadId })
+    async decisionCounts(importId, origin) {
+      return db
+        .select({ status: callDecisions.status, reason: callDecisions.reason, n: count() })
         .from(calls)
-        .innerJoin(customers, eq(customers.id, calls.customerId))
+        .innerJoin(callDecisions, eq(callDecisions.callPk, calls.pk))
+        .where(and(eq(calls.importId, importId), eq(calls.origin, origin)))
+        .groupBy(callDecisions.status, callDecisions.reason);
+    },
+
+    async listByCampaign(campaignPk, options) {
+      const rows = await withKeys()
         .where(
           and(
             eq(calls.campaignPk, campaignPk),
@@ -179,6 +281,84 @@ export function createCallsRepository(db: Db): CallsRepository {
     async findByIds(callIds) {
       if (callIds.length === 0) return [];
       return db.select().from(calls).where(inList(calls.id, callIds));
+    },
+
+    async findOne(organizationId, callId) {
+      const row = await withKeys()
+        .where(and(eq(calls.id, callId), eq(calls.organizationId, organizationId)))
+        .get();
+      return row ? { ...row.call, loanId: row.loanId, leadId: row.leadId } : undefined;
+    },
+
+    async attemptsOf(callPk) {
+      return db
+        .select({
+          attempt: callAttempts.attempt,
+          startedAt: callAttempts.startedAt,
+          endedAt: callAttempts.endedAt,
+          outcome: callAttempts.outcome,
+          reason: callAttempts.reason,
+          disposition: callAttempts.disposition,
+        })
+        .from(callAttempts)
+        .where(eq(callAttempts.callPk, callPk))
+        .orderBy(asc(callAttempts.attempt));
+    },
+
+    async decisionsOf(callPk, limit) {
+      return db
+        .select({
+          at: callDecisions.at,
+          status: callDecisions.status,
+          reason: callDecisions.reason,
+          notBefore: callDecisions.notBefore,
+          attempt: callDecisions.attempt,
+        })
+        .from(callDecisions)
+        .where(eq(callDecisions.callPk, callPk))
+        .orderBy(asc(callDecisions.pk))
+        .limit(limit);
+    },
+
+    async listWaiting(importId) {
+      const rows = await db
+        .select({ id: calls.id })
+        .from(calls)
+        .where(and(eq(calls.importId, importId), inArray(calls.status, ["queued", "delayed"])))
+        .orderBy(asc(calls.pk));
+      return rows.map((r) => r.id);
+    },
+
+    async hasUnfinished(importId) {
+      const row = await db
+        .select({ id: calls.id })
+        .from(calls)
+        .where(
+          and(
+            eq(calls.importId, importId),
+            inArray(calls.status, ["queued", "delayed", "dispatching", "dispatched"]),
+          ),
+        )
+        .limit(1)
+        .get();
+      return row !== undefined;
+    },
+
+    async listOverdue(before, limit) {
+      // The partial index calls_delayed_due holds only delayed rows, ordered by their moment.
+      return db.all(sql`SELECT c.id AS id, c.import_id AS importId FROM calls c
+        JOIN imports i ON i.id = c.import_id JOIN campaigns ca ON ca.pk = c.campaign_pk
+        WHERE c.status = 'delayed' AND c.not_before < ${before} AND c.reason IS NOT 'paused'
+          AND i.dialing_state = 'active' AND ca.dialing_state = 'active'
+        ORDER BY c.not_before LIMIT ${limit}`);
+    },
+
+    async countWaitingByCampaign(campaignPk) {
+      return db
+        .select({ status: calls.status, n: count() })
+        .from(calls)
+        .where(and(eq(calls.campaignPk, campaignPk), inArray(calls.status, OUTSTANDING)))
+        .groupBy(calls.status);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNotNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, lt, ne, or, sql } from "drizzle-orm";
 import type { ImportsRepository } from "../domain/ports/imports-repository";
 import type { Db } from "./client";
 import { importResponses, imports } from "./schema";
@@ -37,6 +37,18 @@ export function createImportsRepository(db: Db): ImportsRepository {
 
     async findById(id) {
       return db.select().from(imports).where(eq(imports.id, id)).get();
+    },
+
+    async setDialingState(id, from, to, at) {
+      const rows = await db
+        .update(imports)
+        .set({
+          dialingState: to,
+          pausedAt: to === "paused" ? sql`coalesce(${imports.pausedAt}, ${at})` : null,
+        })
+        .where(and(eq(imports.id, id), inArray(imports.dialingState, [...from])))
+        .returning();
+      return rows[0];
     },
 
     async claimForRetry(id, abandonedBefore, at) {

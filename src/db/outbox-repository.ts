@@ -113,15 +113,21 @@ export function createOutboxRepository(db: Db): OutboxRepository {
         .select()
         .from(b)
         .where(
-          or(
-            and(eq(b.state, "pending"), lt(b.updatedAt, options.pendingBefore)),
-            and(
-              inArray(b.state, ["sent", "processing"]),
-              lt(b.updatedAt, options.stuckBefore),
-              sql`NOT EXISTS (SELECT 1 FROM calls c
+          and(
+            or(
+              and(eq(b.state, "pending"), lt(b.updatedAt, options.pendingBefore)),
+              and(
+                inArray(b.state, ["sent", "processing"]),
+                lt(b.updatedAt, options.stuckBefore),
+                sql`NOT EXISTS (SELECT 1 FROM calls c
                 WHERE ${b.kind} = 'call' AND c.import_id = ${b.importId} AND c.batch_no = ${b.batchNo}
                   AND c.status = 'delayed' AND c.not_before >= ${options.stuckBefore})`,
+              ),
             ),
+            // A paused import's or campaign's call batches hold no message on purpose: resuming sends them.
+            sql`NOT EXISTS (SELECT 1 FROM imports i JOIN campaigns ca ON ca.pk = i.campaign_pk
+            WHERE ${b.kind} = 'call' AND i.id = ${b.importId}
+              AND (i.dialing_state = 'paused' OR ca.dialing_state = 'paused'))`,
           ),
         )
         .orderBy(asc(b.updatedAt))

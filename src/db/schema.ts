@@ -3,8 +3,8 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { CALL_OUTCOMES, CALL_STATUSES } from "../domain/model/call";
-import { CAMPAIGN_TYPES } from "../domain/model/campaign";
-import { IMPORT_STATES } from "../domain/model/imports";
+import { CAMPAIGN_DIALING_STATES, CAMPAIGN_TYPES } from "../domain/model/campaign";
+import { IMPORT_DIALING_STATES, IMPORT_STATES } from "../domain/model/imports";
 import { DISPATCH_KINDS, OUTBOX_STATES } from "../domain/model/outbox";
 import { DELIVERY_STATUSES } from "../domain/model/webhook";
 import { WORKFLOW_RUN_STATUSES } from "../domain/model/workflow";
@@ -13,6 +13,10 @@ import { nowMs as now } from "./sql";
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
+  // JSON {maxPerDay, maxPer7Days, minGapMinutes}; NULL = the documented defaults.
+  contactPolicy: text("contact_policy"),
+  // JSON array of YYYY-MM-DD dates on which no campaign of the organization calls; NULL = none.
+  blackoutDates: text("blackout_dates"),
   createdAt: integer("created_at").notNull().default(now),
 });
 
@@ -53,6 +57,14 @@ export const campaigns = sqliteTable(
     windowDays: text("window_days").notNull(),
     // JSON workflow definition, or NULL for the documented default.
     workflow: text("workflow"),
+    // JSON retry policy, or NULL for the documented default.
+    retry: text("retry"),
+    // JSON contact limits tighter than the organization's (any of them), or NULL for none.
+    contactPolicy: text("contact_policy"),
+    // JSON array of YYYY-MM-DD dates on which the campaign does not call, or NULL for none.
+    blackoutDates: text("blackout_dates"),
+    dialingState: text("dialing_state", { enum: CAMPAIGN_DIALING_STATES }).notNull().default("active"),
+    pausedAt: integer("paused_at"),
     createdAt: integer("created_at").notNull().default(now),
   },
   (t) => [uniqueIndex("campaigns_org_id").on(t.organizationId, t.id)],
@@ -151,6 +163,10 @@ export const imports = sqliteTable(
     startedAt: integer("started_at"),
     attempt: integer("attempt").notNull().default(1),
     completedAt: integer("completed_at"),
+    // Whether the import's calls may go to the dialer; the claim reads it in the same statement.
+    dialingState: text("dialing_state", { enum: IMPORT_DIALING_STATES }).notNull().default("active"),
+    pausedAt: integer("paused_at"),
+    cancelledAt: integer("cancelled_at"),
   },
   (t) => [
     uniqueIndex("imports_org_idempotency_key").on(t.organizationId, t.idempotencyKey),
@@ -239,14 +255,20 @@ export const calls = sqliteTable(
       .references(() => customers.id),
     // The number as it was when the call was created: what was (or will be) dialled.
     phoneNumber: text("phone_number").notNull(),
+    // The customer's loan_id when the call was created: contact limits count per loan as well.
+    loanId: text("loan_id"),
+    // What the dialer is asked to use, so a retry needs nothing but the row.
+    agentId: text("agent_id"),
+    dispositionId: text("disposition_id"),
     // `dispatching` is a claim: one consumer owns the row while it hands it to the dialer.
     status: text("status", { enum: CALL_STATUSES }).notNull(),
     reason: text("reason"),
     disposition: text("disposition"),
     providerCallId: text("provider_call_id"),
-    // Number of times the row was claimed for the dialer.
+    // Dial attempts begun (call_attempts holds each); a hand-off repeated after a lost answer is the
+    // same attempt.
     attempts: integer("attempts").notNull().default(0),
-    // While `delayed`: when the campaign's calling window opens again.
+    // While `delayed`: the moment before which the call is not made.
     notBefore: integer("not_before"),
     claimToken: text("claim_token"),
     claimedAt: integer("claimed_at"),
@@ -261,18 +283,75 @@ export const calls = sqliteTable(
     index("calls_import_batch").on(t.importId, t.batchNo),
     index("calls_campaign").on(t.campaignPk, t.pk),
     index("calls_campaign_status").on(t.campaignPk, t.status, t.pk),
+    // The cron's look for waiting calls whose moment has passed but whose message never came.
+    index("calls_delayed_due").on(t.notBefore).where(sql`status = 'delayed'`),
   ],
 );
 
-// Outcomes reported by the dialer. The event id is the primary key, so a redelivered event is
-// recognised and applied at most once.
+// One row per dial attempt: what the contact limits count, per phone number and per loan_id across
+// every campaign of the organization. A row is written by the claim that begins the attempt, in the
+// same atomic batch, so two consumers can never both pass a limit. The two indexes make the count a
+// range scan over the last 7 days of one number (or loan): a borrower's older history costs nothing.
+export const callAttempts = sqliteTable(
+  "call_attempts",
+  {
+    callPk: integer("call_pk")
+      .notNull()
+      .references(() => calls.pk),
+    attempt: integer("attempt").notNull(),
+    organizationId: text("organization_id").notNull(),
+    phoneNumber: text("phone_number").notNull(),
+    loanId: text("loan_id"),
+    startedAt: integer("started_at").notNull(),
+    // When the dialer reported the outcome, or the call ended otherwise; NULL while it may be live.
+    endedAt: integer("ended_at"),
+    outcome: text("outcome", { enum: CALL_OUTCOMES }),
+    reason: text("reason"),
+    disposition: text("disposition"),
+    // The event that reported the outcome: the first one wins.
+    outcomeEventId: text("outcome_event_id"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.callPk, t.attempt] }),
+    index("call_attempts_phone").on(t.organizationId, t.phoneNumber, t.startedAt),
+    index("call_attempts_loan").on(t.organizationId, t.loanId, t.startedAt).where(sql`loan_id IS NOT NULL`),
+  ],
+);
+
+// The decision log: every judgement of a call (dispatched, delayed and why until when, skipped,
+// paused, cancelled, retry scheduled, failed, completed), written by a trigger of migration 0006 in
+// the statement that changes the call, so no code path can change a call without a trace.
+export const callDecisions = sqliteTable(
+  "call_decisions",
+  {
+    pk: integer("pk").primaryKey({ autoIncrement: true }),
+    callPk: integer("call_pk")
+      .notNull()
+      .references(() => calls.pk),
+    at: integer("at").notNull(),
+    status: text("status", { enum: CALL_STATUSES }).notNull(),
+    reason: text("reason"),
+    notBefore: integer("not_before"),
+    attempt: integer("attempt").notNull(),
+  },
+  (t) => [index("call_decisions_call").on(t.callPk, t.pk)],
+);
+
+// Outcomes reported by the dialer. The event id is unique per organization (the organization of the
+// call it names), so a redelivered event is recognised and applied at most once, and one tenant's
+// ids never collide with another's. `receipt` marks the request that stored the event: only events
+// new to that request are applied.
 export const callEvents = sqliteTable(
   "call_events",
   {
-    eventId: text("event_id").primaryKey(),
+    organizationId: text("organization_id").notNull(),
+    eventId: text("event_id").notNull(),
     callId: text("call_id")
       .notNull()
       .references(() => calls.id),
+    // The attempt the event reports on; NULL when the dialer did not say (the call's attempt then).
+    attempt: integer("attempt"),
+    receipt: text("receipt"),
     status: text("status", { enum: CALL_OUTCOMES }).notNull(),
     reason: text("reason"),
     disposition: text("disposition"),
@@ -282,7 +361,7 @@ export const callEvents = sqliteTable(
     // The event as the dialer sent it (JSON), for audits.
     payload: text("payload").notNull(),
   },
-  (t) => [index("call_events_call").on(t.callId)],
+  (t) => [primaryKey({ columns: [t.organizationId, t.eventId] }), index("call_events_call").on(t.callId)],
 );
 
 // One durable workflow run per customer per import. The instance id is derived from the two, so a

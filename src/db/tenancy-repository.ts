@@ -1,17 +1,45 @@
 import { and, eq, isNull } from "drizzle-orm";
+import type { Organization } from "../domain/model/organization";
+import { type ContactLimits, DEFAULT_CONTACT_LIMITS } from "../domain/model/policy";
 import type { TenancyRepository } from "../domain/ports/tenancy-repository";
 import type { Db } from "./client";
 import { apiKeys, organizations } from "./schema";
 
+function toOrganization(row: typeof organizations.$inferSelect): Organization {
+  return {
+    id: row.id,
+    name: row.name,
+    contactPolicy:
+      row.contactPolicy === null
+        ? { ...DEFAULT_CONTACT_LIMITS }
+        : (JSON.parse(row.contactPolicy) as ContactLimits),
+    blackoutDates: row.blackoutDates === null ? [] : (JSON.parse(row.blackoutDates) as string[]),
+    createdAt: row.createdAt,
+  };
+}
+
 export function createTenancyRepository(db: Db): TenancyRepository {
   return {
     async createOrganization(org) {
-      await db.insert(organizations).values(org);
-      return org;
+      await db.insert(organizations).values({ id: org.id, name: org.name, createdAt: org.createdAt });
+      return { ...org, contactPolicy: { ...DEFAULT_CONTACT_LIMITS }, blackoutDates: [] };
     },
 
     async findOrganization(id) {
-      return db.select().from(organizations).where(eq(organizations.id, id)).get();
+      const row = await db.select().from(organizations).where(eq(organizations.id, id)).get();
+      return row ? toOrganization(row) : undefined;
+    },
+
+    async updateOrganizationPolicy(id, policy) {
+      const rows = await db
+        .update(organizations)
+        .set({
+          contactPolicy: JSON.stringify(policy.contactPolicy),
+          blackoutDates: policy.blackoutDates.length === 0 ? null : JSON.stringify(policy.blackoutDates),
+        })
+        .where(eq(organizations.id, id))
+        .returning();
+      return rows[0] ? toOrganization(rows[0]) : undefined;
     },
 
     async createApiKey(key) {

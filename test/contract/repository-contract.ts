@@ -20,11 +20,49 @@ import { describeError } from "../../src/domain/errors";
 import type { Call } from "../../src/domain/model/call";
 import type { NormalizedRecord } from "../../src/domain/model/customer";
 import type { WebhookEventType } from "../../src/domain/model/webhook";
+import type { CallEventToRecord, CallTransition } from "../../src/domain/ports/call-events-repository";
+import type { ClaimRules } from "../../src/domain/ports/calls-repository";
 
 /** A first name the test trigger refuses, to make one row of a chunk fail inside the database. */
 export const REFUSED_FIRST_NAME = "__contract_refused__";
 
 const T0 = 1_700_000_000_000;
+
+/** Claim rules that hold nothing back: the tests of other concerns claim freely. */
+function looseRules(t: { orgId: string; emi: { pk: number } }, importId: string): ClaimRules {
+  return {
+    organizationId: t.orgId,
+    importId,
+    campaignPk: t.emi.pk,
+    limits: { maxPerDay: 10, maxPer7Days: 50, minGapMinutes: 5 },
+    dayStart: T0 - 86_400_000,
+    weekStart: T0 - 7 * 86_400_000,
+    unreportedHoldMs: 0,
+  };
+}
+
+/** What the events domain would compute for an event on a call's first attempt. */
+function transition(
+  organizationId: string,
+  call: Call,
+  event: CallEventToRecord,
+  then: { status: CallTransition["status"]; reason: string | null; notBefore?: number | null },
+): CallTransition {
+  return {
+    eventId: event.eventId,
+    organizationId,
+    callPk: call.pk,
+    attempt: 1,
+    outcome: event.status,
+    outcomeReason: event.reason,
+    disposition: event.disposition,
+    providerCallId: event.providerCallId,
+    endedAt: event.occurredAt,
+    status: then.status,
+    reason: then.reason,
+    notBefore: then.notBefore ?? null,
+  };
+}
 
 function repositories(db: Db) {
   return {
@@ -686,7 +724,12 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         const rest = await repos.campaigns.listCampaigns(t.orgId, 10, first[first.length - 1]?.id);
         expect([...first, ...rest].map((c) => c.id)).toEqual(["alpha", "emi", "lead", "mid", "zeta"]);
         expect(first[0]?.workflow).toEqual({ steps: [{ type: "call" }] });
-        expect(first[0]?.callingWindow).toEqual({ start: "08:00", end: "20:00", days: ["fri"] });
+        expect(first[0]?.callingWindow).toEqual({
+          start: "08:00",
+          end: "20:00",
+          days: ["fri"],
+          blackoutDates: [],
+        });
 
         const agents = await repos.campaigns.agents.list(t.orgId, 2, "alpha");
         expect(agents.map((a) => a.id)).toEqual(["mid", "zeta"]);
@@ -749,10 +792,12 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           importId,
           batchNo: 0,
           origin: "bulk",
-          customers: customers.map((c) => ({ id: c.id, phoneNumber: c.phoneNumber })),
+          agentId: "agent-1",
+          dispositionId: null,
+          customers: customers.map((c) => ({ id: c.id, phoneNumber: c.phoneNumber, loanId: c.loanId })),
           at: T0 + 1,
         });
-        return { importId, calls, customers };
+        return { importId, calls, customers, rules: looseRules(t, importId) };
       }
 
       function expectedCallEvent(call: Call, loanId: string) {
@@ -793,7 +838,13 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         const [skip, fail, complete] = calls as [Call, Call, Call];
         const lease = T0 - 1;
         await repos.calls.markSkipped([skip.id], "paid", T0 + 10, lease);
-        const claimed = await repos.calls.claim([fail.id, complete.id], "claim-1", T0 + 20, lease);
+        const claimed = await repos.calls.claim(
+          [fail.id, complete.id],
+          "claim-1",
+          T0 + 20,
+          lease,
+          looseRules(t, fail.importId),
+        );
         expect(claimed).toHaveLength(2);
         await repos.calls.markClaimedFailed(
           "claim-1",
@@ -801,19 +852,21 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           T0 + 30,
         );
         await repos.calls.markDispatched("claim-1", [{ id: complete.id, providerCallId: "prov-7" }], T0 + 31);
+        const completion = {
+          eventId: `evt-${complete.id}`,
+          callId: complete.id,
+          attempt: null,
+          status: "completed" as const,
+          reason: null,
+          disposition: "promise_to_pay",
+          providerCallId: null,
+          occurredAt: T0 + 40_123,
+          payload: "{}",
+        };
         await repos.callEvents.recordEvents(
-          [
-            {
-              eventId: `evt-${complete.id}`,
-              callId: complete.id,
-              status: "completed",
-              reason: null,
-              disposition: "promise_to_pay",
-              providerCallId: null,
-              occurredAt: T0 + 40_123,
-              payload: "{}",
-            },
-          ],
+          [completion],
+          [transition(t.orgId, complete, completion, { status: "completed", reason: null })],
+          "receipt-1",
           T0 + 41_000,
         );
 
@@ -847,8 +900,12 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         const { calls } = await callsFor(t, 2);
         const [a, b] = calls as [Call, Call];
         const lease = T0 - 1;
-        await repos.calls.markDelayed([a.id], T0 + 3_600_000, T0 + 5, lease);
-        await repos.calls.claim([b.id], "claim-2", T0 + 6, lease);
+        await repos.calls.markWaiting(
+          [{ id: a.id, reason: "outside_calling_window", notBefore: T0 + 3_600_000 }],
+          T0 + 5,
+          lease,
+        );
+        await repos.calls.claim([b.id], "claim-2", T0 + 6, lease, looseRules(t, b.importId));
         await repos.calls.markDispatched("claim-2", [{ id: b.id, providerCallId: null }], T0 + 7);
         expect(await deliveriesOf(watcher.pk)).toEqual([]);
 
@@ -856,6 +913,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         const event = {
           eventId: `evt-${b.id}`,
           callId: b.id,
+          attempt: null,
           status: "failed" as const,
           reason: "no_answer",
           disposition: null,
@@ -863,9 +921,13 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           occurredAt: T0 + 8,
           payload: "{}",
         };
-        await repos.callEvents.recordEvents([event], T0 + 9);
+        const failed = { status: "failed" as const, reason: "no_answer" };
+        await repos.callEvents.recordEvents([event], [transition(t.orgId, b, event, failed)], "r-1", T0 + 9);
+        const again = { ...event, eventId: `evt-${b.id}-again`, status: "completed" as const };
         await repos.callEvents.recordEvents(
-          [{ ...event, eventId: `evt-${b.id}-again`, status: "completed" }],
+          [again],
+          [transition(t.orgId, b, again, { status: "completed", reason: null })],
+          "r-2",
           T0 + 10,
         );
         expect((await deliveriesOf(watcher.pk)).map((d) => d.eventType)).toEqual(["call.failed"]);

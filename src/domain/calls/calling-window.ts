@@ -1,6 +1,7 @@
 // When a campaign may call. The window is local wall-clock time in the campaign's IANA time zone
-// (08:00-19:00 by default, the RBI rule for recovery calls) on the allowed weekdays; the start is
-// inclusive and the end exclusive, so with the default window no call starts at 19:00 or later.
+// (08:00-19:00 by default, the RBI rule for recovery calls) on the allowed weekdays, except on
+// blackout dates (local dates, the campaign's and its organization's); the start is inclusive and
+// the end exclusive, so with the default window no call starts at 19:00 or later.
 import type { CallingWindow } from "../model/campaign";
 
 const WEEKDAY_INDEX: Readonly<Record<string, number>> = {
@@ -13,7 +14,21 @@ const WEEKDAY_INDEX: Readonly<Record<string, number>> = {
   sat: 6,
 };
 
-export type WindowState = { open: true } | { open: false; opensAt: number };
+export type WindowState =
+  | { open: true }
+  /** Closed at this moment because of the hours or weekdays, or because today is a blackout date. */
+  | { open: false; opensAt: number; reason: "outside_calling_window" | "blackout_date" };
+
+/** The window's hours and days, and the local dates on which it stays shut. */
+export type WindowRules = Pick<CallingWindow, "start" | "end" | "days"> & {
+  blackoutDates?: readonly string[];
+};
+
+/**
+ * How far ahead an opening is looked for: two years covers any weekday pattern with the longest
+ * blackout lists (100 dates each for the campaign and the organization).
+ */
+const OPENING_SEARCH_DAYS = 2 * 366 + 7;
 
 interface LocalDateTime {
   year: number;
@@ -82,31 +97,60 @@ function secondsOf(hhmm: string): number {
   return (h ?? 0) * 3600 + (m ?? 0) * 60;
 }
 
-/** Whether the window is open at `now`, and if not, when it next opens. */
-export function callingWindowState(window: CallingWindow, timeZone: string, now: number): WindowState {
+function dateKey(year: number, month: number, day: number): string {
+  return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+/** The local date (YYYY-MM-DD) in the zone at the instant `ms`. */
+export function localDate(ms: number, timeZone: string): string {
+  const l = localDateTime(ms, timeZone);
+  return dateKey(l.year, l.month, l.day);
+}
+
+/** The instant of local midnight, `offsetDays` days after the local date of `ms`, in the zone. */
+export function localMidnight(ms: number, timeZone: string, offsetDays = 0): number {
+  return zonedInstant(localDate(ms, timeZone), offsetDays, "00:00", timeZone);
+}
+
+/**
+ * Whether the window is open at `now`, and if not, when it next opens and why it is shut: a blackout
+ * date when today's local date is one, the hours or weekdays otherwise. Throws when no opening comes
+ * within two years (every allowed day blacked out).
+ */
+export function callingWindowState(window: WindowRules, timeZone: string, now: number): WindowState {
   const days = new Set(window.days.map((d) => WEEKDAY_INDEX[d.toLowerCase()]));
   if (days.size === 0) throw new Error("A calling window needs at least one weekday");
+  const blackout = new Set(window.blackoutDates ?? []);
   const start = secondsOf(window.start);
   const end = secondsOf(window.end);
   const local = localDateTime(now, timeZone);
+  const today = dateKey(local.year, local.month, local.day);
+  const blackedOut = blackout.has(today);
 
-  if (days.has(local.weekday) && local.seconds >= start && local.seconds < end) return { open: true };
+  if (!blackedOut && days.has(local.weekday) && local.seconds >= start && local.seconds < end) {
+    return { open: true };
+  }
+  const reason = blackedOut ? "blackout_date" : "outside_calling_window";
 
-  // Today (if the window is still ahead) or one of the next seven days opens the window.
-  for (let ahead = 0; ahead <= 7; ahead++) {
+  // Today (if the window is still ahead) or one of the next days opens the window.
+  for (let ahead = 0; ahead <= OPENING_SEARCH_DAYS; ahead++) {
     if (!days.has((local.weekday + ahead) % 7)) continue;
     if (ahead === 0 && local.seconds >= start) continue;
     const date = new Date(Date.UTC(local.year, local.month - 1, local.day + ahead));
-    const opensAt = instantOf(
-      date.getUTCFullYear(),
-      date.getUTCMonth() + 1,
-      date.getUTCDate(),
-      start,
-      timeZone,
-    );
-    if (opensAt > now) return { open: false, opensAt };
+    const y = date.getUTCFullYear();
+    const m = date.getUTCMonth() + 1;
+    const d = date.getUTCDate();
+    if (blackout.has(dateKey(y, m, d))) continue;
+    const opensAt = instantOf(y, m, d, start, timeZone);
+    if (opensAt > now) return { open: false, opensAt, reason };
   }
-  throw new Error("No opening of the calling window within a week");
+  throw new Error("No opening of the calling window within two years: check its days and blackout dates");
+}
+
+/** The first moment at or after `from` at which the window is open. */
+export function nextOpening(window: WindowRules, timeZone: string, from: number): number {
+  const state = callingWindowState(window, timeZone, from);
+  return state.open ? from : state.opensAt;
 }
 
 /** The instant at which the zone's clocks show `date` (YYYY-MM-DD) plus `offsetDays`, at `hhmm`. */

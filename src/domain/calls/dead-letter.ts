@@ -2,7 +2,7 @@
 // with the last error recorded for it, and fails every call of the batch that was still waiting (or
 // every workflow run never started), so the import's progress accounts for every customer.
 
-import type { DispatchMessage } from "../model/outbox";
+import type { DispatchMessage, DueCallsMessage } from "../model/outbox";
 import type { CallsRepository } from "../ports/calls-repository";
 import type { Clock } from "../ports/clock";
 import type { CustomersRepository } from "../ports/customers-repository";
@@ -10,6 +10,7 @@ import type { ImportsRepository } from "../ports/imports-repository";
 import type { OutboxRepository } from "../ports/outbox-repository";
 import type { WorkflowRunsRepository } from "../ports/workflow-runs-repository";
 import { BULK_ORIGIN } from "./dispatch-call-batch";
+import { CLAIM_LEASE_MS } from "./place-calls";
 
 export interface DeadLetterDeps {
   calls: CallsRepository;
@@ -44,7 +45,9 @@ export async function markDeadLettered(deps: DeadLetterDeps, message: DispatchMe
         importId,
         batchNo,
         origin: BULK_ORIGIN,
-        customers: customers.map((c) => ({ id: c.id, phoneNumber: c.phoneNumber })),
+        agentId: imp.agentId,
+        dispositionId: imp.dispositionId,
+        customers: customers.map((c) => ({ id: c.id, phoneNumber: c.phoneNumber, loanId: c.loanId })),
         at: now,
       });
       await deps.calls.failOutstanding(importId, batchNo, BULK_ORIGIN, reason, now);
@@ -56,4 +59,22 @@ export async function markDeadLettered(deps: DeadLetterDeps, message: DispatchMe
   }
   await deps.outbox.markFailed(batch.id, reason, now);
   deps.log("dispatch_batch_dead_lettered", { importId, kind, batchNo, reason });
+}
+
+/**
+ * A waiting-calls message whose retries ran out (the dialer stayed unavailable): the calls it names
+ * that are still waiting fail, so they do not wait for ever.
+ */
+export async function markDueCallsDeadLettered(
+  deps: DeadLetterDeps,
+  message: DueCallsMessage,
+): Promise<void> {
+  const now = deps.clock.now();
+  const failed = await deps.calls.failWaiting(
+    message.callIds,
+    "dead_lettered: the calls could not be handed to the dialer on any delivery",
+    now,
+    now - CLAIM_LEASE_MS,
+  );
+  deps.log("due_calls_dead_lettered", { importId: message.importId, calls: message.callIds.length, failed });
 }

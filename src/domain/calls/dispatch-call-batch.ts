@@ -2,30 +2,34 @@
 // batch's calls, and say what the queue should do with the message. A message may arrive twice, or
 // after a consumer died half-way; placeCalls makes every run after the first harmless.
 
-import type { DispatchMessage } from "../model/outbox";
+import type { CallsQueueMessage, DispatchMessage } from "../model/outbox";
 import type { CallsRepository } from "../ports/calls-repository";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { ImportsRepository } from "../ports/imports-repository";
 import type { OutboxRepository } from "../ports/outbox-repository";
 import type { QueueProducer } from "../ports/queue";
+import type { TenancyRepository } from "../ports/tenancy-repository";
+import { loadCallContext } from "./call-context";
+import { delaySecondsUntil, MAX_DELAY_SECONDS } from "./due-calls";
 import { CLAIM_LEASE_MS, type PlaceCallsDeps, placeCalls } from "./place-calls";
 
 /** The origin of the bulk endpoint's calls (workflow steps use their own). */
 export const BULK_ORIGIN = "bulk";
-/** Queues refuses a delivery delay above 12 hours; a longer wait is delayed again on arrival. */
-export const MAX_DELAY_SECONDS = 12 * 60 * 60;
+/** When calls lost a claim to a concurrent consumer: look again shortly. */
+const CONTENDED_RETRY_MS = 30_000;
 
 export interface DispatchCallBatchDeps extends PlaceCallsDeps {
   campaigns: CampaignsRepository;
+  tenancy: TenancyRepository;
   calls: CallsRepository;
   imports: ImportsRepository;
   outbox: OutboxRepository;
-  callsQueue: QueueProducer<DispatchMessage>;
+  callsQueue: QueueProducer<CallsQueueMessage>;
 }
 
 export type MessageVerdict =
   /** Nothing left to do for this message. */
-  | { kind: "ack"; note: "done" | "delayed" | "already_finished" | "unknown_batch" }
+  | { kind: "ack"; note: "done" | "delayed" | "paused" | "cancelled" | "already_finished" | "unknown_batch" }
   /** Deliver the message again later (the queue's retry, counted against max_retries). */
   | { kind: "retry"; reason: string; minDelaySeconds?: number };
 
@@ -44,8 +48,8 @@ export async function dispatchCallBatch(
     return { kind: "ack", note: "already_finished" };
   }
   const imp = await deps.imports.findById(importId);
-  const campaign = imp ? await deps.campaigns.findCampaignByPk(imp.campaignPk) : undefined;
-  if (!imp || !campaign) {
+  const context = imp ? await loadCallContext(deps, imp) : undefined;
+  if (!imp || !context) {
     // The outbox row points at its import by foreign key, so this is a broken database: let the
     // retries and then the dead-letter queue report it rather than guess.
     return { kind: "retry", reason: `import ${importId} or its campaign is missing` };
@@ -53,9 +57,7 @@ export async function dispatchCallBatch(
 
   await deps.outbox.markProcessing(batch.id, deps.clock.now());
   const result = await placeCalls(deps, {
-    organizationId: imp.organizationId,
-    campaign,
-    importId,
+    ...context,
     batchNo,
     origin: BULK_ORIGIN,
     agentId: imp.agentId,
@@ -70,6 +72,8 @@ export async function dispatchCallBatch(
     skipped: result.skipped,
     failed: result.failed,
     delayed: result.delayed,
+    ...(result.paused ? { paused: result.paused } : {}),
+    ...(result.cancelled ? { cancelled: result.cancelled } : {}),
     ...(result.delayedUntil ? { delayedUntil: new Date(result.delayedUntil).toISOString() } : {}),
     ...(result.retry ? { retry: result.retry.reason } : {}),
   });
@@ -78,26 +82,36 @@ export async function dispatchCallBatch(
     await deps.outbox.recordError(batch.id, result.retry.reason, now);
     return { kind: "retry", reason: result.retry.reason, minDelaySeconds: result.retry.retryAfterSeconds };
   }
-  if (result.delayedUntil !== undefined) {
-    // A fresh message rather than message.retry(): waiting for a window is not a failure and must
-    // not use up the retries that lead to the dead-letter queue. If the send throws, the message is
-    // retried instead, so the batch is never left without a message.
-    const delaySeconds = Math.min(
-      MAX_DELAY_SECONDS,
-      Math.max(1, Math.ceil((result.delayedUntil - now) / 1000)),
-    );
+  if (context.importState === "cancelled") {
+    await deps.outbox.markDone(batch.id, now);
+    return { kind: "ack", note: "cancelled" };
+  }
+  if (context.importState === "paused" || context.campaignState === "paused") {
+    // The batch stays unfinished and holds no message: resuming sends it again.
+    deps.log("call_batch_paused", { importId, batchNo });
+    return { kind: "ack", note: "paused" };
+  }
+  const claimedElsewhere = result.calls.some((c) => c.status === "dispatching");
+  const contended = result.calls.some((c) => c.status === "queued");
+  const wake = Math.min(
+    result.delayedUntil ?? Number.POSITIVE_INFINITY,
+    contended ? now + CONTENDED_RETRY_MS : Number.POSITIVE_INFINITY,
+  );
+  if (Number.isFinite(wake)) {
+    // A fresh message rather than message.retry(): waiting for a window or a limit is not a failure
+    // and must not use up the retries that lead to the dead-letter queue. If the send throws, the
+    // message is retried instead, so the batch is never left without a message.
+    const delaySeconds = Math.max(1, delaySecondsUntil(wake, now));
     await deps.callsQueue.sendBatch([{ body: { kind: "call", importId, batchNo }, delaySeconds }]);
     await deps.outbox.markRequeued(batch.id, now);
     deps.log("call_batch_delayed", { importId, batchNo, delaySeconds });
     return { kind: "ack", note: "delayed" };
   }
-  const outstanding = result.calls.filter(
-    (c) => c.status === "queued" || c.status === "delayed" || c.status === "dispatching",
-  );
-  if (outstanding.length > 0) {
+  if (claimedElsewhere) {
     // Another consumer holds a live claim on some rows (a duplicate delivery running right now, or
     // one that died less than a lease ago). Look again once that claim has finished or expired.
-    const reason = `${outstanding.length} call(s) are being handed to the dialer by another attempt`;
+    const outstanding = result.calls.filter((c) => c.status === "dispatching").length;
+    const reason = `${outstanding} call(s) are being handed to the dialer by another attempt`;
     await deps.outbox.recordError(batch.id, reason, now);
     return { kind: "retry", reason, minDelaySeconds: Math.ceil(CLAIM_LEASE_MS / 1000) };
   }

@@ -2,32 +2,66 @@
 // organization, and its id is unique per organization.
 import { DomainError } from "../errors";
 import { type Campaign, DEFAULT_CALLING_WINDOW } from "../model/campaign";
+import {
+  type CampaignContactLimits,
+  DEFAULT_CONTACT_LIMITS,
+  DEFAULT_RETRY_POLICY,
+  type RetryPolicy,
+} from "../model/policy";
 import type { WorkflowDefinition } from "../model/workflow";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
+import type { TenancyRepository } from "../ports/tenancy-repository";
 import type { WebhooksRepository } from "../ports/webhooks-repository";
+import { checkCampaignLimits } from "./campaign-policy";
 
-export interface NewCampaign extends Omit<Campaign, "pk" | "createdAt" | "callingWindow" | "workflow"> {
+export interface NewCampaign
+  extends Omit<
+    Campaign,
+    | "pk"
+    | "createdAt"
+    | "callingWindow"
+    | "workflow"
+    | "retry"
+    | "contactPolicy"
+    | "dialingState"
+    | "pausedAt"
+  > {
   callingWindow?: Campaign["callingWindow"];
   workflow?: WorkflowDefinition;
+  retry?: RetryPolicy;
+  contactPolicy?: CampaignContactLimits;
 }
 
 /**
- * Stores a new campaign (the default calling window when none is given). Throws unknown_agent /
- * unknown_disposition (400) naming the workflow step, or conflict (409) when the id is taken.
+ * Stores a new campaign (the default calling window and retry policy when none is given). Throws
+ * unknown_agent / unknown_disposition (400) naming the workflow step, validation_error (400) for
+ * contact limits looser than the organization's, or conflict (409) when the id is taken.
  */
 export async function createCampaign(
-  deps: { campaigns: CampaignsRepository; webhooks: WebhooksRepository; clock: Clock },
+  deps: {
+    campaigns: CampaignsRepository;
+    webhooks: WebhooksRepository;
+    tenancy: TenancyRepository;
+    clock: Clock;
+  },
   input: NewCampaign,
 ): Promise<Campaign> {
   await checkWorkflowReferences(deps, input.organizationId, input.workflow);
+  if (input.contactPolicy) {
+    const organization = await deps.tenancy.findOrganization(input.organizationId);
+    checkCampaignLimits(organization?.contactPolicy ?? DEFAULT_CONTACT_LIMITS, input.contactPolicy);
+  }
   const created = await deps.campaigns.createCampaign({
     ...input,
     callingWindow: input.callingWindow ?? {
       ...DEFAULT_CALLING_WINDOW,
       days: [...DEFAULT_CALLING_WINDOW.days],
+      blackoutDates: [],
     },
     workflow: input.workflow ?? null,
+    contactPolicy:
+      input.contactPolicy && Object.keys(input.contactPolicy).length > 0 ? input.contactPolicy : null,
     createdAt: deps.clock.now(),
   });
   if (!created) {

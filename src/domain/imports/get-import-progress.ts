@@ -1,10 +1,12 @@
 // GET /api/v1/imports/{importId}: the stored counts of a bulk request plus the live progress of
 // everything it set in motion. Every customer handed to the call queue is in exactly one call
-// bucket, so requested = queued + delayed + dispatched + skipped + failed + completed.
+// bucket, so requested = queued + delayed + dispatched + skipped + failed + completed + cancelled.
 
 import { BULK_ORIGIN } from "../calls/dispatch-call-batch";
 import { DomainError } from "../errors";
-import type { ImportCounts } from "../model/imports";
+import { type Decision, decisionOf } from "../model/call";
+import type { Campaign } from "../model/campaign";
+import type { Import, ImportCounts } from "../model/imports";
 import type { OutboxBatch } from "../model/outbox";
 import type { CallsRepository } from "../ports/calls-repository";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
@@ -24,11 +26,27 @@ export interface CallProgress {
   queued: number;
   dispatched: number;
   delayed: number;
+  /** The delayed calls by the reason they wait. */
+  delayedBy: Record<string, number>;
   skipped: Record<string, number>;
   failed: number;
   completed: number;
+  cancelled: number;
   /** Batches the dead-letter queue gave up on, with the reason. */
   errors: BatchError[];
+  /** The decision log of these calls, counted per decision and reason. */
+  decisions: { decision: Decision; reason: string | null; count: number }[];
+}
+
+/**
+ * Whether the import's calls go to the dialer: `active`, `paused` (the import, or its campaign:
+ * `pausedBy`), `cancelled`, or `finished` when nothing is left to do (every call and run final).
+ */
+export interface DialingStatus {
+  status: "active" | "paused" | "cancelled" | "finished";
+  pausedBy: "import" | "campaign" | null;
+  pausedAt: number | null;
+  cancelledAt: number | null;
 }
 
 /** Started runs that failed for the same reason, with a few of them to look up. */
@@ -60,6 +78,7 @@ export interface ImportProgress {
   campaignId: string;
   createdAt: number;
   results: ImportCounts;
+  dialing: DialingStatus;
   calls: CallProgress;
   workflows: WorkflowProgress;
 }
@@ -79,15 +98,17 @@ export async function getImportProgress(
 ): Promise<ImportProgress> {
   const imp = await deps.imports.find(organizationId, importId);
   if (!imp) throw new DomainError("not_found", `Import "${importId}" does not exist.`);
-  const [campaign, batches, counts, runCounts, runFailures] = await Promise.all([
+  const [campaign, batches, counts, decisions, runCounts, runFailures, unfinishedCalls] = await Promise.all([
     deps.campaigns.findCampaignByPk(imp.campaignPk),
     deps.outbox.listForImport(importId),
     deps.calls.countsForImport(importId, BULK_ORIGIN),
+    deps.calls.decisionCounts(importId, BULK_ORIGIN),
     deps.workflowRuns.countsForImport(importId),
     deps.workflowRuns.failuresForImport(importId, {
       reasons: FAILURE_REASONS_LISTED,
       examples: FAILURE_EXAMPLES,
     }),
+    deps.calls.hasUnfinished(importId),
   ]);
 
   const callBatches = batches.filter((b) => b.kind === "call");
@@ -96,10 +117,15 @@ export async function getImportProgress(
     queued: 0,
     dispatched: 0,
     delayed: 0,
+    delayedBy: {},
     skipped: {},
     failed: 0,
     completed: 0,
+    cancelled: 0,
     errors: failedBatches(callBatches),
+    decisions: decisions
+      .map((d) => ({ decision: decisionOf(d.status, d.reason), reason: d.reason, count: d.n }))
+      .sort((a, b) => b.count - a.count || a.decision.localeCompare(b.decision)),
   };
   let withRows = 0;
   for (const c of counts) {
@@ -114,12 +140,28 @@ export async function getImportProgress(
         calls.skipped[reason] = (calls.skipped[reason] ?? 0) + c.n;
         break;
       }
+      case "delayed": {
+        calls.delayed += c.n;
+        const reason = c.reason ?? "other";
+        calls.delayedBy[reason] = (calls.delayedBy[reason] ?? 0) + c.n;
+        break;
+      }
       default:
-        calls[c.status] += c.n;
+        calls[c.status as "dispatched" | "failed" | "completed" | "cancelled"] += c.n;
     }
   }
   // Customers whose batch the consumer has not reached yet have no call row: they are queued.
   calls.queued += Math.max(0, calls.requested - withRows);
+
+  const workflows = workflowProgress(
+    batches.filter((b) => b.kind === "workflow"),
+    runCounts,
+    runFailures,
+  );
+  const unfinished =
+    unfinishedCalls ||
+    batches.some((b) => b.state !== "done" && b.state !== "failed") ||
+    workflows.requested > workflows.completed + workflows.failed;
 
   return {
     importId: imp.id,
@@ -133,13 +175,28 @@ export async function getImportProgress(
       failed: imp.failed,
       batchesProcessed: imp.batchesProcessed,
     },
+    dialing: dialingStatus(imp, campaign, unfinished),
     calls,
-    workflows: workflowProgress(
-      batches.filter((b) => b.kind === "workflow"),
-      runCounts,
-      runFailures,
-    ),
+    workflows,
   };
+}
+
+/** The import's dialing status (see DialingStatus). */
+export function dialingStatus(
+  imp: Import,
+  campaign: Pick<Campaign, "dialingState" | "pausedAt"> | undefined,
+  unfinished: boolean,
+): DialingStatus {
+  const base = { pausedAt: null, cancelledAt: imp.cancelledAt, pausedBy: null };
+  if (imp.dialingState === "cancelled") return { ...base, status: "cancelled" };
+  if (!unfinished) return { ...base, status: "finished" };
+  if (imp.dialingState === "paused") {
+    return { ...base, status: "paused", pausedBy: "import", pausedAt: imp.pausedAt };
+  }
+  if (campaign?.dialingState === "paused") {
+    return { ...base, status: "paused", pausedBy: "campaign", pausedAt: campaign.pausedAt };
+  }
+  return { ...base, status: "active" };
 }
 
 /**

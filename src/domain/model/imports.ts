@@ -4,6 +4,13 @@
 export const IMPORT_STATES = ["processing", "failed", "completed"] as const;
 export type ImportState = (typeof IMPORT_STATES)[number];
 
+/**
+ * Whether an import's calls may go to the dialer: `paused` holds them where they are, `cancelled`
+ * ended them for good (a cancelled import cannot be resumed).
+ */
+export const IMPORT_DIALING_STATES = ["active", "paused", "cancelled"] as const;
+export type ImportDialingState = (typeof IMPORT_DIALING_STATES)[number];
+
 /** The counts of a bulk request, as its answer and GET /api/v1/imports/{importId} report them. */
 export interface ImportCounts {
   total: number;
@@ -34,4 +41,8 @@ export interface Import extends ImportCounts {
   /** 1 for the first attempt; each retry that takes the import over counts one up. */
   attempt: number;
   completedAt: number | null;
+  dialingState: ImportDialingState;
+  /** Unix ms of the pause in force, or null. */
+  pausedAt: number | null;
+  cancelledAt: number | null;
 }

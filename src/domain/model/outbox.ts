@@ -18,6 +18,24 @@ export const DispatchMessage = z.object({
 });
 export type DispatchMessage = z.infer<typeof DispatchMessage>;
 
+/** Calls per waiting-calls message: their ids stay far below the 128 KB a queue message may carry. */
+export const DUE_CALLS_PER_MESSAGE = 100;
+
+/**
+ * A CALLS queue message naming waiting calls of one import directly: a retry after its interval, or
+ * calls a contact limit, a pause or a lost message left behind their outbox batch.
+ */
+export const DueCallsMessage = z.object({
+  kind: z.literal("due"),
+  importId: z.string().min(1),
+  callIds: z.array(z.string().min(1).max(64)).min(1).max(DUE_CALLS_PER_MESSAGE),
+});
+export type DueCallsMessage = z.infer<typeof DueCallsMessage>;
+
+/** What the CALLS queue carries: an outbox batch (of kind `call`), or waiting calls. */
+export const CallsQueueMessage = z.union([DispatchMessage, DueCallsMessage]);
+export type CallsQueueMessage = z.infer<typeof CallsQueueMessage>;
+
 export interface OutboxBatch {
   id: number;
   importId: string;

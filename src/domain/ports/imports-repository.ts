@@ -1,4 +1,4 @@
-import type { Import, ImportCounts } from "../model/imports";
+import type { Import, ImportCounts, ImportDialingState } from "../model/imports";
 
 /** What a new import row is created with; the rest starts empty (counts 0, attempt 1). */
 export interface NewImport {
@@ -29,6 +29,16 @@ export interface ImportsRepository {
   find(organizationId: string, id: string): Promise<Import | undefined>;
   /** Any organization's import, for work that starts from a queue message (which carries none). */
   findById(id: string): Promise<Import | undefined>;
+  /**
+   * Moves the import's dialing state to `to` if it is one of `from` (pausing keeps the first pause's
+   * time); returns the import as it now is, or undefined when it was in another state.
+   */
+  setDialingState(
+    id: string,
+    from: readonly ImportDialingState[],
+    to: Exclude<ImportDialingState, "cancelled">,
+    at: number,
+  ): Promise<Import | undefined>;
   /**
    * Claims an import whose attempt failed, or was abandoned (still `processing` since before
    * `abandonedBefore`: its Worker died), for a new attempt. Returns the new attempt's number when

@@ -2,8 +2,14 @@ import type { Organization } from "../model/organization";
 
 /** Organizations and their API keys (stored as SHA-256 digests only). */
 export interface TenancyRepository {
-  createOrganization(org: Organization): Promise<Organization>;
+  /** A new organization starts with the documented contact limits and no blackout dates. */
+  createOrganization(org: Pick<Organization, "id" | "name" | "createdAt">): Promise<Organization>;
   findOrganization(id: string): Promise<Organization | undefined>;
+  /** Replaces the organization's contact limits and blackout dates; undefined when unknown. */
+  updateOrganizationPolicy(
+    id: string,
+    policy: Pick<Organization, "contactPolicy" | "blackoutDates">,
+  ): Promise<Organization | undefined>;
   createApiKey(key: {
     id: string;
     organizationId: string;

@@ -3,6 +3,7 @@
 // step, so a run that is restarted replays the recorded results instead of repeating them — a call
 // step dials at most once, a wait keeps its original deadline.
 
+import { loadCallContext } from "../calls/call-context";
 import { zonedInstant } from "../calls/calling-window";
 import { isPaid } from "../calls/eligibility";
 import { type PlaceCallsDeps, placeCalls } from "../calls/place-calls";
@@ -11,6 +12,7 @@ import type { CustomerRunParams, WorkflowDefinition, WorkflowStep } from "../mod
 import type { CallsRepository } from "../ports/calls-repository";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { ImportsRepository } from "../ports/imports-repository";
+import type { TenancyRepository } from "../ports/tenancy-repository";
 import type { WorkflowRunsRepository } from "../ports/workflow-runs-repository";
 import type { Steps } from "../ports/workflows";
 import { type HandOffDeps, handOffDeliveriesQuietly } from "../webhooks/hand-off";
@@ -19,6 +21,7 @@ import { workflowOf } from "./definition";
 
 export interface RunCustomerWorkflowDeps extends PlaceCallsDeps, HandOffDeps, WorkflowStepEventDeps {
   campaigns: CampaignsRepository;
+  tenancy: TenancyRepository;
   calls: CallsRepository;
   imports: ImportsRepository;
   workflowRuns: WorkflowRunsRepository;
@@ -35,12 +38,19 @@ interface Plan {
   dates: { emi_due_date: string | null; lead_date: string | null };
 }
 
-export type RunOutcome = "finished" | "stopped_paid" | "gone";
+export type RunOutcome = "finished" | "stopped_paid" | "gone" | "cancelled";
 
 type WaitStep = Extract<WorkflowStep, { type: "wait" }>;
 
 /** Longest cause kept in a failed run's reason: the step, the cause and a hint fit, a stack does not. */
 const MAX_CAUSE_CHARS = 400;
+/**
+ * While its import or campaign is paused, a call step looks again this often: the run notices a
+ * resume within the hour, with few steps spent on the wait.
+ */
+export const PAUSE_POLL_MS = 60 * 60 * 1000;
+/** A week of hourly looks; a run paused longer fails with a reason saying so. */
+const MAX_PAUSE_POLLS = 7 * 24;
 
 /** The origin of the call a workflow's step `index` places (one call per step, ever). */
 export function workflowCallOrigin(index: number): string {
@@ -102,6 +112,16 @@ export async function runCustomerWorkflow(
     for (const [index, step] of plan.definition.steps.entries()) {
       const label = `${index}:${step.type}`;
       doing = `step ${index} (${step.type})`;
+      // Before every step: a run whose import (or campaign) was cancelled ends here, however long
+      // it slept.
+      const stop = await steps.do(`${index}:check`, async () => {
+        const imp = await deps.imports.findById(importId);
+        return imp?.dialingState === "cancelled" ? "cancelled" : null;
+      });
+      if (stop === "cancelled") {
+        await finish(deps, steps, instanceId, "cancelled");
+        return { outcome: "cancelled" };
+      }
       switch (step.type) {
         case "wait": {
           const until = await steps.do(`${label}:deadline`, async () => {
@@ -197,9 +217,11 @@ function webhookTarget(step: { webhookId?: string; url?: string }): { webhookId:
 }
 
 /**
- * Places the step's call through the same eligibility rules, calling window and dialer as the bulk
- * hand-off. Outside the window the run sleeps until it opens and tries again; a dialer that asks
- * for a retry makes the step throw, so the Workflows step retry (with backoff) brings it back.
+ * Places the step's call through the same dialing rules and dialer as the bulk hand-off. While the
+ * call waits for a known moment (the window, a blackout date, a contact limit) the run sleeps until
+ * it and tries again; while the import or campaign is paused it looks again every hour (for a week
+ * at most); a dialer that asks for a retry makes the step throw, so the Workflows step retry (with
+ * backoff) brings it back.
  */
 async function callStep(
   deps: RunCustomerWorkflowDeps,
@@ -211,16 +233,17 @@ async function callStep(
   step: { agentId?: string; dispositionId?: string },
 ): Promise<void> {
   // A week of closed windows is at most a handful of openings; the bound only stops a runaway loop.
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const label = `${index}:call:${attempt}`;
+  let pausedPolls = 0;
+  for (let attempt = 0; attempt < 50; ) {
+    // Step names must be unique within the run: a look after a pause gets its own.
+    const label = pausedPolls === 0 ? `${index}:call:${attempt}` : `${index}:call:${attempt}:p${pausedPolls}`;
     const result = await steps.do(label, async () => {
       await deps.workflowRuns.update(instanceId, { status: "running", step: index }, deps.clock.now());
-      const campaign = await deps.campaigns.findCampaignByPk(plan.campaignPk);
-      if (!campaign) return { delayedUntil: null, status: "campaign_gone" };
+      const imp = await deps.imports.findById(params.importId);
+      const context = imp ? await loadCallContext(deps, imp) : undefined;
+      if (!context) return { delayedUntil: null, status: "campaign_gone", paused: false };
       const placed = await placeCalls(deps, {
-        organizationId: plan.organizationId,
-        campaign,
-        importId: params.importId,
+        ...context,
         batchNo: plan.batchNo,
         origin: workflowCallOrigin(index),
         agentId: step.agentId ?? plan.agentId,
@@ -230,12 +253,27 @@ async function callStep(
       if (placed.retry) {
         throw new Error(`the dialer did not take the call (${placed.retry.reason}); check that it is up`);
       }
-      return { delayedUntil: placed.delayedUntil ?? null, status: placed.calls[0]?.status ?? "missing" };
+      const call = placed.calls[0];
+      return {
+        delayedUntil: placed.delayedUntil ?? null,
+        status: call?.status ?? "missing",
+        paused: call?.status === "delayed" && call.reason === "paused",
+      };
     });
+    if (result.paused) {
+      // Paused: the call keeps its place; look again later, without using up the window's bound.
+      if (++pausedPolls > MAX_PAUSE_POLLS) {
+        throw new Error("the import or its campaign stayed paused for 7 days; resume it, or cancel it");
+      }
+      const lookAgain = await steps.do(`${label}:paused:until`, async () => deps.clock.now() + PAUSE_POLL_MS);
+      await steps.sleepUntil(`${label}:paused`, lookAgain);
+      continue;
+    }
     if (result.delayedUntil === null) return;
-    // The opening is always ahead of the moment the step read the clock; a replay after it passed
+    // The moment is always ahead of the moment the step read the clock; a replay after it passed
     // returns at once and tries the call again.
     await steps.sleepUntil(`${label}:window`, result.delayedUntil);
+    attempt++;
   }
   throw new Error(
     "the calling window was still closed after 50 openings in a row; check the campaign's callingWindow and timezone",

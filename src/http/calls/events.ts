@@ -7,6 +7,7 @@ import { createMiddleware } from "hono/factory";
 import { recordCallEvents } from "../../domain/calls/record-call-events";
 import { checkSignatureHeader, SIGNATURE_HEADER, verifySignature } from "../../domain/calls/signature";
 import { DomainError } from "../../domain/errors";
+import { RETRY_BOUNDS } from "../../domain/model/policy";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
@@ -62,14 +63,16 @@ const CallEvent = z
   .looseObject({
     id: z.string().min(1).max(128).openapi({ description: "Unique per event: a resent event is ignored." }),
     callId: z.string().min(1).max(64).openapi({ example: "call_5f1c0e2a9b7d4c3e8a6f1b2d" }),
+    attempt: z.number().int().min(1).max(RETRY_BOUNDS.maxAttempts.max).optional().openapi({
+      description:
+        "The attempt the event reports on (the `attempt` of the request that carried the call). Without it, the call's current attempt.",
+    }),
     status: z.enum(["completed", "failed"]),
     disposition: z.string().min(1).max(128).optional().openapi({ example: "promise_to_pay" }),
-    reason: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .openapi({ description: "Why a call failed, e.g. no_answer." }),
+    reason: z.string().min(1).max(200).optional().openapi({
+      description:
+        "Why a call failed: `no_answer` and `busy` are retried by the campaign's retry policy, `invalid_number` never is, any other reason counts as `failed`.",
+    }),
     providerCallId: z.string().min(1).max(128).optional(),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
   })
@@ -96,7 +99,7 @@ callEventsRoutes.openapi(
     path: "/events",
     tags: ["Calls"],
     summary: "Report call outcomes (dialer only)",
-    description: `Signed with DIALER_SECRET: \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`. Idempotent on each event's id. The first completed/failed event of a call sets its status and disposition.`,
+    description: `Signed with DIALER_SECRET: \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`. Idempotent on each event's id (per organization). The first outcome reported for an attempt decides it: completed, failed for good, or a retry when the campaign's retry policy allows one.`,
     security: [],
     middleware: [dialerSignedBody] as const,
     request: {
@@ -115,6 +118,7 @@ callEventsRoutes.openapi(
       events.map((e) => ({
         id: e.id,
         callId: e.callId,
+        attempt: e.attempt,
         status: e.status,
         disposition: e.disposition,
         reason: e.reason,

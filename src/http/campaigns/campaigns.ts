@@ -1,10 +1,23 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Deps } from "../../deps";
 import { createCampaign } from "../../domain/campaigns/create-campaign";
 import { DomainError } from "../../domain/errors";
-import { CAMPAIGN_TYPES, type Campaign, WEEKDAYS } from "../../domain/model/campaign";
+import {
+  CAMPAIGN_DIALING_STATES,
+  CAMPAIGN_TYPES,
+  type Campaign,
+  WEEKDAYS,
+} from "../../domain/model/campaign";
 import type { StoredCustomer } from "../../domain/model/customer";
+import { type ContactLimits, DEFAULT_CONTACT_LIMITS, effectiveLimits } from "../../domain/model/policy";
 import { WorkflowDefinition } from "../../domain/model/workflow";
 import { errorResponses } from "../errors";
+import {
+  BlackoutDates,
+  CampaignContactPolicySchema,
+  ContactPolicySchema,
+  RetryPolicySchema,
+} from "../policy-schemas";
 import { createRouter } from "../router";
 import { CampaignParam, Country, decodeCursor, iso, PageQuery, page, ResourceId } from "../schemas";
 
@@ -28,11 +41,12 @@ const CallingWindow = z
       .min(1)
       .refine((d) => new Set(d).size === d.length, "each day at most once")
       .default([...WEEKDAYS]),
+    blackoutDates: BlackoutDates.default([]),
   })
   .refine((w) => w.start < w.end, { message: "start must be before end", path: ["end"] })
   .openapi("CallingWindow", {
     description:
-      "Local hours in which the campaign may call; 08:00-19:00 every day by default (RBI rule for recovery calls).",
+      "Local hours in which the campaign may call; 08:00-19:00 every day by default (RBI rule for recovery calls), except on the blackout dates (the campaign's and the organization's).",
   });
 
 export const CreateCampaign = z
@@ -47,18 +61,51 @@ export const CreateCampaign = z
       description:
         "The steps each customer added with useWorkflow goes through; when absent, the default for the campaign type (see the README).",
     }),
+    retry: RetryPolicySchema.optional(),
+    contactPolicy: CampaignContactPolicySchema.optional(),
   })
   .openapi("CreateCampaign");
 
-const CampaignSchema = z
+/** Counts of a campaign's calls that a pause holds and a cancel ends. */
+const WaitingCalls = z.object({
+  queued: z.number().int(),
+  delayed: z.number().int(),
+  dispatching: z.number().int(),
+});
+
+export const CampaignDialing = z
+  .object({
+    state: z.enum(CAMPAIGN_DIALING_STATES),
+    pausedAt: z.string().nullable(),
+    calls: WaitingCalls.optional().openapi({
+      description: "Calls waiting or being handed to the dialer now (on GET of one campaign).",
+    }),
+  })
+  .openapi("CampaignDialing");
+
+export const CampaignSchema = z
   .object({
     id: z.string(),
     name: z.string(),
     campaignType: z.enum(CAMPAIGN_TYPES),
     timezone: z.string(),
     defaultCountry: z.string(),
-    callingWindow: z.object({ start: z.string(), end: z.string(), days: z.array(z.string()) }),
+    callingWindow: z.object({
+      start: z.string(),
+      end: z.string(),
+      days: z.array(z.string()),
+      blackoutDates: z.array(z.string()),
+    }),
     workflow: z.unknown(),
+    retry: RetryPolicySchema,
+    contactPolicy: CampaignContactPolicySchema.nullable().openapi({
+      description: "The campaign's own limits, or null when it follows the organization's.",
+    }),
+    effectiveContactPolicy: ContactPolicySchema.optional().openapi({
+      description:
+        "The limits its calls obey: the organization's, tightened by the campaign's (on GET of one campaign).",
+    }),
+    dialing: CampaignDialing,
     createdAt: z.string(),
   })
   .openapi("Campaign");
@@ -85,7 +132,12 @@ const CustomerSchema = z
   })
   .openapi("Customer");
 
-function campaignJson(c: Campaign) {
+/** The campaign as answered; `details` (GET of one campaign) adds what needs more reading. */
+export function campaignJson(
+  c: Campaign,
+  details?: { effectiveContactPolicy: ContactLimits; waiting: { status: string; n: number }[] },
+) {
+  const count = (status: string) => details?.waiting.find((w) => w.status === status)?.n ?? 0;
   return {
     id: c.id,
     name: c.name,
@@ -94,8 +146,33 @@ function campaignJson(c: Campaign) {
     defaultCountry: c.defaultCountry,
     callingWindow: c.callingWindow,
     workflow: c.workflow,
+    retry: c.retry,
+    contactPolicy: c.contactPolicy,
+    ...(details ? { effectiveContactPolicy: details.effectiveContactPolicy } : {}),
+    dialing: {
+      state: c.dialingState,
+      pausedAt: c.pausedAt === null ? null : iso(c.pausedAt),
+      ...(details
+        ? { calls: { queued: count("queued"), delayed: count("delayed"), dispatching: count("dispatching") } }
+        : {}),
+    },
     createdAt: iso(c.createdAt),
   };
+}
+
+/** A campaign with its effective limits and the counts of its waiting calls. */
+export async function campaignDetailsJson(deps: Deps, organizationId: string, campaign: Campaign) {
+  const [organization, waiting] = await Promise.all([
+    deps.tenancy.findOrganization(organizationId),
+    deps.calls.countWaitingByCampaign(campaign.pk),
+  ]);
+  return campaignJson(campaign, {
+    effectiveContactPolicy: effectiveLimits(
+      organization?.contactPolicy ?? DEFAULT_CONTACT_LIMITS,
+      campaign.contactPolicy,
+    ),
+    waiting,
+  });
 }
 
 function customerJson(r: StoredCustomer) {
@@ -145,6 +222,8 @@ campaignsRoutes.openapi(
       defaultCountry: input.defaultCountry,
       callingWindow: input.callingWindow,
       workflow: input.workflow,
+      retry: input.retry,
+      contactPolicy: input.contactPolicy,
     });
     return c.json(campaignJson(created), 201);
   },
@@ -177,7 +256,11 @@ campaignsRoutes.openapi(
       decodeCursor(cursor, "string"),
     );
     return c.json(
-      page(rows.map(campaignJson), limit, (r) => r.id),
+      page(
+        rows.map((r) => campaignJson(r)),
+        limit,
+        (r) => r.id,
+      ),
       200,
     );
   },
@@ -201,7 +284,7 @@ campaignsRoutes.openapi(
       c.req.valid("param").campaignId,
     );
     if (!campaign) throw new DomainError("campaign_not_found", "Campaign not found.");
-    return c.json(campaignJson(campaign), 200);
+    return c.json(await campaignDetailsJson(c.var.deps, c.var.organizationId, campaign), 200);
   },
 );
 

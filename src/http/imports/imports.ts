@@ -1,11 +1,16 @@
 // GET /api/v1/imports/{importId}: a bulk request's counts and the live progress of its calls and
-// workflow runs.
+// workflow runs; POST .../pause, .../resume, .../cancel control its dialing.
 import { createRoute, z } from "@hono/zod-openapi";
+import { cancelImport, pauseImport, resumeImport } from "../../domain/dialing/control";
 import {
   FAILURE_EXAMPLES,
   FAILURE_REASONS_LISTED,
   getImportProgress,
+  type ImportProgress,
 } from "../../domain/imports/get-import-progress";
+import { DECISIONS } from "../../domain/model/call";
+import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
+import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
 import { createRouter } from "../router";
 import { ImportCountsSchema, iso } from "../schemas";
@@ -40,21 +45,47 @@ const RunFailure = z
     description: `Started runs that failed for the same reason. At most ${FAILURE_REASONS_LISTED} reasons are listed, the most frequent first; one more item counts the runs that failed for any other reason (with no examples).`,
   });
 
+const ImportDialing = z
+  .object({
+    status: z.enum(["active", "paused", "cancelled", "finished"]).openapi({
+      description:
+        "active; paused (by the import, or by its campaign: pausedBy); cancelled (for good); finished (every call and run is final).",
+    }),
+    pausedBy: z.enum(["import", "campaign"]).nullable(),
+    pausedAt: z.string().nullable(),
+    cancelledAt: z.string().nullable(),
+  })
+  .openapi("ImportDialing");
+
 const ImportSchema = z
   .object({
     importId: z.string(),
     campaignId: z.string(),
     createdAt: z.string(),
     results: ImportCountsSchema,
+    dialing: ImportDialing,
     calls: z.object({
       requested: z.number().int(),
       queued: z.number().int(),
       dispatched: z.number().int(),
       delayed: z.number().int(),
+      delayedBy: z.record(z.string(), z.number().int()).openapi({
+        description: "The delayed calls by the reason they wait.",
+        example: { outside_calling_window: 40, phone_daily_cap: 2, retry_after_no_answer: 7 },
+      }),
       skipped: z.record(z.string(), z.number().int()).openapi({ example: { paid: 3, suppressed: 1 } }),
       failed: z.number().int(),
       completed: z.number().int(),
+      cancelled: z.number().int(),
       errors: BatchErrors,
+      decisions: z
+        .array(
+          z.object({ decision: z.enum(DECISIONS), reason: z.string().nullable(), count: z.number().int() }),
+        )
+        .openapi({
+          description:
+            "The calls' decision logs (GET /api/v1/calls/{callId}), counted per decision and reason.",
+        }),
     }),
     workflows: z.object({
       requested: z.number().int(),
@@ -79,7 +110,7 @@ importsRoutes.openapi(
     tags: ["Imports"],
     summary: "Get a bulk request's progress",
     description:
-      "calls.requested = queued + delayed + dispatched + skipped (all reasons) + failed + completed at every moment.",
+      "calls.requested = queued + delayed + dispatched + skipped (all reasons) + failed + completed + cancelled at every moment.",
     request: { params: z.object({ importId: z.string().min(1).max(64) }) },
     responses: {
       200: { description: "The import", content: { "application/json": { schema: ImportSchema } } },
@@ -88,6 +119,68 @@ importsRoutes.openapi(
   }),
   async (c) => {
     const progress = await getImportProgress(c.var.deps, c.var.organizationId, c.req.valid("param").importId);
-    return c.json({ ...progress, createdAt: iso(progress.createdAt) }, 200);
+    return c.json(progressJson(progress), 200);
   },
 );
+
+function progressJson(progress: ImportProgress) {
+  const { dialing } = progress;
+  return {
+    ...progress,
+    createdAt: iso(progress.createdAt),
+    dialing: {
+      ...dialing,
+      pausedAt: dialing.pausedAt === null ? null : iso(dialing.pausedAt),
+      cancelledAt: dialing.cancelledAt === null ? null : iso(dialing.cancelledAt),
+    },
+  };
+}
+
+const ACTIONS = {
+  pause: {
+    run: pauseImport,
+    summary: "Pause an import's calls",
+    description:
+      "Nothing new goes to the dialer; waiting calls keep their place and live calls are not hung up. Idempotent. 409 when the import was cancelled or has finished.",
+  },
+  resume: {
+    run: resumeImport,
+    summary: "Resume an import's calls",
+    description:
+      "Waiting calls are judged again (calling window, limits, retry intervals) and placed where they stopped. 409 when the import was cancelled or has finished.",
+  },
+  cancel: {
+    run: cancelImport,
+    summary: "Cancel an import's calls",
+    description:
+      "Every waiting call becomes cancelled, every workflow run not finished ends (outcome cancelled); live calls are not hung up. For good: a cancelled import cannot be resumed. 409 when already cancelled or finished.",
+  },
+} as const;
+
+for (const [action, { run, summary, description }] of Object.entries(ACTIONS)) {
+  importsRoutes.openapi(
+    createRoute({
+      method: "post",
+      path: `/{importId}/${action}`,
+      tags: ["Imports"],
+      summary,
+      description: `${description} The same applies to an initiation (its id).`,
+      request: { params: z.object({ importId: z.string().min(1).max(64) }) },
+      responses: {
+        200: {
+          description: "The import as it now is",
+          content: { "application/json": { schema: ImportSchema } },
+        },
+        ...errorResponses(401, 404, 409),
+      },
+    }),
+    async (c) => {
+      const { importId } = c.req.valid("param");
+      await run(c.var.deps, c.var.organizationId, importId);
+      // Runs a cancel ended recorded their outcome events.
+      if (action === "cancel") afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
+      const progress = await getImportProgress(c.var.deps, c.var.organizationId, importId);
+      return c.json(progressJson(progress), 200);
+    },
+  );
+}
