@@ -2,12 +2,7 @@
 // organization, and its id is unique per organization.
 import { DomainError } from "../errors";
 import { type Campaign, DEFAULT_CALLING_WINDOW } from "../model/campaign";
-import {
-  type CampaignContactLimits,
-  DEFAULT_CONTACT_LIMITS,
-  DEFAULT_RETRY_POLICY,
-  type RetryPolicy,
-} from "../model/policy";
+import { type CampaignContactLimits, DEFAULT_CONTACT_LIMITS, type RetryPolicy } from "../model/policy";
 import type { WorkflowDefinition } from "../model/workflow";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
