@@ -320,3 +320,268 @@ describe("one line at a time per number", () => {
     expect(world.dialer.requests.map((r) => r.calls.length)).toEqual([1, 1, 1]);
   });
 });
+
+describe("pause, resume, cancel", () => {
+  it("pausing mid-import stops the hand-off at once; resuming finishes it, each customer once", async () => {
+    const t = await callTenant();
+    const seeded = await seedCallImport(
+      t.orgId,
+      "ist",
+      Array.from({ length: 250 }, (_, i) => loanRecord(i)),
+    );
+    let world: PinnedWorld | undefined;
+    let paused: number | undefined;
+    // The pause arrives while the first hundred are with the dialer.
+    const world_ = pinnedWorld(MONDAY_10_IST, {
+      dialer: {
+        name: "pausing",
+        async dispatch() {
+          if (paused === undefined) {
+            const r = await world!.api("POST", `/api/v1/imports/${seeded.importId}/pause`, t.auth);
+            paused = r.status;
+          }
+          return { kind: "accepted", providerCallIds: new Map(), rejected: new Map() };
+        },
+      },
+    });
+    world = world_;
+    await world.deliver(seeded.messages);
+    expect(paused).toBe(200);
+    // The hundred in flight went (live calls are not hung up); nothing was claimed after the pause.
+    expect(world.dialer.requests.map((r) => r.calls.length)).toEqual([100]);
+    let progress = await progressOf(seeded.importId, t.auth);
+    expect(progress.dialing).toMatchObject({ status: "paused", pausedBy: "import" });
+    expect(progress.calls).toMatchObject({ dispatched: 100, queued: 150 });
+
+    // Whatever message comes while paused finds the calls held where they are, and sends nothing.
+    world.clock.advance(60_000);
+    await world.deliverDue();
+    progress = await progressOf(seeded.importId, t.auth);
+    expect(progress.calls).toMatchObject({ dispatched: 100, delayed: 150, delayedBy: { paused: 150 } });
+    expect(world.queue.sent).toEqual([]);
+    // Pausing again is harmless.
+    expect((await world.api("POST", `/api/v1/imports/${seeded.importId}/pause`, t.auth)).status).toBe(200);
+
+    const resumed = await world.api("POST", `/api/v1/imports/${seeded.importId}/resume`, t.auth);
+    expect(resumed.status, resumed.text).toBe(200);
+    expect(resumed.json.dialing.status).toBe("active");
+    await world.deliverDue();
+    expect(world.dialer.accepted.size).toBe(250);
+    expect([...world.dialer.accepted.values()].every((n) => n === 1)).toBe(true);
+    progress = await progressOf(seeded.importId, t.auth);
+    expect(progress.calls).toMatchObject({ requested: 250, dispatched: 250, delayed: 0, queued: 0 });
+  });
+
+  it("resume continues inside the window: paused calls resumed at night wait for the morning", async () => {
+    const t = await callTenant();
+    const seeded = await seedCallImport(t.orgId, "ist", [loanRecord(1), loanRecord(2)]);
+    const world = pinnedWorld(MONDAY_10_IST);
+    await world.api("POST", `/api/v1/campaigns/ist/pause`, t.auth);
+    await world.deliver(seeded.messages);
+    expect((await progressOf(seeded.importId, t.auth)).dialing).toMatchObject({
+      status: "paused",
+      pausedBy: "campaign",
+    });
+    world.clock.set("2026-11-23T20:00:00+05:30");
+    const campaign = await world.api("POST", `/api/v1/campaigns/ist/resume`, t.auth);
+    expect(campaign.json.dialing).toMatchObject({ state: "active", pausedAt: null });
+    await world.deliverDue();
+    expect(world.dialer.requests).toHaveLength(0);
+    expect((await callsOf("ist", t.auth)).map((c) => [c.status, c.reason, c.notBefore])).toEqual([
+      ["delayed", "outside_calling_window", iso("2026-11-24T08:00:00+05:30")],
+      ["delayed", "outside_calling_window", iso("2026-11-24T08:00:00+05:30")],
+    ]);
+    await world.at("2026-11-24T08:00:00+05:30");
+    expect(world.dialer.accepted.size).toBe(2);
+  });
+
+  it("cancel: every waiting call becomes cancelled and counted, runs end, and the import can no longer be resumed", async () => {
+    const t = await callTenant();
+    const seeded = await seedCallImport(
+      t.orgId,
+      "ist",
+      Array.from({ length: 520 }, (_, i) => loanRecord(i)),
+    );
+    const world = pinnedWorld("2026-11-22T10:00:00+05:30"); // Sunday: not a calling day for "ist"
+    await world.deliver([seeded.messages[0]!]); // batch 0 waits for Monday; batch 1 was never consumed
+    const cancelled = await world.api("POST", `/api/v1/imports/${seeded.importId}/cancel`, t.auth);
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect(cancelled.json.dialing).toMatchObject({
+      status: "cancelled",
+      cancelledAt: iso("2026-11-22T10:00:00+05:30"),
+    });
+    expect(cancelled.json.calls).toMatchObject({ requested: 520, cancelled: 520, delayed: 0, queued: 0 });
+
+    await world.at("2026-11-23T08:00:00+05:30");
+    await world.deliver(seeded.messages);
+    expect(world.dialer.requests).toHaveLength(0);
+    expect((await callsOf("ist", t.auth, "cancelled")).length).toBe(520);
+
+    for (const action of ["resume", "pause", "cancel"]) {
+      const r = await world.api("POST", `/api/v1/imports/${seeded.importId}/${action}`, t.auth);
+      expect([action, r.status, r.json.error.code]).toEqual([action, 409, "conflict"]);
+    }
+    const stranger = await callTenant();
+    for (const action of ["pause", "resume", "cancel"]) {
+      const r = await world.api("POST", `/api/v1/imports/${seeded.importId}/${action}`, stranger.auth);
+      expect(r.status).toBe(404);
+    }
+  });
+
+  it("a finished import is 409; cancelling a campaign cancels its unfinished imports and ends their workflow runs", async () => {
+    const t = await callTenant();
+    const done = await seedCallImport(t.orgId, "ist", [loanRecord(1)]);
+    const world = pinnedWorld(MONDAY_10_IST);
+    await world.deliver(done.messages);
+    const [c] = await callsOf("ist", t.auth);
+    await world.report([{ id: "d1", callId: c.callId, status: "completed" }]);
+    const finished = await world.api("POST", `/api/v1/imports/${done.importId}/pause`, t.auth);
+    expect([finished.status, finished.json.error.code]).toEqual([409, "conflict"]);
+    expect((await progressOf(done.importId, t.auth)).dialing.status).toBe("finished");
+
+    world.clock.set("2026-11-23T20:00:00+05:30");
+    const waiting = await seedCallImport(t.orgId, "ist", [loanRecord(2), loanRecord(3)]);
+    await world.deliver(waiting.messages);
+    const runs = await seedCallImport(t.orgId, "ist", [loanRecord(4), loanRecord(5)], { useWorkflow: true });
+    const r = await world.api("POST", "/api/v1/campaigns/ist/cancel", t.auth);
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.cancelled).toEqual({ imports: 2, calls: 2, runs: 2 });
+    expect(r.json.dialing).toMatchObject({
+      state: "active",
+      calls: { queued: 0, delayed: 0, dispatching: 0 },
+    });
+    expect((await progressOf(waiting.importId, t.auth)).calls).toMatchObject({ cancelled: 2 });
+    const wf = await progressOf(runs.importId, t.auth);
+    expect(wf.dialing.status).toBe("cancelled");
+    expect(wf.workflows).toMatchObject({ requested: 2, completed: 2, running: 0 });
+    // The finished import was left alone, and the campaign still takes new work.
+    expect((await progressOf(done.importId, t.auth)).dialing.status).toBe("finished");
+    const next = await seedCallImport(t.orgId, "ist", [loanRecord(6)]);
+    await world.at("2026-11-24T08:00:00+05:30");
+    await world.deliver(next.messages);
+    expect((await progressOf(next.importId, t.auth)).calls).toMatchObject({ dispatched: 1 });
+  });
+});
+
+describe("blackout dates", () => {
+  it("calls wait past the campaign's and the organization's blackout dates, like outside the window", async () => {
+    const t = await callTenant();
+    await createCampaign(t.auth, {
+      id: "holidays",
+      ...IST_WEEKDAYS,
+      callingWindow: { ...IST_WEEKDAYS.callingWindow, blackoutDates: ["2026-11-23"] },
+    });
+    const seeded = await seedCallImport(t.orgId, "holidays", [loanRecord(1)]);
+    const world = pinnedWorld(MONDAY_10_IST);
+    await world.deliver(seeded.messages);
+    let [c] = await callsOf("holidays", t.auth);
+    expect([c.status, c.reason, c.notBefore]).toEqual([
+      "delayed",
+      "blackout_date",
+      iso("2026-11-24T08:00:00+05:30"),
+    ]);
+
+    // Meanwhile the organization blacks out Tuesday too: the call waits until Wednesday.
+    const org = await world.api("PATCH", "/api/v1/organization", t.auth, {
+      callingWindow: { blackoutDates: ["2026-11-24"] },
+    });
+    expect(org.json.callingWindow).toEqual({ blackoutDates: ["2026-11-24"] });
+    await world.at("2026-11-24T08:00:00+05:30");
+    [c] = await callsOf("holidays", t.auth);
+    expect([c.status, c.reason, c.notBefore]).toEqual([
+      "delayed",
+      "blackout_date",
+      iso("2026-11-25T08:00:00+05:30"),
+    ]);
+    await world.at("2026-11-25T08:00:00+05:30");
+    expect(world.dialer.accepted.size).toBe(1);
+  });
+});
+
+describe("the decision log", () => {
+  it("tells the whole story of a call: window, pause, resume, dispatch, retries, a cap, the answer", async () => {
+    const t = await callTenant();
+    await createCampaign(t.auth, {
+      id: "story",
+      ...IST_WEEKDAYS,
+      retry: { maxAttempts: 3, intervalsMinutes: [60], on: ["no_answer", "busy"] },
+      contactPolicy: { maxPerDay: 2 },
+    });
+    const seeded = await seedCallImport(t.orgId, "story", [loanRecord(1)]);
+    const world = pinnedWorld("2026-11-22T10:00:00+05:30"); // Sunday
+    await world.deliver(seeded.messages);
+    world.clock.set("2026-11-22T11:00:00+05:30");
+    await world.api("POST", `/api/v1/imports/${seeded.importId}/pause`, t.auth);
+    await world.at("2026-11-23T08:00:00+05:30");
+    world.clock.set("2026-11-23T09:00:00+05:30");
+    await world.api("POST", `/api/v1/imports/${seeded.importId}/resume`, t.auth);
+    await world.deliverDue();
+    const [c] = await callsOf("story", t.auth);
+    world.clock.set("2026-11-23T09:05:00+05:30");
+    await world.report([{ id: "s1", callId: c.callId, status: "failed", reason: "no_answer" }]);
+    await world.at("2026-11-23T10:05:00+05:30");
+    world.clock.set("2026-11-23T10:06:00+05:30");
+    await world.report([{ id: "s2", callId: c.callId, status: "failed", reason: "busy" }]);
+    await world.at("2026-11-23T11:06:00+05:30"); // two attempts today already: the campaign allows 2
+    await world.at("2026-11-24T08:00:00+05:30");
+    world.clock.set("2026-11-24T08:03:00+05:30");
+    await world.report([{ id: "s3", callId: c.callId, status: "completed", disposition: "promise_to_pay" }]);
+
+    const d = await detail(world, t.auth, c.callId);
+    expect(d).toMatchObject({
+      callId: c.callId,
+      campaignId: "story",
+      customerKey: "LN-000001",
+      loan_id: "LN-000001",
+      phone_number: "+919810000001",
+      status: "completed",
+      disposition: "promise_to_pay",
+      decisionsTruncated: false,
+    });
+    expect(log(d)).toEqual([
+      [
+        "delayed",
+        "outside_calling_window",
+        iso("2026-11-22T10:00:00+05:30"),
+        iso("2026-11-23T08:00:00+05:30"),
+      ],
+      ["paused", "paused", iso("2026-11-23T08:00:00+05:30"), null],
+      ["dispatched", null, iso("2026-11-23T09:00:00+05:30"), null],
+      [
+        "retry_scheduled",
+        "retry_after_no_answer",
+        iso("2026-11-23T09:05:00+05:30"),
+        iso("2026-11-23T10:05:00+05:30"),
+      ],
+      ["dispatched", null, iso("2026-11-23T10:05:00+05:30"), null],
+      [
+        "retry_scheduled",
+        "retry_after_busy",
+        iso("2026-11-23T10:06:00+05:30"),
+        iso("2026-11-23T11:06:00+05:30"),
+      ],
+      ["delayed", "phone_daily_cap", iso("2026-11-23T11:06:00+05:30"), iso("2026-11-24T08:00:00+05:30")],
+      ["dispatched", null, iso("2026-11-24T08:00:00+05:30"), null],
+      ["completed", null, iso("2026-11-24T08:03:00+05:30"), null],
+    ]);
+    expect(d.decisions.map((x: any) => x.attempt)).toEqual([0, 0, 1, 1, 2, 2, 2, 3, 3]);
+    expect(d.attempts.map((a: any) => [a.attempt, a.outcome, a.reason])).toEqual([
+      [1, "failed", "no_answer"],
+      [2, "failed", "busy"],
+      [3, "completed", null],
+    ]);
+    // The import's progress counts the same judgements.
+    const progress = await progressOf(seeded.importId, t.auth);
+    expect(progress.calls.decisions).toEqual(
+      expect.arrayContaining([
+        { decision: "dispatched", reason: null, count: 3 },
+        { decision: "retry_scheduled", reason: "retry_after_no_answer", count: 1 },
+        { decision: "delayed", reason: "phone_daily_cap", count: 1 },
+        { decision: "paused", reason: "paused", count: 1 },
+      ]),
+    );
+    // Another organization's call is not found.
+    const stranger = await callTenant();
+    expect((await world.api("GET", `/api/v1/calls/${c.callId}`, stranger.auth)).status).toBe(404);
+  });
+});
