@@ -134,10 +134,12 @@ export function errorResponses(...statuses: number[]) {
 
 /** A zod failure of a request's envelope (body, query or path) as the contract's error. */
 export function validationError(error: ZodError, target: string): DomainError {
-  const details = error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join(".") : target,
-    message: issue.message,
-  }));
+  const details = error.issues.flatMap((issue) =>
+    // A key a strict schema does not know is named itself, rather than the object holding it.
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ path: [...issue.path, key].join("."), message: "is not a known field" }))
+      : [{ path: issue.path.length > 0 ? issue.path.join(".") : target, message: issue.message }],
+  );
   const tooMany = error.issues.find(
     (issue) =>
       target === "json" && issue.code === "too_big" && issue.path.length === 1 && issue.path[0] === "records",
