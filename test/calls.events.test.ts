@@ -5,10 +5,12 @@ import { createLogDialer } from "../src/adapters/dialers/log-dialer";
 import { createApp } from "../src/app";
 import { createDeps } from "../src/deps";
 import { signatureHeader } from "../src/domain/calls/signature";
+import type { Dialer } from "../src/domain/ports/dialer";
 import type { AppEnv } from "../src/env";
 import {
   callsOf,
   callTenant,
+  countingDialer,
   deliver,
   pinnedClock,
   progressOf,
@@ -107,6 +109,68 @@ describe("POST /api/v1/calls/events", () => {
     });
     const [call0] = await callsOf("ist", t.auth);
     expect(call0).toMatchObject({ status: "completed", disposition: "paid_already", reason: null });
+  });
+
+  it("applies an outcome that arrives before the call is marked dispatched, and never sends that call again", async () => {
+    const t = await callTenant();
+    const seeded = await seedCallImport(
+      t.orgId,
+      "ist",
+      Array.from({ length: 2 }, (_, i) => loanRecord(i)),
+    );
+    const clock = pinnedClock("2026-11-23T10:00:00+05:30");
+    const counting = countingDialer(createLogDialer(() => {}));
+    // The dialer takes the calls, but its answer is lost (a timeout): they go back to waiting.
+    const lostAnswer: Dialer = {
+      name: "lost-answer",
+      async dispatch(batch) {
+        await counting.dialer.dispatch(batch);
+        return { kind: "retry", reason: "no answer from the dialer: timed out" };
+      },
+    };
+    await deliver(workerWith({ clock, dialer: lostAnswer }), "bulkcall-calls", seeded.messages);
+    const [a, b] = await callsOf("ist", t.auth);
+    expect([a.status, b.status]).toEqual(["queued", "queued"]);
+
+    // The dialer reports both calls: one answered, one unanswered (retried later, not re-sent now).
+    const r = await postEvents({
+      events: [
+        { id: "early-1", callId: a.callId, status: "completed", disposition: "promise_to_pay" },
+        { id: "early-2", callId: b.callId, status: "failed", reason: "no_answer" },
+      ],
+    });
+    expect(r.json).toEqual({ received: 2, recorded: 2, duplicates: 0, unknownCalls: [] });
+    const after = await callsOf("ist", t.auth);
+    expect(after.map((c) => [c.status, c.reason, c.disposition])).toEqual([
+      ["completed", null, "promise_to_pay"],
+      ["delayed", "retry_after_no_answer", null],
+    ]);
+
+    // The queue's retry sends neither of them again.
+    clock.advance(60 * 1000);
+    await deliver(workerWith({ clock, dialer: counting.dialer }), "bulkcall-calls", seeded.messages, 2);
+    expect(counting.requests).toHaveLength(1);
+    expect((await callsOf("ist", t.auth))[0].status).toBe("completed");
+  });
+
+  it("counts event ids per organization: the same id for two organizations' calls is two events", async () => {
+    const one = await dispatchedCalls();
+    const two = await dispatchedCalls();
+    const r = await postEvents({
+      events: [
+        { id: "evt-shared", callId: one.callIds[0], status: "completed" },
+        { id: "evt-shared", callId: two.callIds[0], status: "completed" },
+      ],
+    });
+    expect(r.json).toEqual({ received: 2, recorded: 2, duplicates: 0, unknownCalls: [] });
+    expect((await callsOf("ist", one.t.auth))[0].status).toBe("completed");
+    expect((await callsOf("ist", two.t.auth))[0].status).toBe("completed");
+    // Within one organization the id is still a duplicate.
+    const again = await postEvents({
+      events: [{ id: "evt-shared", callId: one.callIds[1], status: "completed" }],
+    });
+    expect(again.json).toMatchObject({ recorded: 0, duplicates: 1 });
+    expect((await callsOf("ist", one.t.auth))[1].status).toBe("dispatched");
   });
 
   it("needs a valid signature, not an API key", async () => {
