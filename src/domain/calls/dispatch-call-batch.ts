@@ -86,7 +86,7 @@ export async function dispatchCallBatch(
     await deps.outbox.markDone(batch.id, now);
     return { kind: "ack", note: "cancelled" };
   }
-  if (context.importState === "paused" || context.campaignState === "paused") {
+  if (context.importState === "paused" || context.campaignState === "paused" || result.pausedMeanwhile) {
     // The batch stays unfinished and holds no message: resuming sends it again.
     deps.log("call_batch_paused", { importId, batchNo });
     return { kind: "ack", note: "paused" };

@@ -86,7 +86,7 @@ export async function dispatchDueCalls(
   if (result.retry) {
     return { kind: "retry", reason: result.retry.reason, minDelaySeconds: result.retry.retryAfterSeconds };
   }
-  if (context.importState !== "active" || context.campaignState !== "active") {
+  if (context.importState !== "active" || context.campaignState !== "active" || result.pausedMeanwhile) {
     // Cancelled calls are done; paused ones are sent again when dialing resumes.
     return { kind: "ack", note: "done" };
   }

@@ -17,9 +17,11 @@ import type { Campaign, CampaignDialingState } from "../model/campaign";
 import type { StoredCustomer } from "../model/customer";
 import type { ImportDialingState } from "../model/imports";
 import type { CallsRepository, WaitingCall } from "../ports/calls-repository";
+import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
 import type { CustomersRepository } from "../ports/customers-repository";
 import type { DialCustomer, Dialer } from "../ports/dialer";
+import type { ImportsRepository } from "../ports/imports-repository";
 import type { SuppressionsRepository } from "../ports/suppressions-repository";
 import { callingWindowState, nextOpening } from "./calling-window";
 import { contactWindow, judgeContacts } from "./contact-rules";
@@ -44,6 +46,8 @@ const RETRY_WAITS: ReadonlySet<string> = new Set(DELAY_REASONS.filter((r) => r.s
 export interface PlaceCallsDeps {
   calls: CallsRepository;
   customers: CustomersRepository;
+  imports: ImportsRepository;
+  campaigns: CampaignsRepository;
   suppressions: SuppressionsRepository;
   dialer: Dialer;
   clock: Clock;
@@ -77,6 +81,8 @@ export interface PlaceCallsResult {
   delayed: number;
   /** Calls held because the import or its campaign is paused. */
   paused: number;
+  /** The import or its campaign was paused while this run was under way. */
+  pausedMeanwhile?: boolean;
   cancelled: number;
   /** Set when calls wait for a known moment: the earliest of them. */
   delayedUntil?: number;
@@ -291,7 +297,24 @@ async function judgeAndDial(
     }
     pending = deferred;
   }
-  if (pending.length > 0) {
+  if (pending.length === 0) return;
+  // The claim kept refusing them: most likely the import or campaign was paused or cancelled while
+  // this run was under way. Then they are held (or cancelled) now rather than at the next delivery.
+  const [imp, campaign] = await Promise.all([
+    deps.imports.findById(context.importId),
+    deps.campaigns.findCampaignByPk(context.campaign.pk),
+  ]);
+  const now = deps.clock.now();
+  if (imp?.dialingState === "cancelled") {
+    result.cancelled += await deps.calls.cancelWaiting([context.importId], now, leaseExpiredBefore);
+  } else if (imp?.dialingState === "paused" || campaign?.dialingState === "paused") {
+    result.paused += await deps.calls.markWaiting(
+      pending.map((r) => ({ id: r.id, reason: "paused", notBefore: null })),
+      now,
+      leaseExpiredBefore,
+    );
+    result.pausedMeanwhile = true;
+  } else {
     deps.log("calls_unsettled", { importId: context.importId, calls: pending.length });
   }
 }
