@@ -9,6 +9,7 @@ import { createCallsRepository } from "../../src/db/calls-repository";
 import { createCampaignsRepository } from "../../src/db/campaigns-repository";
 import type { Db } from "../../src/db/client";
 import { createCustomersRepository, encodeCustomerRow } from "../../src/db/customers-repository";
+import { createDialingControlRepository } from "../../src/db/dialing-control-repository";
 import { createImportsRepository } from "../../src/db/imports-repository";
 import { createOutboxRepository } from "../../src/db/outbox-repository";
 import { organizations } from "../../src/db/schema";
@@ -76,6 +77,7 @@ function repositories(db: Db) {
     workflowRuns: createWorkflowRunsRepository(db),
     webhooks: createWebhooksRepository(db),
     webhookDeliveries: createWebhookDeliveriesRepository(db),
+    dialingControl: createDialingControlRepository(db),
   };
 }
 
@@ -1316,6 +1318,128 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           `wh_lim_1_${t.orgId}`,
         );
         expect(await repos.webhooks.findByUrl(other.orgId, "https://lender.example/x")).toBeUndefined();
+      });
+    });
+
+    describe("dialing policy statements", () => {
+      /** An import of customers with their call rows, phone numbers and loans chosen by the test. */
+      async function waitingCalls(
+        t: Awaited<ReturnType<typeof tenant>>,
+        rows: { i: number; phone: string; loan?: string }[],
+      ) {
+        const importId = `imp_${crypto.randomUUID()}`;
+        await repos.imports.begin({
+          id: importId,
+          organizationId: t.orgId,
+          campaignPk: t.emi.pk,
+          state: "processing",
+          createdAt: T0,
+        });
+        const added = await repos.customers.insertChunk(
+          t.emi.pk,
+          importId,
+          T0,
+          rows.map((r) => loanRow(r.i, { phone_number: r.phone, ...(r.loan ? { loan_id: r.loan } : {}) })),
+        );
+        const customers = await repos.customers.findByIds([...added.values()]);
+        const calls = await repos.calls.ensureCalls({
+          organizationId: t.orgId,
+          campaignPk: t.emi.pk,
+          importId,
+          batchNo: 0,
+          origin: "bulk",
+          agentId: null,
+          dispositionId: null,
+          customers: customers.map((c) => ({ id: c.id, phoneNumber: c.phoneNumber, loanId: c.loanId })),
+          at: T0,
+        });
+        return { importId, calls };
+      }
+      const capOf = (
+        t: Awaited<ReturnType<typeof tenant>>,
+        importId: string,
+        maxPerDay: number,
+      ): ClaimRules => ({
+        ...looseRules(t, importId),
+        limits: { maxPerDay, maxPer7Days: 50, minGapMinutes: 5 },
+      });
+
+      it("claims at most one call per number and per loan in a statement, and counts attempts across imports atomically", async () => {
+        const t = await tenant();
+        const one = await waitingCalls(t, [
+          { i: 9001, phone: "+919810090001" },
+          { i: 9002, phone: "+919810090001" },
+          { i: 9003, phone: "+919810090002", loan: "LN-SHARED-9" },
+          { i: 9004, phone: "+919810090003" },
+        ]);
+        const two = await waitingCalls(t, [{ i: 9005, phone: "+919810090003" }]);
+        // Two claimers at once, each with a cap of one a day on a number both hold.
+        const [a, b] = await Promise.all([
+          repos.calls.claim(
+            one.calls.map((c) => c.id),
+            "claim-a",
+            T0 + 10,
+            T0 - 1,
+            capOf(t, one.importId, 1),
+          ),
+          repos.calls.claim(
+            two.calls.map((c) => c.id),
+            "claim-b",
+            T0 + 10,
+            T0 - 1,
+            capOf(t, two.importId, 1),
+          ),
+        ]);
+        const taken = [...a, ...b];
+        const phones = new Map([...one.calls, ...two.calls].map((c) => [c.id, c.phoneNumber]));
+        expect(taken.filter((c) => phones.get(c.id) === "+919810090003")).toHaveLength(1);
+        expect(taken.filter((c) => phones.get(c.id) === "+919810090001")).toHaveLength(1);
+        expect(taken.every((c) => c.attempts === 1)).toBe(true);
+        // Each claim recorded the attempt it began, with its number and loan.
+        const history = await repos.calls.contactHistory(
+          t.orgId,
+          ["+919810090001", "+919810090002", "+919810090003"],
+          ["LN-SHARED-9"],
+          T0,
+        );
+        expect(history).toHaveLength(taken.length);
+        expect(history.find((h) => h.loanId === "LN-SHARED-9")).toMatchObject({
+          phoneNumber: "+919810090002",
+          endedAt: null,
+        });
+      });
+
+      it("cancels every waiting call and unfinished run of the imports it is given, in one batch, once", async () => {
+        const t = await tenant();
+        const { importId, calls } = await waitingCalls(t, [
+          { i: 9101, phone: "+919810091001" },
+          { i: 9102, phone: "+919810091002" },
+        ]);
+        const claimed = await repos.calls.claim(
+          [calls[0]!.id],
+          "live",
+          T0 + 5,
+          T0 - 1,
+          looseRules(t, importId),
+        );
+        expect(claimed).toHaveLength(1);
+        expect(await repos.dialingControl.unfinishedImportsOfCampaign(t.emi.pk)).toContain(importId);
+        const first = await repos.dialingControl.cancelImports([importId], {
+          at: T0 + 6,
+          leaseExpiredBefore: T0 - 1,
+          callOrigin: "bulk",
+        });
+        // The live claim is left to finish; the waiting call is cancelled.
+        expect(first).toEqual({ importIds: [importId], calls: 1, runs: 0 });
+        const again = await repos.dialingControl.cancelImports([importId], {
+          at: T0 + 7,
+          leaseExpiredBefore: T0 - 1,
+          callOrigin: "bulk",
+        });
+        expect(again.importIds).toEqual([]);
+        expect((await repos.imports.findById(importId))?.dialingState).toBe("cancelled");
+        const rows = await repos.calls.findByIds(calls.map((c) => c.id));
+        expect(rows.map((r) => r.status).sort()).toEqual(["cancelled", "dispatching"]);
       });
     });
 
