@@ -108,9 +108,17 @@ export function createCallsRepository(db: Db): CallsRepository {
       const { organizationId: org, limits } = rules;
       const gapMs = limits.minGapMinutes * 60_000;
       const holdMs = Math.max(gapMs, rules.unreportedHoldMs);
-      const attemptsOf = (column: "phone_number" | "loan_id", since: number) =>
-        sql`(SELECT count(*) FROM call_attempts a WHERE a.organization_id = ${org}
-          AND a.${sql.raw(column)} = calls.${sql.raw(column)} AND a.started_at >= ${since})`;
+      // One range scan of the 7-day window per number and per loan answers every rule at once: the
+      // 7-day count, the day's count, and (for the number) whether its line is free again.
+      const numberAllows = sql`(SELECT count(*) < ${limits.maxPer7Days}
+            AND coalesce(sum(a.started_at >= ${rules.dayStart}), 0) < ${limits.maxPerDay}
+            AND coalesce(max(coalesce(a.ended_at + ${gapMs}, a.started_at + ${holdMs})), 0) <= ${at}
+          FROM call_attempts a WHERE a.organization_id = ${org} AND a.phone_number = calls.phone_number
+            AND a.started_at >= ${rules.weekStart})`;
+      const loanAllows = sql`(SELECT count(*) < ${limits.maxPer7Days}
+            AND coalesce(sum(a.started_at >= ${rules.dayStart}), 0) < ${limits.maxPerDay}
+          FROM call_attempts a WHERE a.organization_id = ${org} AND a.loan_id = calls.loan_id
+            AND a.started_at >= ${rules.weekStart})`;
       const [claimed] = await db.batch([
         db.all<{ id: string; customerId: number; attempts: number }>(sql`WITH cand AS MATERIALIZED (
             SELECT c.pk,
@@ -132,15 +140,8 @@ export function createCallsRepository(db: Db): CallsRepository {
             AND (SELECT dialing_state FROM imports WHERE id = ${rules.importId}) = 'active'
             AND (SELECT dialing_state FROM campaigns WHERE pk = ${rules.campaignPk}) = 'active'
             AND (cand.repeat_attempt OR (
-              cand.by_phone = 1 AND cand.by_loan = 1
-              AND ${attemptsOf("phone_number", rules.dayStart)} < ${limits.maxPerDay}
-              AND ${attemptsOf("phone_number", rules.weekStart)} < ${limits.maxPer7Days}
-              AND (calls.loan_id IS NULL OR (
-                ${attemptsOf("loan_id", rules.dayStart)} < ${limits.maxPerDay}
-                AND ${attemptsOf("loan_id", rules.weekStart)} < ${limits.maxPer7Days}))
-              AND NOT EXISTS (SELECT 1 FROM call_attempts a WHERE a.organization_id = ${org}
-                AND a.phone_number = calls.phone_number AND a.started_at >= ${rules.weekStart}
-                AND coalesce(a.ended_at + ${gapMs}, a.started_at + ${holdMs}) > ${at})))
+              cand.by_phone = 1 AND cand.by_loan = 1 AND ${numberAllows}
+              AND (calls.loan_id IS NULL OR ${loanAllows})))
           RETURNING calls.id AS id, calls.customer_id AS customerId, calls.attempts AS attempts`),
         db.run(sql`INSERT INTO call_attempts (call_pk, attempt, organization_id, phone_number, loan_id, started_at)
           SELECT pk, attempts, organization_id, phone_number, loan_id, ${at} FROM calls

@@ -7,9 +7,9 @@
 //
 // The judgement of each waiting call, in order: import cancelled -> cancelled; paid -> skipped;
 // suppressed -> skipped; import or campaign paused -> held (`paused`); still inside its retry
-// interval -> left waiting; blackout date or outside the window -> delayed to the next opening; over
-// a contact limit or inside the gap on its number -> delayed to the moment it is allowed (and the
-// next opening after it); otherwise claimed and handed to the dialer.
+// interval -> left waiting; blackout date or outside the window -> delayed to the next opening;
+// otherwise the claim, which takes it unless a contact limit or the gap on its number holds it back;
+// a call the claim refused is delayed to the moment it is allowed (and the next opening after it).
 
 import { newId } from "../ids";
 import { type Call, DELAY_REASONS, type DelayReason } from "../model/call";
@@ -245,33 +245,10 @@ async function judgeAndDial(
       }
       const chunk = pending.slice(i, i + DIAL_CHUNK_SIZE);
       const { weekStart, dayStart } = contactWindow(policy.timezone, now);
-      const history = await deps.calls.contactHistory(
-        context.organizationId,
-        [...new Set(chunk.map((r) => r.phoneNumber))],
-        [...new Set(chunk.flatMap((r) => (r.loanId === null ? [] : [r.loanId])))],
-        weekStart,
-      );
-      const verdicts = judgeContacts(chunk, history, {
-        limits: policy.limits,
-        timezone: policy.timezone,
-        now,
-        unreportedHoldMs: policy.unreportedHoldMs,
-      });
-      const waiting: WaitingCall[] = [];
-      const allowed: Call[] = [];
-      for (const row of chunk) {
-        const verdict = verdicts.get(row.pk);
-        if (verdict?.kind === "allowed") allowed.push(row);
-        else if (verdict?.kind === "wait") {
-          const notBefore = nextOpening(policy.window, policy.timezone, verdict.until);
-          waiting.push({ id: row.id, reason: verdict.reason satisfies DelayReason, notBefore });
-          noteWait(result, notBefore);
-        } else deferred.push(row);
-      }
-      result.delayed += await deps.calls.markWaiting(waiting, now, leaseExpiredBefore);
-
+      // Claim first: the claim applies every contact rule itself, so in the usual fan-out (numbers
+      // nobody called lately) nothing else is read. Only the calls it refuses are explained.
       const claimed = await deps.calls.claim(
-        allowed.map((r) => r.id),
+        chunk.map((r) => r.id),
         token,
         now,
         leaseExpiredBefore,
@@ -285,10 +262,35 @@ async function judgeAndDial(
           unreportedHoldMs: policy.unreportedHoldMs,
         },
       );
-      // Rows the claim did not give: another consumer took them, or an attempt it made since the
-      // judgement now holds them back. The next pass reads them again.
       const taken = new Set(claimed.map((c) => c.id));
-      deferred.push(...allowed.filter((r) => !taken.has(r.id)));
+      const refused = chunk.filter((r) => !taken.has(r.id));
+      if (refused.length > 0) {
+        // Why each was refused, and until when: the attempts on their numbers and loans, this
+        // claim's own included. One that no rule holds back lost it to another consumer, or to a
+        // pause: the next pass reads it again.
+        const history = await deps.calls.contactHistory(
+          context.organizationId,
+          [...new Set(refused.map((r) => r.phoneNumber))],
+          [...new Set(refused.flatMap((r) => (r.loanId === null ? [] : [r.loanId])))],
+          weekStart,
+        );
+        const verdicts = judgeContacts(refused, history, {
+          limits: policy.limits,
+          timezone: policy.timezone,
+          now,
+          unreportedHoldMs: policy.unreportedHoldMs,
+        });
+        const waiting: WaitingCall[] = [];
+        for (const row of refused) {
+          const verdict = verdicts.get(row.pk);
+          if (verdict?.kind === "wait") {
+            const notBefore = nextOpening(policy.window, policy.timezone, verdict.until);
+            waiting.push({ id: row.id, reason: verdict.reason satisfies DelayReason, notBefore });
+            noteWait(result, notBefore);
+          } else deferred.push(row);
+        }
+        result.delayed += await deps.calls.markWaiting(waiting, now, leaseExpiredBefore);
+      }
       if (claimed.length === 0) continue;
 
       const byId = new Map(chunk.map((r) => [r.id, r]));
