@@ -29,9 +29,12 @@ const DAY = 86_400_000;
 /** Messages the CALLS queue hands one consumer invocation (max_batch_size in wrangler.jsonc). */
 const QUEUE_BATCH = 5;
 
-/** D1 with its statements counted: every prepare() is a statement; a batch is one round trip. */
+/**
+ * D1 with its statements counted: every prepare() is a statement; a batch is one round trip. The
+ * rows D1 reports read by batched statements (the claims) are summed too.
+ */
 function metered(db: D1Database) {
-  const counts = { statements: 0, batched: 0, batches: 0 };
+  const counts = { statements: 0, batched: 0, batches: 0, batchRowsRead: 0 };
   const proxy = new Proxy(db, {
     get(target, prop, receiver) {
       if (prop === "prepare") {
@@ -41,10 +44,12 @@ function metered(db: D1Database) {
         };
       }
       if (prop === "batch") {
-        return (statements: D1PreparedStatement[]) => {
+        return async (statements: D1PreparedStatement[]) => {
           counts.batches++;
           counts.batched += statements.length;
-          return target.batch(statements);
+          const results = await target.batch(statements);
+          for (const r of results) counts.batchRowsRead += r.meta?.rows_read ?? 0;
+          return results;
         };
       }
       const value = Reflect.get(target, prop, receiver);
@@ -55,7 +60,7 @@ function metered(db: D1Database) {
     db: proxy,
     counts,
     reset() {
-      counts.statements = counts.batched = counts.batches = 0;
+      counts.statements = counts.batched = counts.batches = counts.batchRowsRead = 0;
     },
     roundTrips: () => counts.batches + counts.statements - counts.batched,
   };
@@ -230,9 +235,12 @@ it("measures the dialing policy's cost at claim time", { timeout: 60 * 60_000 },
     .all<{ detail: string }>();
   log(`plan of a loan's count: ${loanPlan.results.map((r) => r.detail).join("; ")}`);
 
-  const history: Record<"none" | "1000_past", { ms: number[]; claimMs: number[]; statements: number[] }> = {
-    none: { ms: [], claimMs: [], statements: [] },
-    "1000_past": { ms: [], claimMs: [], statements: [] },
+  const history: Record<
+    "none" | "1000_past",
+    { ms: number[]; claimMs: number[]; statements: number[]; rowsRead: number[] }
+  > = {
+    none: { ms: [], claimMs: [], statements: [], rowsRead: [] },
+    "1000_past": { ms: [], claimMs: [], statements: [], rowsRead: [] },
   };
   /** The claims alone: the statement that judges the calls against their history. */
   const timedClaims = (deps: Deps) => {
@@ -270,9 +278,10 @@ it("measures the dialing policy's cost at claim time", { timeout: 60 * 60_000 },
         history[arm].ms.push(ms);
         history[arm].claimMs.push(spent.ms);
         history[arm].statements.push(meter.counts.statements);
+        history[arm].rowsRead.push(meter.counts.batchRowsRead);
       }
       log(
-        `history ${arm} round ${round}: ${ms.toFixed(0)} ms (claims ${spent.ms.toFixed(0)} ms), ${meter.counts.statements} statements, ${meter.roundTrips()} round trips`,
+        `history ${arm} round ${round}: ${ms.toFixed(0)} ms (claims ${spent.ms.toFixed(0)} ms, ${meter.counts.batchRowsRead} rows read), ${meter.counts.statements} statements, ${meter.roundTrips()} round trips`,
       );
     }
   }
@@ -280,7 +289,8 @@ it("measures the dialing policy's cost at claim time", { timeout: 60 * 60_000 },
     log(
       `dispatching ${BORROWERS} borrowers with ${arm === "none" ? "no past attempts" : `${PAST} past attempts each`}: ` +
         `median ${median(history[arm].ms).toFixed(0)} ms (claims ${median(history[arm].claimMs).toFixed(0)} ms), ` +
-        `${(median(history[arm].statements) / BORROWERS).toFixed(3)} statements per dispatched call`,
+        `${(median(history[arm].statements) / BORROWERS).toFixed(3)} statements and ` +
+        `${(median(history[arm].rowsRead) / BORROWERS).toFixed(1)} rows read by the claims per dispatched call`,
     );
   }
   log(
