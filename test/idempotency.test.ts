@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { createD1Db } from "../src/db/client";
 import { createImportsRepository } from "../src/db/imports-repository";
 import { createDeps } from "../src/deps";
-import { sha256Hex } from "../src/domain/auth";
 import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
+import { requestFingerprint } from "../src/domain/intake/idempotency";
 import { IDEMPOTENCY_RETENTION_MS } from "../src/domain/scheduled-maintenance";
 import { createWorker } from "../src/index";
 import { call, loanRecord, newTenant } from "./helpers";
@@ -33,7 +33,7 @@ async function claimKey(orgId: string, importId: string, key: string, body: stri
     organizationId: orgId,
     campaignPk: campaignPk as number,
     idempotencyKey: key,
-    bodyHash: await sha256Hex(body),
+    bodyHash: await requestFingerprint(JSON.parse(body)),
     state: "processing",
     createdAt,
   });
@@ -70,6 +70,54 @@ describe("Idempotency-Key", () => {
     expect(r.status).toBe(422);
     expect(r.json.error.code).toBe("idempotency_key_reused");
     expect(await counts(t.orgId)).toEqual(before);
+  });
+
+  it("the same JSON value re-serialized with its keys in another order is the same request: replayed", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "reordered" };
+    const record = loanRecord(1);
+    const first = await call(
+      "POST",
+      BULK,
+      { campaignId: "emi", records: [record], initiateCall: false },
+      headers,
+    );
+    expect(first.status).toBe(201);
+    const before = await counts(t.orgId);
+    // The way a retry library that rebuilds the body writes it: every object's keys reversed.
+    const reversed = Object.fromEntries(Object.entries(record).reverse());
+    const again = await call(
+      "POST",
+      BULK,
+      `{"initiateCall":false,"records":[${JSON.stringify(reversed)}],   "campaignId":"emi"}`,
+      headers,
+    );
+    expect(again.status).toBe(201);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.json).toEqual(first.json);
+    expect(await counts(t.orgId)).toEqual(before);
+  });
+
+  it("array order is part of the request: the same records in another order → 422 naming the first import", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "ordered" };
+    const first = await call(
+      "POST",
+      BULK,
+      { campaignId: "emi", records: [loanRecord(1), loanRecord(2)] },
+      headers,
+    );
+    const r = await call(
+      "POST",
+      BULK,
+      { campaignId: "emi", records: [loanRecord(2), loanRecord(1)] },
+      headers,
+    );
+    expect(r.status).toBe(422);
+    expect(r.json.message).toContain(first.json.importId);
+    expect(r.json.error.details).toEqual([
+      { path: "Idempotency-Key", message: `already used for import ${first.json.importId}` },
+    ]);
   });
 
   it("while the first request is still running → 409", async () => {
@@ -215,7 +263,7 @@ describe("an attempt that fails after storing", () => {
           initiateCall: true,
           useWorkflow: false,
           callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
-          idempotency: { key: "k-lost", bodyHash: await sha256Hex(body) },
+          idempotency: { key: "k-lost", bodyHash: await requestFingerprint(JSON.parse(body)) },
         }),
       ).rejects.toThrow();
     } finally {
@@ -334,7 +382,7 @@ describe("retrying a failed import", () => {
       records: JSON.parse(body).records,
       initiateCall: false,
       useWorkflow: false,
-      idempotency: { key: "k-race", bodyHash: await sha256Hex(body) },
+      idempotency: { key: "k-race", bodyHash: await requestFingerprint(JSON.parse(body)) },
     });
     expect(outcome.status).toBe(201);
     expect(outcome.body.results.successful).toBe(2);

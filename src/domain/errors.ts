@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   "campaign_not_found",
   "validation_error",
   "invalid_json",
+  "request_incomplete",
   "too_many_records",
   "unsupported_media_type",
   "payload_too_large",

@@ -22,6 +22,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   campaign_not_found: 404,
   validation_error: 400,
   invalid_json: 400,
+  request_incomplete: 400,
   too_many_records: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,

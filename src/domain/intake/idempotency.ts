@@ -2,6 +2,7 @@
 // retry: a replay gets the stored answer, a retry after an attempt that died resumes the same import
 // (as its next, numbered attempt) instead of starting another, and a request still running is
 // refused with 409.
+import { sha256Hex } from "../auth";
 import { DomainError } from "../errors";
 import type { Import } from "../model/imports";
 import type { ImportsRepository, NewImport } from "../ports/imports-repository";
@@ -26,6 +27,34 @@ export interface IdempotencyDeps {
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
+/**
+ * The request's identity for Idempotency-Key comparisons: SHA-256 (hex) of its JSON value with
+ * every object's keys sorted and arrays kept in order. A client library that re-serializes the
+ * same request with its keys in another order sends the same request; a different value (or the
+ * same records in another order) is a different one.
+ */
+export async function requestFingerprint(value: unknown): Promise<string> {
+  return sha256Hex(canonicalJson(value));
+}
+
+/** JSON with object keys in one order, whatever order they were written in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      // defineProperty keeps an own "__proto__" key a plain key.
+      Object.defineProperty(sorted, k, {
+        value: (v as Record<string, unknown>)[k],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return sorted;
+  });
+}
+
 export function inFlight(): DomainError {
   return new DomainError(
     "idempotency_request_in_flight",
@@ -46,8 +75,8 @@ export async function replayIfCompleted(
   if (earlier.bodyHash !== bodyHash) {
     throw new DomainError(
       "idempotency_key_reused",
-      "This Idempotency-Key was already used with a different request body.",
-      [{ path: "Idempotency-Key", message: "use a new key for a different request" }],
+      `This Idempotency-Key was already used for import ${earlier.id} with a different request body; read that import with GET /api/v1/imports/${earlier.id}, or send this request with a new key.`,
+      [{ path: "Idempotency-Key", message: `already used for import ${earlier.id}` }],
     );
   }
   if (earlier.state !== "completed") return undefined;

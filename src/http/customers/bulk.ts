@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { sha256Hex } from "../../domain/auth";
 import { addCustomersInBulk, MAX_RECORDS } from "../../domain/intake/add-customers-in-bulk";
+import { requestFingerprint } from "../../domain/intake/idempotency";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { ErrorBodySchema, errorResponses } from "../errors";
@@ -123,7 +123,7 @@ bulkRoutes.openapi(
       initiateCall: body.initiateCall,
       useWorkflow: body.useWorkflow,
       callConfig: body.callConfig,
-      idempotency: key ? { key, bodyHash: await sha256Hex(c.var.rawBody) } : undefined,
+      idempotency: key ? { key, bodyHash: await requestFingerprint(await c.req.json()) } : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
     // The completed import recorded its import.completed deliveries with it.
