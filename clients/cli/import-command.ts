@@ -261,7 +261,10 @@ export function formatSummary(
     "rows read",
     `${n(summary.rowsRead)}${summary.blankRows ? ` (${n(summary.blankRows)} blank rows skipped)` : ""}`,
   );
-  add(context.dryRun ? "would add" : "added", n(summary.added));
+  add(
+    context.dryRun ? "would add" : "added",
+    `${n(summary.added)}${summary.addedEarlier ? ` (${n(summary.addedEarlier)} of them by an earlier run of this file)` : ""}`,
+  );
   if (summary.updated !== undefined || summary.unchanged !== undefined) {
     add("  of which", `updated ${n(summary.updated ?? 0)}, unchanged ${n(summary.unchanged ?? 0)}`);
   }

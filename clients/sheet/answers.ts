@@ -78,6 +78,8 @@ export interface ImportSummary {
   blankRows: number;
   /** Rows the API stored (for onExisting "update": added + updated + unchanged). */
   added: number;
+  /** Of `added`, rows stored by an earlier run of the same file (their parts were replayed). */
+  addedEarlier: number;
   updated?: number;
   unchanged?: number;
   rejected: number;
@@ -96,6 +98,7 @@ export class ImportTally {
   private readonly rejects: Reject[] = [];
   private readonly partReports: PartReport[] = [];
   private added = 0;
+  private addedEarlier = 0;
   private updated: number | undefined;
   private unchanged: number | undefined;
   private calls: ImportSummary["calls"];
@@ -124,6 +127,7 @@ export class ImportTally {
       this.rejects.push(rejectOf(rowNumber, error, this.keyField));
     }
     this.added += results.successful;
+    if (replayed) this.addedEarlier += results.successful;
     if (results.updated !== undefined) this.updated = (this.updated ?? 0) + results.updated;
     if (results.unchanged !== undefined) this.unchanged = (this.unchanged ?? 0) + results.unchanged;
     if (answer.callResults) {
@@ -191,6 +195,7 @@ export class ImportTally {
       rowsRead: this.rowsRead,
       blankRows: this.blankRows,
       added: this.added,
+      addedEarlier: this.addedEarlier,
       ...(this.updated !== undefined ? { updated: this.updated } : {}),
       ...(this.unchanged !== undefined ? { unchanged: this.unchanged } : {}),
       rejected: this.rejects.length,
