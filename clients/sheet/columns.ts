@@ -80,10 +80,11 @@ export function parseMapOption(texts: readonly string[]): Map<KnownField, string
   return map;
 }
 
-const quoteList = (items: readonly string[], max = 12) =>
+/** Quoted, comma-separated, shortened: a message names a dozen columns of 40 characters at most. */
+const quoteList = (items: readonly string[], max = 12, width = 40) =>
   items
     .slice(0, max)
-    .map((item) => `"${item.length > 40 ? `${item.slice(0, 39)}…` : item}"`)
+    .map((item) => `"${item.length > width ? `${item.slice(0, width - 1)}…` : item}"`)
     .join(", ") + (items.length > max ? `, … (${items.length} in all)` : "");
 
 export interface PlanOptions {
@@ -195,11 +196,16 @@ export function planColumns(sheet: Sheet, options: PlanOptions): ColumnMapping {
   if (missing.length > 0) {
     const wrongDelimiter = header.length === 1 ? /[,;\t|:]/.exec(header[0] ?? "") : null;
     if (wrongDelimiter) {
-      const seen = wrongDelimiter[0] === "\t" ? "\\t (tab)" : wrongDelimiter[0];
-      const used = options.delimiter === "\t" ? "\\t (tab)" : options.delimiter;
+      const found = wrongDelimiter[0];
+      const shown = (d: string) => (d === "\t" ? "tab" : d);
+      const flag = `--delimiter "${shown(found)}"`;
+      const used = options.delimiter === undefined ? "" : ` with the delimiter "${shown(options.delimiter)}"`;
+      const advice = options.delimiterGiven
+        ? `use ${flag}, or leave --delimiter out to detect it`
+        : `pass ${flag}`;
       throw new SheetInputError(
         "wrong_delimiter",
-        `Every row is read as a single column (header: ${quoteList(header)})${used ? ` with the delimiter "${used}"` : ""}, so ${missing.join(", ")} cannot be found. The file seems to be separated by "${seen}": ${options.delimiterGiven ? `use --delimiter "${wrongDelimiter[0] === "\t" ? "\\t" : wrongDelimiter[0]}", or leave --delimiter out to detect it` : `pass --delimiter "${wrongDelimiter[0] === "\t" ? "\\t" : wrongDelimiter[0]}"`}.`,
+        `Every row is read as a single column (header: ${quoteList(header, 1, 120)})${used}, so ${missing.join(", ")} cannot be found. The file seems to be separated by "${shown(found)}": ${advice}.`,
       );
     }
     const anyFieldHeader = header.some((h) => FIELD_BY_NORMALIZED.has(normalizeHeader(h)));

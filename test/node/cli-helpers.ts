@@ -178,6 +178,8 @@ export async function startProxy(target: string): Promise<Proxy> {
       );
     try {
       const { answer, body } = await upstream;
+      // The client may be gone (a test killed it); the upstream request still ran to its end.
+      if (res.destroyed) return;
       const out: Record<string, string> = {};
       answer.headers.forEach((value, name) => {
         if (!["content-length", "content-encoding", "transfer-encoding", "connection"].includes(name))
