@@ -1,6 +1,6 @@
 // The `bulkcall` program against a stub API: what it sends for each option, and how a run that
 // cannot finish is reported. (Against the real server: cli-e2e.test.ts.)
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, truncate, writeFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -270,6 +270,25 @@ describe("mistakes found before anything is sent", () => {
     );
     expect(missing.stderr).toContain("nope.csv: no such file.");
     expect(posts(stub)).toHaveLength(0);
+  });
+
+  it("refuses a workbook over 10 MiB and an old .xls, without reading them", async () => {
+    const big = join(dir, "big.xlsx");
+    await writeFile(big, "PK\u0003\u0004");
+    await truncate(big, 11 * 1024 * 1024);
+    const tooBig = await runCli(["import", big, "--campaign", "demo-emi", "--url", "http://127.0.0.1:9"], {
+      cwd: dir,
+    });
+    expect(tooBig.code).toBe(2);
+    expect(tooBig.stderr).toContain(
+      'big.xlsx is 11 MiB; the importer reads workbooks up to 10 MiB (about 250,000 rows). Save it as "CSV UTF-8" (read up to 100 MiB) or split it into smaller workbooks.',
+    );
+    const xls = join(dir, "old.xls");
+    await writeFile(xls, new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]));
+    const old = await runCli(["import", xls, "--campaign", "demo-emi", "--url", "http://127.0.0.1:9"], {
+      cwd: dir,
+    });
+    expect(old.stderr).toContain('is an old binary Excel file (.xls). Save it as "Excel Workbook (.xlsx)"');
   });
 
   it("prints its help", async () => {
