@@ -7,12 +7,12 @@ import { join } from "node:path";
 import { Workbook } from "@cj-tech-master/excelts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv, type Sheet } from "../../clients/sheet";
-import { buildCli, type Proxy, runCli, startProxy } from "./cli-helpers";
+import { buildCli, type CountingProxy, runCli, startProxy } from "./cli-helpers";
 import { DEV_API_KEY, type DevServer, startDevServer } from "./dev-server";
 
 let server: DevServer;
 let dir: string;
-const proxies: Proxy[] = [];
+const proxies: CountingProxy[] = [];
 
 beforeAll(async () => {
   await buildCli();
@@ -25,7 +25,7 @@ afterAll(async () => {
   await server?.stop();
 }, 60_000);
 
-async function proxy(): Promise<Proxy> {
+async function proxy(): Promise<CountingProxy> {
   const p = await startProxy(server.url);
   proxies.push(p);
   return p;

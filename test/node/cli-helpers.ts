@@ -127,7 +127,7 @@ export function json(
   res.end(JSON.stringify(body));
 }
 
-export interface Proxy extends TestServer {
+export interface CountingProxy extends TestServer {
   /** Bulk requests (POST …/customers/add/bulk) that reached the proxy. */
   bulkPosts(): Recorded[];
   /**
@@ -139,11 +139,11 @@ export interface Proxy extends TestServer {
   upstreamAnswers: Map<number, Promise<number>>;
 }
 
-/** Forwards everything to `target`, recording each request; see Proxy for the bulk POST hook. */
-export async function startProxy(target: string): Promise<Proxy> {
+/** Forwards everything to `target`, recording each request; see CountingProxy for the bulk POST hook. */
+export async function startProxy(target: string): Promise<CountingProxy> {
   const requests: Recorded[] = [];
   let bulk = 0;
-  const proxy: Proxy = {
+  const proxy: CountingProxy = {
     url: "",
     requests,
     bulkPosts: () => requests.filter((r) => r.method === "POST" && r.path.endsWith("/customers/add/bulk")),
