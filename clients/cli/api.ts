@@ -245,7 +245,8 @@ export class ApiClient {
           : "",
     };
     const extra = hint[res.status] ? ` ${hint[res.status]}` : "";
-    return new ApiError(`${label}: ${what}.${extra}`, res.status, code, maybeStored);
+    const sentence = /[.!?]$/.test(what) ? what : `${what}.`;
+    return new ApiError(`${label}: ${sentence}${extra}`, res.status, code, maybeStored);
   }
 }
 
