@@ -12,7 +12,7 @@ import { dedupeFieldOf } from "../sheet/fields";
 import { type KeySource, partIdempotencyKey } from "../sheet/idempotency";
 import { planImport } from "../sheet/plan";
 import { REJECT_COLUMNS, rejectsTable, toCsv } from "../sheet/rejects";
-import { ApiClient, ApiError, type RetryPolicy } from "./api";
+import { ApiClient, ApiError } from "./api";
 import type { ImportOptions } from "./args";
 import { BarProgress, describePart, LineProgress, type Progress, SilentProgress } from "./progress";
 import { InputFileError, readInputFile } from "./read-file";
@@ -22,7 +22,6 @@ export interface Io {
   stderr: NodeJS.WriteStream;
   stdin: NodeJS.ReadStream;
   version: string;
-  retry?: Partial<RetryPolicy>;
 }
 
 /** Exit statuses (README, "Import a spreadsheet (CLI)"). */
@@ -55,6 +54,9 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
     throw error;
   }
   const rejectsPath = resolve(options.rejects ?? defaultRejectsPath(options.file));
+  if (rejectsPath === resolve(options.file)) {
+    return fail(`--rejects names the input file itself; choose another path.`);
+  }
   const existingRejects = await readFirstLine(rejectsPath);
   if (existingRejects !== undefined && !existingRejects.includes(REJECT_COLUMNS.row)) {
     return fail(
@@ -71,7 +73,6 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
   const api = new ApiClient({
     baseUrl: options.url,
     apiKey: options.key,
-    retry: io.retry,
     onRetry: (message) => progress.note(message),
     userAgent: `bulkcall-cli/${io.version}`,
   });

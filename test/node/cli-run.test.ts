@@ -269,6 +269,14 @@ describe("mistakes found before anything is sent", () => {
       },
     );
     expect(missing.stderr).toContain("nope.csv: no such file.");
+    const overwrite = await runCli(
+      ["import", file, "--campaign", "demo-emi", "--url", stub.url, "--rejects", file],
+      {
+        cwd: dir,
+      },
+    );
+    expect(overwrite.code).toBe(2);
+    expect(overwrite.stderr).toContain("--rejects names the input file itself");
     expect(posts(stub)).toHaveLength(0);
   });
 
