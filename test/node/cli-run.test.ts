@@ -1,13 +1,17 @@
 // The `bulkcall` program against a stub API: what it sends for each option, and how a run that
 // cannot finish is reported. (Against the real server: cli-e2e.test.ts.)
+
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, truncate, writeFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../../clients/sheet";
 import { buildCli, json, type Recorded, runCli, startStub, type TestServer } from "./cli-helpers";
 
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
 let dir: string;
 let stub: TestServer | undefined;
 
@@ -298,6 +302,32 @@ describe("mistakes found before anything is sent", () => {
     });
     expect(old.stderr).toContain('is an old binary Excel file (.xls). Save it as "Excel Workbook (.xlsx)"');
   });
+
+  it("runs as this checkout's own `npx bulkcall`, with no registry to ask", async () => {
+    const { stdout } = await promisify(execFile)("npx", ["bulkcall", "--help"], {
+      cwd: REPO_ROOT,
+      // An address where nothing answers: any registry look-up would fail the command.
+      env: { ...process.env, npm_config_registry: "http://127.0.0.1:9/", npm_config_offline: "false" },
+    });
+    expect(stdout).toContain("Usage: bulkcall import");
+  }, 60_000);
+
+  it("packs the command and its bundle", async () => {
+    const { stdout } = await promisify(execFile)("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+      cwd: REPO_ROOT,
+    });
+    const [pack] = JSON.parse(stdout) as { files: { path: string }[] }[];
+    expect(pack?.files.map((f) => f.path).sort()).toEqual(
+      expect.arrayContaining([
+        "bin/bulkcall.mjs",
+        "dist/cli/bulkcall.mjs",
+        "dist/cli/THIRD-PARTY-LICENSES.txt",
+        "package.json",
+      ]),
+    );
+    const pkg = JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8"));
+    expect(pkg.bin).toEqual({ bulkcall: "bin/bulkcall.mjs" });
+  }, 60_000);
 
   it("prints its help", async () => {
     const help = await runCli(["--help"], { cwd: dir });
