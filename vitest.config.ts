@@ -37,14 +37,7 @@ export default defineConfig(async () => {
           // validator that needs code generation, which workerd forbids), and the `bulkcall`
           // importer (clients/): its units, and end to end against `npm run dev`
           // (test/node/dev-server.ts) through the built program.
-          test: {
-            name: "node",
-            environment: "node",
-            include: ["test/node/**/*.test.ts"],
-            // After the other projects: the importer's end-to-end test runs a whole `npm run dev`
-            // server, and on a 2-core machine it would slow the workerd tests past their timeouts.
-            sequence: { groupOrder: 1 },
-          },
+          test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] },
         },
         {
           // The repository contract and the migrator on libSQL (Node client, file: and :memory:).
