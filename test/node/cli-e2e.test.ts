@@ -1,7 +1,7 @@
 // The `bulkcall` program end to end against the real local server (`npm run dev` on a fresh state
 // directory), through a loopback proxy that counts the bulk requests and can interrupt a run.
 // Stored customers are read back through the API.
-import { mkdtemp, readFile, stat, truncate, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Workbook } from "@cj-tech-master/excelts";
@@ -23,6 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const proxy of proxies) await proxy.close();
   await server?.stop();
+  await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
 async function proxy(): Promise<CountingProxy> {

@@ -2,12 +2,12 @@
 // cannot finish is reported. (Against the real server: cli-e2e.test.ts.)
 
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, truncate, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseCsv } from "../../clients/sheet";
 import { buildCli, json, type Recorded, runCli, startStub, type TestServer } from "./cli-helpers";
 
@@ -19,6 +19,10 @@ beforeAll(async () => {
   await buildCli();
   dir = await mkdtemp(join(tmpdir(), "bulkcall-cli-run-"));
 }, 60_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 afterEach(async () => {
   await stub?.close();
