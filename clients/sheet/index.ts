@@ -1,0 +1,14 @@
+// Environment-neutral spreadsheet import: no Node APIs, so the CLI (clients/cli) and a browser
+// console share it. Reading files, HTTP, retries and progress belong to the program around it.
+export * from "./answers";
+export * from "./columns";
+export * from "./csv";
+export * from "./errors";
+export * from "./fields";
+export * from "./idempotency";
+export * from "./parts";
+export * from "./plan";
+export * from "./records";
+export * from "./rejects";
+export * from "./table";
+export * from "./xlsx";
