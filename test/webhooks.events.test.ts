@@ -21,7 +21,7 @@ import {
   workerWith,
 } from "./calls-fixtures";
 import { call, loanRecord, newTenant } from "./helpers";
-import { deliveriesOf, registerWebhook, verifiedBodies } from "./webhooks-fixtures";
+import { countsOf, deliveriesOf, registerWebhook, verifiedBodies } from "./webhooks-fixtures";
 
 const dialerSecret = (env as unknown as AppEnv).DIALER_SECRET as string;
 
@@ -159,7 +159,7 @@ describe("call outcomes", () => {
         data: {
           importId,
           campaignId: "open",
-          results: progress.results,
+          results: countsOf(progress.results),
           initiateCall: true,
           useWorkflow: false,
           createdAt: progress.createdAt,

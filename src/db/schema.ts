@@ -150,6 +150,9 @@ export const imports = sqliteTable(
     // can no longer change the import its successor now runs.
     startedAt: integer("started_at"),
     attempt: integer("attempt").notNull().default(1),
+    // While `processing`: until when the running attempt holds the key. The attempt renews it with
+    // every chunk it writes; once it has lapsed (the Worker died), a retry takes the import over.
+    leaseExpiresAt: integer("lease_expires_at"),
     completedAt: integer("completed_at"),
   },
   (t) => [

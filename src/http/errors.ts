@@ -49,6 +49,7 @@ export function errorBody(code: ErrorCode, message: string, details: ErrorDetail
 
 export function errorResponse(c: Context, err: DomainError): Response {
   if (err.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="bulkcall"');
+  if (err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
   return c.json(errorBody(err.code, err.message, err.details), STATUS[err.code]);
 }
 

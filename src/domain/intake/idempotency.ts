@@ -9,8 +9,13 @@ import type { ImportsRepository, NewImport } from "../ports/imports-repository";
 import type { BulkOutcome, BulkResponseBody } from "./results";
 import { unpackResponse } from "./stored-response";
 
-/** A request still `processing` after this long is taken as abandoned (its Worker died). */
-export const IDEMPOTENCY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
+/**
+ * How long a running attempt holds its import without renewing: every chunk it writes renews it,
+ * so a live attempt never loses it, while a retry after a crash waits at most this long.
+ */
+export const IMPORT_LEASE_MS = 60 * 1000;
+/** Imports written before leases existed are taken over ten minutes after their attempt started. */
+const LEGACY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
 
 export interface Attempt {
   importId: string;
@@ -55,10 +60,18 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-export function inFlight(): DomainError {
+/** 409 for a key whose import is still being processed, saying when to retry. */
+export function inFlight(running: Import | undefined, now: number): DomainError {
+  const leaseEnd =
+    running?.leaseExpiresAt ??
+    (running ? (running.startedAt ?? running.createdAt) + LEGACY_ABANDONED_AFTER_MS : now + IMPORT_LEASE_MS);
+  const seconds = Math.max(1, Math.ceil((leaseEnd - now) / 1000));
+  const which = running ? ` (import ${running.id})` : "";
   return new DomainError(
     "idempotency_request_in_flight",
-    "A request with this Idempotency-Key is still being processed; retry after it completes.",
+    `A request with this Idempotency-Key is still being processed${which}; retry in ${seconds} s, or read its progress with GET /api/v1/imports/{importId}.`,
+    running ? [{ path: "Idempotency-Key", message: `held by import ${running.id}` }] : [],
+    seconds,
   );
 }
 
@@ -93,12 +106,12 @@ export async function replayIfCompleted(
 }
 
 /**
- * Takes over an import whose last attempt failed or was abandoned (its Worker died), as the next
- * attempt; refuses (409) while an attempt is still running.
+ * Takes over an import whose last attempt failed or was abandoned (its Worker died, so its lease
+ * lapsed), as the next attempt; refuses (409 with Retry-After) while an attempt still holds it.
  */
 export async function resumeOrRefuse(deps: IdempotencyDeps, earlier: Import, now: number): Promise<Attempt> {
-  const number = await deps.imports.claimForRetry(earlier.id, now - IDEMPOTENCY_ABANDONED_AFTER_MS, now);
-  if (number === undefined) throw inFlight();
+  const number = await deps.imports.claimForRetry(earlier.id, now, now + IMPORT_LEASE_MS);
+  if (number === undefined) throw inFlight(earlier, now);
   deps.log("bulk_import_resumed", { importId: earlier.id, attempt: number, previousState: earlier.state });
   return { importId: earlier.id, number, startedAt: now, resumed: true };
 }
@@ -116,13 +129,13 @@ export async function beginAttempt(
   idempotency: { key: string; bodyHash: string } | undefined,
 ): Promise<{ attempt: Attempt } | { replay: BulkOutcome }> {
   if (earlier) return { attempt: await resumeOrRefuse(deps, earlier, row.createdAt) };
-  if (await deps.imports.begin(row)) {
+  if (await deps.imports.begin({ ...row, leaseExpiresAt: row.createdAt + IMPORT_LEASE_MS })) {
     return { attempt: { importId: row.id, number: 1, startedAt: row.createdAt, resumed: false } };
   }
   const winner = idempotency
     ? await deps.imports.findByIdempotencyKey(row.organizationId, idempotency.key)
     : undefined;
-  if (!winner || !idempotency) throw inFlight();
+  if (!winner || !idempotency) throw inFlight(winner, row.createdAt);
   const replay = await replayIfCompleted(deps, winner, idempotency.bodyHash);
   if (replay) return { replay };
   return { attempt: await resumeOrRefuse(deps, winner, row.createdAt) };

@@ -33,5 +33,7 @@ export interface Import extends ImportCounts {
   startedAt: number | null;
   /** 1 for the first attempt; each retry that takes the import over counts one up. */
   attempt: number;
+  /** While processing: until when (unix ms) the running attempt holds the import. */
+  leaseExpiresAt: number | null;
   completedAt: number | null;
 }

@@ -6,6 +6,7 @@ import {
   FAILURE_REASONS_LISTED,
   getImportProgress,
 } from "../../domain/imports/get-import-progress";
+import { IMPORT_STATES } from "../../domain/model/imports";
 import { errorResponses } from "../errors";
 import { createRouter } from "../router";
 import { ImportCountsSchema, iso } from "../schemas";
@@ -45,7 +46,22 @@ const ImportSchema = z
     importId: z.string(),
     campaignId: z.string(),
     createdAt: z.string(),
-    results: ImportCountsSchema,
+    state: z.enum(IMPORT_STATES).openapi({
+      description:
+        "processing: an attempt holds the import; failed: it stopped (a retry with the same Idempotency-Key resumes it); completed.",
+    }),
+    attempt: z.object({
+      number: z.number().int(),
+      leaseExpiresAt: z.string().nullable().openapi({
+        description: "While processing: when the running attempt stops holding the import unless it renews.",
+      }),
+    }),
+    results: ImportCountsSchema.extend({
+      pending: z.number().int().openapi({
+        description:
+          "Records whose outcome is not final yet (while processing): valid + invalid + pending = total and successful + failed + pending = total.",
+      }),
+    }),
     calls: z.object({
       requested: z.number().int(),
       queued: z.number().int(),
@@ -88,6 +104,17 @@ importsRoutes.openapi(
   }),
   async (c) => {
     const progress = await getImportProgress(c.var.deps, c.var.organizationId, c.req.valid("param").importId);
-    return c.json({ ...progress, createdAt: iso(progress.createdAt) }, 200);
+    const { leaseExpiresAt } = progress.attempt;
+    return c.json(
+      {
+        ...progress,
+        attempt: {
+          ...progress.attempt,
+          leaseExpiresAt: leaseExpiresAt === null ? null : iso(leaseExpiresAt),
+        },
+        createdAt: iso(progress.createdAt),
+      },
+      200,
+    );
   },
 );
