@@ -49,7 +49,15 @@ const AddSuppressionsResponse = z
       added: z.number().int().openapi({ description: "Distinct numbers newly put on the list." }),
       alreadySuppressed: z.number().int(),
       repeated: z.number().int().openapi({ description: "Valid entries repeating an earlier one." }),
-      errors: z.array(z.object({ index: z.number().int(), phone_number: z.unknown(), message: z.string() })),
+      errors: z.array(
+        z.object({
+          index: z.number().int(),
+          phone_number: z.union([z.string(), z.number(), z.boolean()]).nullable().openapi({
+            description: "The entry as sent (strings clipped to 64 characters); null for an array or object.",
+          }),
+          message: z.string(),
+        }),
+      ),
     }),
   })
   .openapi("AddSuppressionsResponse");
