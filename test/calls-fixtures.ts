@@ -9,7 +9,7 @@ import type { Clock } from "../src/domain/ports/clock";
 import type { DialBatch, Dialer } from "../src/domain/ports/dialer";
 import type { QueueProducer } from "../src/domain/ports/queue";
 import { createWorker } from "../src/index";
-import { call, newTenant } from "./helpers";
+import { call, loanRecord, newTenant } from "./helpers";
 
 export const CALL_CONFIG = { agentId: "agent-1", dispositionId: "disp-1" };
 
@@ -206,4 +206,27 @@ export async function until<T>(
     last = await probe();
   }
   return last;
+}
+
+/**
+ * Waits until the CALLS queue has worked through every message sent before this call: a sentinel
+ * import of one customer is sent after them, and the local queue delivers in order, so once the
+ * sentinel's call is dispatched the earlier messages have been consumed. Lets a test assert that
+ * nothing MORE happened (a duplicate message dialled nobody) without sleeping for a guessed time.
+ */
+export async function drainCallsQueue(t: { auth: Record<string, string> }) {
+  const campaignId = `drain-${crypto.randomUUID().slice(0, 8)}`;
+  await createCampaign(t.auth, { id: campaignId, ...windowOpenNow() });
+  const sentinel = await call(
+    "POST",
+    "/api/v1/customers/add/bulk",
+    { campaignId, records: [loanRecord(999_999)], initiateCall: true, callConfig: CALL_CONFIG },
+    t.auth,
+  );
+  if (sentinel.status !== 201) throw new Error(`sentinel import failed: ${sentinel.text}`);
+  await until(
+    "the sentinel call to be dispatched",
+    () => progressOf(sentinel.json.importId, t.auth),
+    (p) => p.calls.dispatched === 1,
+  );
 }
