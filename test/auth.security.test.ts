@@ -1,9 +1,13 @@
 // Authentication and tenancy for every endpoint the API documents. The list of endpoints comes from
 // the served /openapi.json, and each needs a fixture below that says how its owner calls it: a new
 // route without one fails the first test, so no route can be left out of the checks.
+
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
+import { API_KEY_CACHE_TTL_MS } from "../src/domain/auth";
+import { pinnedClock, workerWith } from "./calls-fixtures";
 import { ADMIN, call, loanRecord, newTenant } from "./helpers";
 
 type Tenant = Awaited<ReturnType<typeof newTenant>>;
@@ -311,6 +315,29 @@ describe("API keys", () => {
     expect((await call("DELETE", `/admin/v1/api-keys/${t.keyId}`, undefined, ADMIN)).status).toBe(204);
     expect((await call("GET", "/api/v1/campaigns", undefined, t.auth)).status).toBe(401);
     expect((await call("DELETE", `/admin/v1/api-keys/${t.keyId}`, undefined, ADMIN)).status).toBe(404);
+  });
+});
+
+describe("the isolate's API key cache", () => {
+  it("a key revoked elsewhere keeps working in this isolate for at most API_KEY_CACHE_TTL_MS", async () => {
+    const t = await newTenant();
+    const clock = pinnedClock(new Date().toISOString());
+    const worker = workerWith({ clock });
+    const get = async () =>
+      (
+        await worker.fetch(
+          new Request("http://bulkcall.test/api/v1/campaigns", { headers: t.auth }),
+          env,
+          createExecutionContext(),
+        )
+      ).status;
+    expect(await get()).toBe(200);
+    // Revoked by another isolate (straight in the database): this one does not hear of it.
+    await env.DB.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ?").bind(Date.now(), t.keyId).run();
+    clock.advance(API_KEY_CACHE_TTL_MS - 1_000);
+    expect(await get()).toBe(200);
+    clock.advance(1_000);
+    expect(await get()).toBe(401);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { generateApiKey, sha256Hex } from "../../domain/auth";
+import { generateApiKey, revokeApiKey, sha256Hex } from "../../domain/auth";
 import { DomainError } from "../../domain/errors";
 import { newId } from "../../domain/ids";
 import { errorResponses } from "../errors";
@@ -83,7 +83,7 @@ adminRoutes.openapi(
   }),
   async (c) => {
     const { deps } = c.var;
-    if (!(await deps.tenancy.revokeApiKey(c.req.valid("param").id, deps.clock.now()))) {
+    if (!(await revokeApiKey(deps, c.req.valid("param").id))) {
       throw new DomainError("not_found", "No live API key with this id.");
     }
     return c.body(null, 204);
