@@ -111,7 +111,8 @@ export class ApiClient {
 
   constructor(private readonly options: ApiClientOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.fetchFn = options.fetch ?? fetch;
+    // Called through a wrapper: a browser refuses fetch() called as a method of another object.
+    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.hints = options.hints ?? CLI_HINTS;
   }

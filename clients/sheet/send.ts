@@ -3,7 +3,7 @@
 // stops the import; the parts after it are reported not sent, so that every row of the file ends up
 // either stored or in the rejects file with the reason.
 
-import type { ImportTally, PartReport } from "./answers";
+import type { BulkAnswer, ImportTally, PartReport } from "./answers";
 import type { BulkResult } from "./api-client";
 import { ApiError } from "./api-client";
 import { type KeySource, partIdempotencyKey } from "./idempotency";
@@ -58,6 +58,8 @@ export interface SendOptions {
   tally: ImportTally;
   onSending?: (part: Part, of: number) => void;
   onDone?: (report: PartReport, of: number) => void;
+  /** Every answer as the API gave it (a dry run's `preview`, the importId of each part). */
+  onAnswer?: (part: Part, answer: BulkAnswer) => void;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function sendParts(options: SendOptions): Promise<string | undefine
     try {
       const result = await api.addBulk(body, key, label);
       tally.answered(part, result.answer, result.replayed, result.status);
+      options.onAnswer?.(part, result.answer);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       tally.failed(part, error.message, error.status, error.maybeStored);
