@@ -441,7 +441,7 @@ function Workspace(props: { api: ConsoleApi; onKeyRefused: () => void }) {
         )}
         {problem && (
           <p role="alert" class="problem" id="problem" data-code={problem.code}>
-            {problem.message}
+            <span id="problem-message">{problem.message}</span>
             <br />
             <small>Nothing was sent.</small>
           </p>

@@ -1,11 +1,16 @@
-// The web console (/console) in a real headless Chromium against the real local server
-// (`npm run dev` on a fresh state directory): a file is dropped, mapped, previewed and imported with
-// calls; the progress bar is followed to 100 %; the rejects file is downloaded and read; the stored
-// customers and calls are read back through the API. Bad files get clients/sheet's own messages and
-// send nothing. Screenshots go to test-artifacts/.
+// The Worker's pages in a real headless Chromium against the real local server (`npm run dev` on a
+// fresh state directory), one server for both:
+// - the web console (/console): a file is dropped, mapped, previewed and imported with calls; the
+//   progress bar is followed to 100 %; the rejects file is downloaded and read; the stored customers
+//   and calls are read back through the API. Bad files get clients/sheet's own messages and send
+//   nothing.
+// - the API reference (/docs): it renders every operation of /openapi.json with every request to
+//   another origin refused, from the swagger-ui-dist version package.json pins.
+// Screenshots go to test-artifacts/.
 import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Workbook } from "@cj-tech-master/excelts";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +26,7 @@ import {
 import { type Browser, launchBrowser, screenshot } from "./browser";
 import { DEV_API_KEY, type DevServer, startDevServer } from "./dev-server";
 
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
 let server: DevServer;
 let browser: Browser;
 let dir: string;
@@ -330,9 +336,10 @@ describe("the console", () => {
       await problem.waitFor();
       const shown = {
         code: await problem.getAttribute("data-code"),
-        message: (await problem.innerText()).trim(),
+        message: (await page.locator("#problem-message").textContent()) ?? "",
         campaignId,
       };
+      expect(await problem.textContent()).toContain("Nothing was sent.");
       await screenshot(page, `console-refused-${shown.code}`);
       expect(await page.locator("#import").count()).toBe(0);
       expect(bulkPosts).toEqual([]);
@@ -352,11 +359,7 @@ describe("the console", () => {
       }
       throw new Error("clients/sheet accepted the file");
     }
-    const withNote = (e: { code: string; message: string }, campaignId: string) => ({
-      ...e,
-      message: `${e.message}\nNothing was sent.`,
-      campaignId,
-    });
+    const withCampaign = (e: { code: string; message: string }, campaignId: string) => ({ ...e, campaignId });
     const plan = (csv: string, campaignId: string, delimiter?: string) =>
       planImport(parseCsv(csv, { delimiter }).sheet, {
         campaignType: "emi",
@@ -375,7 +378,7 @@ describe("the console", () => {
         await page.selectOption("#delimiter", ",");
       });
       expect(shown).toEqual(
-        withNote(
+        withCampaign(
           expected(() => plan(csv, shown.campaignId, ",")),
           shown.campaignId,
         ),
@@ -389,7 +392,7 @@ describe("the console", () => {
       await writeFile(path, csv);
       const shown = await problemFor(path);
       expect(shown).toEqual(
-        withNote(
+        withCampaign(
           expected(() => plan(csv, shown.campaignId)),
           shown.campaignId,
         ),
@@ -403,7 +406,7 @@ describe("the console", () => {
       await writeFile(path, csv);
       const shown = await problemFor(path);
       expect(shown).toEqual(
-        withNote(
+        withCampaign(
           expected(() => plan(csv, shown.campaignId)),
           shown.campaignId,
         ),
@@ -416,7 +419,7 @@ describe("the console", () => {
       await writeFile(path, "");
       const shown = await problemFor(path);
       expect(shown).toEqual(
-        withNote(
+        withCampaign(
           expected(() => checkFile("empty.csv", 0, new Uint8Array())),
           shown.campaignId,
         ),
@@ -431,7 +434,7 @@ describe("the console", () => {
       const shown = await problemFor(path);
       const head = new TextEncoder().encode(HEADER.slice(0, 8));
       expect(shown).toEqual(
-        withNote(
+        withCampaign(
           expected(() => checkFile("huge.csv", 200 * 1024 * 1024, head)),
           shown.campaignId,
         ),
@@ -458,7 +461,7 @@ describe("the console", () => {
       const shown = await problemFor(path);
       expect(shown).toEqual({
         code: "several_sheets",
-        message: `${message}\nNothing was sent.`,
+        message,
         campaignId: shown.campaignId,
       });
 
@@ -502,4 +505,55 @@ describe("the console", () => {
       .toBe("The API key was refused: check the key you entered.");
     await page.close();
   }, 60_000);
+});
+
+describe("/docs", () => {
+  it("lists every operation of /openapi.json, offline, from the pinned viewer", async () => {
+    const page = await browser.newPage();
+    const refused: string[] = [];
+    // The machine's network is closed anyway; refusing every other origin makes "offline" explicit.
+    await page.route(
+      (url) => !url.href.startsWith(server.url),
+      (route) => {
+        refused.push(route.request().url());
+        return route.abort();
+      },
+    );
+    await page.goto(`${server.url}/docs`);
+    await page.waitForSelector(".opblock", { timeout: 30_000 });
+
+    const document = await api("/openapi.json");
+    const operations = Object.entries(document.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([path, item]) =>
+        Object.keys(item)
+          .filter((method) => ["get", "post", "put", "patch", "delete"].includes(method))
+          .map((method) => `${method.toUpperCase()} ${path}`),
+      )
+      .sort();
+    expect(operations.length).toBeGreaterThan(20);
+    const shown = await page
+      .locator(".opblock-tag-section .opblock")
+      .evaluateAll((blocks) =>
+        blocks.map(
+          (block) =>
+            `${block.querySelector(".opblock-summary-method")?.textContent} ${block.querySelector(".opblock-summary-path")?.getAttribute("data-path")}`,
+        ),
+      );
+    expect([...shown].sort()).toEqual(operations);
+    await screenshot(page, "docs");
+    expect(refused).toEqual([]);
+
+    // The viewer is the one package.json pins, served as published.
+    const require = createRequire(import.meta.url);
+    const pinned = JSON.parse(await readFile(join(REPO_ROOT, "package.json"), "utf8")).devDependencies[
+      "swagger-ui-dist"
+    ];
+    const dist = require.resolve("swagger-ui-dist/package.json", { paths: [REPO_ROOT] });
+    expect(JSON.parse(await readFile(dist, "utf8")).version).toBe(pinned);
+    const served = new Uint8Array(
+      await (await fetch(`${server.url}/docs/swagger-ui-bundle.js`)).arrayBuffer(),
+    );
+    expect(Buffer.from(served).equals(await readFile(join(dist, "../swagger-ui-bundle.js")))).toBe(true);
+    await page.close();
+  }, 90_000);
 });
