@@ -12,7 +12,7 @@
 // The licenses of the bundled libraries go beside each bundle (their terms ask for that). Files are
 // written whole to a temporary name and renamed, and left alone when unchanged, so that a server
 // already serving dist/assets (tests start several) never reads a half-written file.
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
 
@@ -68,11 +68,11 @@ async function bundle(options) {
     ...options,
   });
   for (const file of result.outputFiles) await writeIfChanged(file.path, file.contents);
-  return Object.keys(result.metafile.inputs);
+  return { inputs: Object.keys(result.metafile.inputs), outputs: result.outputFiles.map((f) => f.path) };
 }
 
 // The command-line importer.
-const cliInputs = await bundle({
+const { inputs: cliInputs } = await bundle({
   entryPoints: ["clients/cli/main.ts"],
   outfile: "dist/cli/bulkcall.mjs",
   platform: "node",
@@ -89,7 +89,7 @@ await writeIfChanged(
 );
 
 // The web console: one script and one stylesheet (the bundle imports its CSS).
-const consoleInputs = await bundle({
+const { inputs: consoleInputs, outputs: consoleOutputs } = await bundle({
   entryPoints: { console: "clients/console/main.tsx" },
   outdir: "dist/assets/console",
   platform: "browser",
@@ -99,7 +99,17 @@ const consoleInputs = await bundle({
   jsx: "automatic",
   jsxImportSource: "preact",
   minify: true,
+  // The workbook reader (import() in clients/sheet/file.ts) becomes a chunk of its own.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
 });
+// Chunks of earlier builds (their names carry their content's hash) are removed.
+const chunkDir = join(ASSETS, "console/chunks");
+const chunks = new Set(consoleOutputs.filter((f) => f.startsWith(chunkDir)));
+for (const name of await readdir(chunkDir).catch(() => [])) {
+  if (!chunks.has(join(chunkDir, name)) && !name.endsWith(".tmp"))
+    await rm(join(chunkDir, name), { force: true });
+}
 await writeIfChanged(
   join(ASSETS, "console/index.html"),
   await readFile(join(root, "clients/console/index.html")),

@@ -1,7 +1,8 @@
 // The console's reads of the API, on the page's own origin with the key the user typed. The bulk
 // request, the campaign's type and the dryRun check go through clients/sheet's ApiClient (the CLI's
 // retries and wording); the listings below are plain GETs whose failures become one sentence.
-import { ApiClient, type CampaignType, isCampaignType } from "../sheet";
+import { ApiClient } from "../sheet/api-client";
+import { type CampaignType, isCampaignType } from "../sheet/fields";
 import { type CallCounts, CONSOLE_HINTS } from "./logic";
 
 export interface Campaign {

@@ -1,24 +1,16 @@
 // The console's screens. One page, top to bottom in the order of the work: the API key, the
 // campaign, the file and its column mapping, the call settings, the preview (what clients/sheet
 // plans locally, then the server's dry run), the import with its progress and rejects file, and the
-// campaign's calls.
+// campaign's calls. clients/sheet is imported module by module, never through its index, so that
+// the workbook reader stays in its own chunk (see clients/sheet/file.ts).
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import {
-  bulkEnvelope,
-  CALL_STATUSES,
-  type DryRunPreview,
-  dedupeFieldOf,
-  type ImportPlan,
-  type ImportSummary,
-  ImportTally,
-  type KeySource,
-  KNOWN_FIELDS,
-  REQUIRED_BY_TYPE,
-  type Reject,
-  rejectsTable,
-  sendParts,
-  toCsv,
-} from "../sheet";
+import type { DryRunPreview, ImportSummary, Reject } from "../sheet/answers";
+import { ImportTally } from "../sheet/answers";
+import { CALL_STATUSES, dedupeFieldOf, KNOWN_FIELDS, REQUIRED_BY_TYPE } from "../sheet/fields";
+import type { KeySource } from "../sheet/idempotency";
+import type { ImportPlan } from "../sheet/plan";
+import { rejectsTable, toCsv } from "../sheet/rejects";
+import { bulkEnvelope, sendParts } from "../sheet/send";
 import { type Call, type Campaign, ConsoleApi, ConsoleApiError, type Named } from "./api";
 import {
   addCounts,

@@ -1,22 +1,15 @@
 // The console's work apart from drawing it: reading a dropped file through clients/sheet (the same
 // checks, parsers and messages as the CLI), turning the mapping editor's choices into the plan's
 // options, and reading an import's call progress. No DOM here beyond File.
-import {
-  type ApiHints,
-  type CampaignType,
-  checkFile,
-  fieldForHeader,
-  type ImportPlan,
-  type KnownField,
-  normalizeHeader,
-  planImport,
-  REJECT_COLUMNS,
-  type ReadSheet,
-  readSheet,
-  type SheetControls,
-  SheetInputError,
-  sha256Hex,
-} from "../sheet";
+import type { ApiHints } from "../sheet/api-client";
+import { fieldForHeader, normalizeHeader } from "../sheet/columns";
+import type { SheetControls } from "../sheet/controls";
+import { SheetInputError } from "../sheet/errors";
+import type { CampaignType, KnownField } from "../sheet/fields";
+import { checkFile, type ReadSheet, readSheet } from "../sheet/file";
+import { sha256Hex } from "../sheet/idempotency";
+import { type ImportPlan, planImport } from "../sheet/plan";
+import { REJECT_COLUMNS } from "../sheet/reject-columns";
 
 /** How the console's messages name its own controls (the CLI names its options instead). */
 export const CONSOLE_CONTROLS: SheetControls = {

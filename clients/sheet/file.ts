@@ -5,7 +5,6 @@ import { CLI_CONTROLS, type SheetControls } from "./controls";
 import { parseCsv } from "./csv";
 import { SheetInputError } from "./errors";
 import type { Sheet } from "./table";
-import { parseXlsx } from "./xlsx";
 
 /**
  * Largest CSV file read. The whole file is held in memory to hash it (its hash keys every request)
@@ -97,6 +96,9 @@ export async function readSheet(
 ): Promise<ReadSheet> {
   const controls = options.controls ?? CLI_CONTROLS;
   if (format === "xlsx") {
+    // Loaded when a workbook comes: the workbook library is nine tenths of a browser bundle, which a
+    // console serving CSV files then never downloads.
+    const { parseXlsx } = await import("./xlsx");
     const workbook = await parseXlsx(bytes, { sheet: options.sheet, controls });
     return {
       format,
