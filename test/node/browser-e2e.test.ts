@@ -23,7 +23,7 @@ import {
   REJECT_COLUMNS,
   SheetInputError,
 } from "../../clients/sheet";
-import { type Browser, launchBrowser, screenshot } from "./browser";
+import { ARTIFACTS, type Browser, launchBrowser, screenshot } from "./browser";
 import { DEV_API_KEY, type DevServer, startDevServer } from "./dev-server";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
@@ -230,6 +230,23 @@ describe("the console", () => {
       "5 (extra_cells 1, invalid_record 3, duplicate_in_request 1)",
     );
     await screenshot(page, "console-imported");
+    // The README's picture (docs/console.png is a copy): the preview and the finished import.
+    const from = await page.locator("article", { has: page.locator("#local-preview") }).boundingBox();
+    const to = await page.locator("#run").boundingBox();
+    if (from && to) {
+      // boundingBox() is relative to the viewport, a full-page clip to the page.
+      const scrolled = await page.evaluate(() => scrollY);
+      await page.screenshot({
+        path: join(ARTIFACTS, "console-readme.png"),
+        fullPage: true,
+        clip: {
+          x: from.x - 8,
+          y: from.y + scrolled - 8,
+          width: from.width + 16,
+          height: to.y + to.height - from.y + 16,
+        },
+      });
+    }
 
     // One request, with the CLI's Idempotency-Key; the progress shown is the server's.
     expect(bulkPosts).toHaveLength(1);
