@@ -235,7 +235,7 @@ describe("the console", () => {
     const to = await page.locator("#run").boundingBox();
     if (from && to) {
       // boundingBox() is relative to the viewport, a full-page clip to the page.
-      const scrolled = await page.evaluate(() => scrollY);
+      const scrolled: number = await page.evaluate("scrollY");
       await page.screenshot({
         path: join(ARTIFACTS, "console-readme.png"),
         fullPage: true,
