@@ -870,8 +870,9 @@ function RunView(props: { run: Run }) {
       )}
       {run.stopped && (
         <p role="alert" class="problem">
-          The import stopped: {run.stopped} The rejects file lists every row that was not loaded and why;{" "}
-          {CONSOLE_AGAIN} to finish (no row is loaded twice).
+          {run.stopped.charAt(0).toUpperCase()}
+          {run.stopped.slice(1)} The rejects file lists every row that was not loaded and why; {CONSOLE_AGAIN}{" "}
+          to finish (no row is loaded twice).
         </p>
       )}
       {run.rejectsUrl && (

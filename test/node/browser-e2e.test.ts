@@ -39,7 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
 async function api(path: string, init: RequestInit = {}): Promise<any> {
@@ -337,6 +337,75 @@ describe("the console", () => {
     expect(await storedCustomers(campaignId)).toEqual([]);
     await page.close();
   });
+
+  it("stops at a refused part and lists every row it did not load in the rejects file", async () => {
+    // 20,001 rows: three parts of at most 10,000. The first reaches the server; the second is
+    // answered 413 by the browser's router (not retried: the part is refused), so the third is never sent.
+    const campaignId = await newCampaign();
+    const rows = 20_001;
+    const lines = ["loan_id,first_name,phone_number,emi_amount,emi_due_date"];
+    for (let i = 1; i <= rows; i++)
+      lines.push(`BIG-${i},Name,98${String(i).padStart(8, "0")},100,2026-12-05`);
+    const path = join(dir, "big.csv");
+    await writeFile(path, `${lines.join("\n")}\n`);
+    const { page, bulkPosts } = await openConsole();
+    let bulk = 0;
+    await page.route("**/api/v1/customers/add/bulk", (route) =>
+      ++bulk === 1
+        ? route.continue()
+        : route.fulfill({
+            status: 413,
+            contentType: "application/json",
+            body: JSON.stringify({
+              success: false,
+              message: "Request body too large.",
+              error: { code: "payload_too_large" },
+            }),
+          }),
+    );
+    await page.selectOption("#campaign", campaignId);
+    await page.setInputFiles("#file", path);
+    await page.waitForSelector("#local-preview");
+    expect(await text(page, "requests")).toBe("3");
+    await page.click("#import");
+    await page.waitForSelector('#run[data-state="done"]', { timeout: 120_000 });
+    expect(bulkPosts).toHaveLength(2);
+    expect(await page.locator("#run [role=alert]").textContent()).toContain(
+      "The import stopped at part 2 (413). The rejects file lists every row that was not loaded and why;",
+    );
+    expect(await text(page, "summary-added")).toBe("10,000");
+    expect(await text(page, "summary-rejected")).toBe("10,001 (request_failed 10,000, not_sent 1)");
+    await screenshot(page, "console-stopped");
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#rejects")]);
+    const rejectsPath = join(dir, "big.rejects.csv");
+    await download.saveAs(rejectsPath);
+    const rejects = parseCsv(await readFile(rejectsPath, "utf8")).sheet.rows;
+    expect(rejects).toHaveLength(10_001);
+    expect(rejects[0]?.cells.slice(0, 2)).toEqual(["10002", "request_failed"]);
+    expect(rejects[0]?.cells[3]).toContain(
+      "Part 2 was refused: part 2/3 (rows 10,002–20,001, 10,000 records): 413",
+    );
+    expect(rejects[0]?.cells[3]).toContain("None of its rows was stored.");
+    expect(rejects.at(-1)?.cells.slice(0, 2)).toEqual(["20002", "not_sent"]);
+    expect(rejects.at(-1)?.cells[3]).toBe(
+      "Not sent: the import stopped at part 2 (413). Import the same file again with the same settings to load it.",
+    );
+    expect(rejects.at(-1)?.cells.slice(4)).toEqual(["BIG-20001", "Name", "9800020001", "100", "2026-12-05"]);
+
+    // What was stored: exactly the first part's rows.
+    const stored: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page_: { data: any[]; nextCursor: string | null } = await api(
+        `/api/v1/campaigns/${campaignId}/customers?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
+      stored.push(...page_.data.map((c) => c.loan_id));
+      cursor = page_.nextCursor;
+    } while (cursor);
+    expect(stored.sort()).toEqual(Array.from({ length: 10_000 }, (_, i) => `BIG-${i + 1}`).sort());
+    await page.close();
+  }, 240_000);
 
   describe("refuses a bad file before anything is sent, with the CLI's messages", () => {
     /** Drops `path` on a fresh console and returns the problem shown, after checking nothing was sent. */
