@@ -1,5 +1,6 @@
-// `npm run dev`: apply migrations to the local D1, seed the local development values, serve on
-// http://localhost:8787 with local queues. Nothing here talks to Cloudflare's API.
+// `npm run dev`: build the static assets, apply migrations to the local D1, seed the local
+// development values, serve on http://localhost:8787 with local queues. Nothing here talks to
+// Cloudflare's API.
 // Extra arguments go to `wrangler dev`; a `--persist-to <dir>` among them is also given to the
 // migration and seed steps, so that all three use the same local state (tests start a server on a
 // fresh temporary directory this way).
@@ -13,6 +14,11 @@ const wrangler = (args, options = {}) =>
 const extra = process.argv.slice(2);
 const persistTo = persistDirOf(extra);
 const persist = persistTo === undefined ? [] : ["--persist-to", persistTo];
+
+// The static assets (the console, the API reference page) are built first: wrangler serves them
+// from dist/assets.
+const built = spawnSync(process.execPath, ["scripts/build-clients.mjs"], { stdio: "inherit", env });
+if (built.status !== 0) process.exit(built.status ?? 1);
 
 for (const step of [
   ["d1", "migrations", "apply", "DB", "--local", ...persist],

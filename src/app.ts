@@ -1,4 +1,3 @@
-import { Scalar } from "@scalar/hono-api-reference";
 import { except } from "hono/combine";
 import { createDeps, type Deps } from "./deps";
 import { customerRecordJsonSchema } from "./domain/records/record-json-schema";
@@ -64,7 +63,8 @@ export function createApp(options: AppOptions = {}) {
     },
     security: [{ apiKey: [] }],
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "bulkcall API" }));
+  // /docs (the API reference page) and /console are static assets (wrangler.jsonc "assets"), served
+  // before this app runs: see scripts/build-clients.mjs.
 
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
 

@@ -6,15 +6,16 @@ import { open, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { type ImportSummary, ImportTally } from "../sheet/answers";
+import { ApiClient, ApiError } from "../sheet/api-client";
 import { parseMapOption } from "../sheet/columns";
 import { SheetInputError } from "../sheet/errors";
 import { dedupeFieldOf } from "../sheet/fields";
-import { type KeySource, partIdempotencyKey } from "../sheet/idempotency";
+import type { KeySource } from "../sheet/idempotency";
 import { planImport } from "../sheet/plan";
 import { REJECT_COLUMNS, rejectsTable, toCsv } from "../sheet/rejects";
-import { ApiClient, ApiError } from "./api";
+import { bulkEnvelope, describePart, sendParts } from "../sheet/send";
 import type { ImportOptions } from "./args";
-import { BarProgress, describePart, LineProgress, type Progress, SilentProgress } from "./progress";
+import { BarProgress, LineProgress, type Progress, SilentProgress } from "./progress";
 import { InputFileError, readInputFile } from "./read-file";
 
 export interface Io {
@@ -151,14 +152,15 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
   }
 
   // 5. Send.
-  const envelope: Record<string, unknown> = { campaignId: options.campaign };
-  if (options.initiateCall) envelope.initiateCall = true;
-  if (options.useWorkflow) envelope.useWorkflow = true;
-  if (options.agent && options.disposition) {
-    envelope.callConfig = { agentId: options.agent, dispositionId: options.disposition };
-  }
-  if (options.onExisting === "update") envelope.onExisting = "update";
-  if (options.dryRun) envelope.dryRun = true;
+  const envelope = bulkEnvelope({
+    campaignId: options.campaign,
+    initiateCall: options.initiateCall,
+    useWorkflow: options.useWorkflow,
+    agentId: options.agent,
+    dispositionId: options.disposition,
+    onExisting: options.onExisting,
+    dryRun: options.dryRun,
+  });
   const keySource: KeySource = {
     fileSha256: input.sha256,
     sheet: input.sheetName,
@@ -172,36 +174,15 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
     tally.rowProblem(reject.rowNumber, reject.code, reject.message, reject.field);
   const of = plan.parts.length;
   progress.start(plan.parts, sendable);
-  let stopped: string | undefined;
-  for (const part of plan.parts) {
-    if (stopped) {
-      tally.notSent(part, stopped);
-      continue;
-    }
-    progress.partSending(part, of);
-    const label = describePart(
-      {
-        number: part.number,
-        rows: part.rows.length,
-        firstRow: part.rows[0] ?? 0,
-        lastRow: part.rows.at(-1) ?? 0,
-      },
-      of,
-    );
-    // A dry run writes nothing, so there is nothing to de-duplicate: it sends no key.
-    const key = options.dryRun ? undefined : await partIdempotencyKey(keySource, part);
-    const body = JSON.stringify({ ...envelope, records: part.records });
-    try {
-      const result = await api.addBulk(body, key, label);
-      tally.answered(part, result.answer, result.replayed, result.status);
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      tally.failed(part, error.message, error.status, error.maybeStored);
-      stopped = `the import stopped at part ${part.number} (${error.status ?? "no answer"}).`;
-    }
-    const report = tally.summary().parts.find((p) => p.number === part.number);
-    if (report) progress.partDone(report, of);
-  }
+  await sendParts({
+    parts: plan.parts,
+    envelope,
+    keySource,
+    api,
+    tally,
+    onSending: (part, total) => progress.partSending(part, total),
+    onDone: (report, total) => progress.partDone(report, total),
+  });
   progress.stop();
 
   // 6. Rejects file and summary.

@@ -3,6 +3,7 @@
 import { SingleBar } from "cli-progress";
 import type { PartReport } from "../sheet/answers";
 import type { Part } from "../sheet/parts";
+import { describePart } from "../sheet/send";
 
 export interface Progress {
   start(parts: readonly Part[], rows: number): void;
@@ -14,13 +15,6 @@ export interface Progress {
 }
 
 const n = (value: number) => value.toLocaleString("en-US");
-
-export function describePart(
-  report: Pick<PartReport, "number" | "firstRow" | "lastRow" | "rows">,
-  of: number,
-) {
-  return `part ${report.number}/${of} (rows ${n(report.firstRow)}–${n(report.lastRow)}, ${n(report.rows)} records)`;
-}
 
 export function partOutcome(report: PartReport): string {
   switch (report.state) {

@@ -37,7 +37,18 @@ export interface BulkAnswer {
   };
   callResults?: { requested: number; queued: number; batches: number; failed: number };
   workflowTriggered?: boolean;
+  /** Only in the answer to `dryRun: true` with initiateCall: the calls the request would place. */
+  preview?: DryRunPreview;
   importId: string;
+}
+
+/** What a dry run with initiateCall says about the calls (api-contract, `dryRun`). */
+export interface DryRunPreview {
+  wouldCall: number;
+  /** Customers that would get no call, by reason (`paid`, `suppressed`, …). */
+  skipped: Record<string, number>;
+  /** When the first call would be placed (ISO 8601); null when none would be. */
+  firstCallAt: string | null;
 }
 
 /** Codes of rows the importer itself could not load; the API's own codes pass through as they are. */
@@ -109,6 +120,8 @@ export class ImportTally {
     private readonly blankRows: number,
     /** The campaign's key field (loan_id or lead_id), named in duplicate rejects. */
     private readonly keyField: string,
+    /** How the program resumes an import, as a verb phrase for the rejects messages. */
+    private readonly again = "run the same command again",
   ) {}
 
   /** A row refused before sending. */
@@ -156,7 +169,7 @@ export class ImportTally {
    */
   failed(part: Part, error: string, status?: number, maybeStored = true): void {
     const message = maybeStored
-      ? `Part ${part.number} failed: ${error} Some rows of this part may be stored: run the same command again to finish it (a stored row is never added twice).`
+      ? `Part ${part.number} failed: ${error} Some rows of this part may be stored: ${this.again} to finish it (a stored row is never added twice).`
       : `Part ${part.number} was refused: ${error} None of its rows was stored.`;
     for (const rowNumber of part.rows)
       this.rejects.push({ rowNumber, code: "request_failed", field: "", message });
@@ -177,7 +190,7 @@ export class ImportTally {
         rowNumber,
         code: "not_sent",
         field: "",
-        message: `Not sent: ${reason} Run the same command again to load it.`,
+        message: `Not sent: ${reason} ${this.again.charAt(0).toUpperCase()}${this.again.slice(1)} to load it.`,
       });
     }
     this.partReports.push({ ...partRange(part), state: "not_sent", added: 0, rejected: part.rows.length });

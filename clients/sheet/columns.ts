@@ -3,6 +3,7 @@
 // "phoneNumber"); --map names a column for a field explicitly and wins over the headers; every other
 // column becomes an agent variable named by its header. The importer's own columns in a rejects file
 // are recognised and left out, so a corrected rejects file can be uploaded as it is.
+import { CLI_CONTROLS, type SheetControls } from "./controls";
 import { SheetInputError } from "./errors";
 import { type CampaignType, isKnownField, KNOWN_FIELDS, type KnownField, REQUIRED_BY_TYPE } from "./fields";
 import { REJECT_COLUMNS } from "./reject-columns";
@@ -97,6 +98,8 @@ export interface PlanOptions {
   delimiter?: string;
   /** True when the delimiter came from --delimiter rather than detection. */
   delimiterGiven?: boolean;
+  /** How messages name the program's controls; default: the CLI's options. */
+  controls?: SheetControls;
 }
 
 /**
@@ -108,6 +111,7 @@ export interface PlanOptions {
  */
 export function planColumns(sheet: Sheet, options: PlanOptions): ColumnMapping {
   const { header } = sheet;
+  const controls = options.controls ?? CLI_CONTROLS;
   const required = REQUIRED_BY_TYPE[options.campaignType];
   const mappedIndex = new Map<number, KnownField>();
   for (const [field, wanted] of options.map ?? []) {
@@ -118,19 +122,22 @@ export function planColumns(sheet: Sheet, options: PlanOptions): ColumnMapping {
     if (loose.length === 0) {
       throw new SheetInputError(
         "bad_map",
-        `--map ${field}="${wanted}": the file has no column "${wanted}". Its columns: ${quoteList(header)}.`,
+        `${controls.map} ${field}="${wanted}": the file has no column "${wanted}". Its columns: ${quoteList(header)}.`,
       );
     }
     if (loose.length > 1) {
       throw new SheetInputError(
         "bad_map",
-        `--map ${field}="${wanted}": ${loose.length} columns have that header.`,
+        `${controls.map} ${field}="${wanted}": ${loose.length} columns have that header.`,
       );
     }
     const index = loose[0] as number;
     const other = mappedIndex.get(index);
     if (other) {
-      throw new SheetInputError("bad_map", `--map gives column "${wanted}" to both ${other} and ${field}.`);
+      throw new SheetInputError(
+        "bad_map",
+        `${controls.map} gives column "${wanted}" to both ${other} and ${field}.`,
+      );
     }
     mappedIndex.set(index, field);
   }
@@ -164,7 +171,7 @@ export function planColumns(sheet: Sheet, options: PlanOptions): ColumnMapping {
       const field = FIELD_BY_NORMALIZED.get(normalized) as KnownField;
       const taken = fields[field];
       if (taken !== undefined) {
-        const how = mappedIndex.has(taken) ? "which --map takes from" : "and so is";
+        const how = mappedIndex.has(taken) ? `which ${controls.map} takes from` : "and so is";
         problems.push(
           new SheetInputError(
             "duplicate_columns",
@@ -198,11 +205,8 @@ export function planColumns(sheet: Sheet, options: PlanOptions): ColumnMapping {
     if (wrongDelimiter) {
       const found = wrongDelimiter[0];
       const shown = (d: string) => (d === "\t" ? "tab" : d);
-      const flag = `--delimiter "${shown(found)}"`;
       const used = options.delimiter === undefined ? "" : ` with the delimiter "${shown(options.delimiter)}"`;
-      const advice = options.delimiterGiven
-        ? `use ${flag}, or leave --delimiter out to detect it`
-        : `pass ${flag}`;
+      const advice = controls.delimiter(shown(found), options.delimiterGiven === true);
       throw new SheetInputError(
         "wrong_delimiter",
         `Every row is read as a single column (header: ${quoteList(header, 1, 120)})${used}, so ${missing.join(", ")} cannot be found. The file seems to be separated by "${shown(found)}": ${advice}.`,
@@ -232,7 +236,7 @@ export function planColumns(sheet: Sheet, options: PlanOptions): ColumnMapping {
       : `a ${type} campaign`;
     throw new SheetInputError(
       "missing_columns",
-      `${capitalize(campaign)} needs the column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}, which the file does not have. Its columns: ${quoteList(header)}. Name a column for each with --map, e.g. --map "${missing[0]}=<column header>".`,
+      `${capitalize(campaign)} needs the column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}, which the file does not have. Its columns: ${quoteList(header)}. ${controls.mapMissing(missing)}`,
     );
   }
   return { columns, fields };

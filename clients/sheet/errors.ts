@@ -12,7 +12,10 @@ export type SheetProblemCode =
   | "bad_map"
   | "several_sheets"
   | "unknown_sheet"
-  | "unreadable_workbook";
+  | "unreadable_workbook"
+  | "old_xls"
+  | "file_too_large"
+  | "not_utf8";
 
 /**
  * A problem with the file itself (not with one row), reported before any request is sent. `message`

@@ -1,7 +1,8 @@
-// The record fields the API documents, taken from the API's own record rules. This is the clients'
-// only import of server code: record-rules.ts is pure TypeScript (no runtime, no I/O), so it bundles
-// for Node and for a browser alike, and a field added to the API reaches the importer with no second
-// list to keep in step.
+// The record fields the API documents, taken from the API's own record rules, and the call statuses
+// of its model. These are the clients' only imports of server code: record-rules.ts and the model are
+// pure TypeScript (no runtime, no I/O), so they bundle for Node and for a browser alike, and a field
+// added to the API reaches the importer with no second list to keep in step.
+import { CALL_STATUSES } from "../../src/domain/model/call";
 import { CAMPAIGN_TYPES, type CampaignType } from "../../src/domain/model/campaign";
 import {
   dedupeFieldOf,
@@ -10,7 +11,7 @@ import {
   requiredFields,
 } from "../../src/domain/records/record-rules";
 
-export { CAMPAIGN_TYPES, type CampaignType, dedupeFieldOf, KNOWN_FIELDS, type KnownField };
+export { CALL_STATUSES, CAMPAIGN_TYPES, type CampaignType, dedupeFieldOf, KNOWN_FIELDS, type KnownField };
 
 /** The fields a record for a campaign of each type must carry, from the API's record rules. */
 export const REQUIRED_BY_TYPE: Readonly<Record<CampaignType, readonly KnownField[]>> = {

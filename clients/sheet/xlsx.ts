@@ -6,6 +6,7 @@
 // - a date becomes YYYY-MM-DD (the API's date form);
 // - a text cell stays text, so loan ids keep their leading zeros.
 import { type CellValue, Workbook, type Worksheet } from "@cj-tech-master/excelts";
+import { CLI_CONTROLS, type SheetControls } from "./controls";
 import { SheetInputError } from "./errors";
 import { type Sheet, type SheetRow, sheetFromRows } from "./table";
 
@@ -26,7 +27,7 @@ export interface ParsedWorkbook {
  */
 export async function parseXlsx(
   bytes: Uint8Array,
-  options: { sheet?: string } = {},
+  options: { sheet?: string; controls?: SheetControls } = {},
 ): Promise<ParsedWorkbook> {
   const workbook = new Workbook();
   try {
@@ -39,7 +40,7 @@ export async function parseXlsx(
   }
   const worksheets = workbook.worksheets;
   const sheetNames = worksheets.map((ws) => ws.name);
-  const worksheet = chooseWorksheet(worksheets, options.sheet);
+  const worksheet = chooseWorksheet(worksheets, options.sheet, options.controls ?? CLI_CONTROLS);
   const sheet = sheetFromRows(rowsOf(worksheet), `Sheet "${worksheet.name}"`);
   return { sheet, sheetName: worksheet.name, sheetNames };
 }
@@ -47,7 +48,11 @@ export async function parseXlsx(
 const describeSheets = (sheets: readonly Worksheet[]) =>
   sheets.map((ws) => `"${ws.name}"${ws.state === "visible" ? "" : ` (${ws.state})`}`).join(", ");
 
-function chooseWorksheet(worksheets: readonly Worksheet[], wanted: string | undefined): Worksheet {
+function chooseWorksheet(
+  worksheets: readonly Worksheet[],
+  wanted: string | undefined,
+  controls: SheetControls,
+): Worksheet {
   if (wanted !== undefined) {
     const byName =
       worksheets.find((ws) => ws.name === wanted) ??
@@ -66,7 +71,7 @@ function chooseWorksheet(worksheets: readonly Worksheet[], wanted: string | unde
   if (withValues.length > 1) {
     throw new SheetInputError(
       "several_sheets",
-      `The workbook has ${withValues.length} sheets with data: ${describeSheets(withValues)}. Choose one with --sheet "<name>".`,
+      `The workbook has ${withValues.length} sheets with data: ${describeSheets(withValues)}. ${controls.sheet}`,
     );
   }
   const only = withValues[0];

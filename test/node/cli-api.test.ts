@@ -1,7 +1,7 @@
 // The importer's HTTP client against loopback stub servers: which answers it retries (always under
 // the same Idempotency-Key), which it stops on, and what it says.
 import { afterEach, describe, expect, it } from "vitest";
-import { ApiClient, ApiError, retryAfterMs } from "../../clients/cli/api";
+import { ApiClient, ApiError, retryAfterMs } from "../../clients/sheet/api-client";
 import { json, startStub, type TestServer } from "./cli-helpers";
 
 const FAST = { baseDelayMs: 1, maxDelayMs: 5, inFlightDelayMs: 1, inFlightBudgetMs: 5_000, attempts: 3 };

@@ -52,7 +52,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Starts attempts when a port picked free was taken by another process before the server bound it. */
+const PORT_ATTEMPTS = 3;
+
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      // freePort() releases the port before wrangler binds it: on a shared machine another process
+      // can take it in between. Only ports picked here can be picked again.
+      const raced = error instanceof PortTakenError && (options.port === undefined || error.inspector);
+      if (!raced || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {
+  constructor(
+    message: string,
+    readonly inspector: boolean,
+  ) {
+    super(message);
+  }
+}
+
+async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const inspectorPort = await freePort();
   const stateDir = await mkdtemp(join(tmpdir(), "bulkcall-dev-"));
@@ -115,7 +140,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   for (;;) {
     if (child.exitCode !== null) {
       await server.stop();
-      throw new Error(`npm run dev exited with ${child.exitCode} before answering:\n${log}`);
+      const taken = /Address already in use \(127\.0\.0\.1:(\d+)\)/.exec(log);
+      const message = `npm run dev exited with ${child.exitCode} before answering:\n${log}`;
+      if (taken) throw new PortTakenError(message, taken[1] === String(inspectorPort));
+      throw new Error(message);
     }
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });

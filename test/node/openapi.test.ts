@@ -85,11 +85,4 @@ describe("/openapi.json", () => {
       document.paths["/api/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver"].post,
     ).toBeDefined();
   });
-
-  it("serves a readable reference page at /docs", async () => {
-    const res = await createApp().request("/docs", {}, {} as any);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("Content-Type")).toMatch(/text\/html/);
-    expect(await res.text()).toContain("/openapi.json");
-  });
 });

@@ -1,8 +1,9 @@
-// The few API calls the importer makes, with its retry rules. A part is always retried under the
+// The few API calls an importer makes, with its retry rules; fetch only, so the CLI and the web
+// console share it (and with it the wording of every refusal). A part is always retried under the
 // same Idempotency-Key, so a retry can never load a row twice: the API replays a finished part,
 // resumes a part whose attempt failed, and answers 409 while another attempt is still running.
-import type { BulkAnswer } from "../sheet/answers";
-import { type CampaignType, isCampaignType } from "../sheet/fields";
+import type { BulkAnswer } from "./answers";
+import { type CampaignType, isCampaignType } from "./fields";
 
 export interface RetryPolicy {
   /** Attempts per request for network errors, timeouts, 429 and 5xx answers. */
@@ -55,8 +56,39 @@ export interface ApiClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told about every wait before a retry (for the progress output). */
   onRetry?: (message: string) => void;
+  /** Sent as User-Agent where the platform allows it (browsers set their own). */
   userAgent?: string;
+  /** How refusals name the program's settings; default: the CLI's options. */
+  hints?: ApiHints;
 }
+
+/** The end of a refusal's message: which of the program's settings to check. */
+export interface ApiHints {
+  /** 401, for the API at `baseUrl`. */
+  badKey(baseUrl: string): string;
+  /** 404 campaign_not_found. */
+  badCampaign: string;
+  /** 404 from something that is not the API, at `where`. */
+  badUrl(where: string): string;
+  /** No answer at all from `baseUrl` (`reason`: ECONNREFUSED, timed out, …). */
+  unreachable(baseUrl: string, reason: string): string;
+  /** 413. */
+  tooLarge: string;
+  /** The sentence that says how to resume (after a failed part, or a part in flight). */
+  rerun: string;
+}
+
+/** The `bulkcall` program's options (README, "Import a spreadsheet (CLI)"). */
+export const CLI_HINTS: ApiHints = {
+  badKey: (baseUrl) => `The API key was refused: check BULKCALL_API_KEY (or --key) for ${baseUrl}.`,
+  badCampaign: "The campaign does not exist for this API key: check --campaign.",
+  badUrl: (where) => `Nothing answers at ${where}: check --url.`,
+  unreachable: (baseUrl, reason) =>
+    `Cannot reach the API at ${baseUrl} (${reason}). Is the server running, and is --url right?`,
+  tooLarge:
+    "The API refused the request as too large: lower --max-body-mb (the server's MAX_BODY_BYTES is smaller than the parts).",
+  rerun: "Run the same command again later.",
+};
 
 export interface BulkResult {
   status: number;
@@ -75,11 +107,14 @@ export class ApiClient {
   private readonly retry: RetryPolicy;
   private readonly fetchFn: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly hints: ApiHints;
 
   constructor(private readonly options: ApiClientOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.fetchFn = options.fetch ?? fetch;
+    // Called through a wrapper: a browser refuses fetch() called as a method of another object.
+    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.hints = options.hints ?? CLI_HINTS;
   }
 
   /** The campaign's type, which decides the required columns. */
@@ -142,7 +177,7 @@ export class ApiClient {
       if (res.status === 409 && code === "idempotency_request_in_flight") {
         if (Date.now() >= inFlightUntil) {
           throw new ApiError(
-            `${label}: the API was still processing an earlier attempt of this part after ${Math.round(this.retry.inFlightBudgetMs / 60_000)} minutes (409). Run the same command again later.`,
+            `${label}: the API was still processing an earlier attempt of this part after ${Math.round(this.retry.inFlightBudgetMs / 60_000)} minutes (409). ${this.hints.rerun}`,
             409,
             code,
             true,
@@ -197,7 +232,7 @@ export class ApiClient {
         const reason = networkReason(err);
         if (failures >= this.retry.attempts) {
           throw new ApiError(
-            `Cannot reach the API at ${this.options.baseUrl} (${reason}). Is the server running, and is --url right?`,
+            this.hints.unreachable(this.options.baseUrl, reason),
             undefined,
             undefined,
             false,
@@ -233,12 +268,12 @@ export class ApiClient {
     const code = body?.error?.code;
     const what = describe(res, json);
     const hint: Record<number, string> = {
-      401: `The API key was refused: check BULKCALL_API_KEY (or --key) for ${this.options.baseUrl}.`,
+      401: this.hints.badKey(this.options.baseUrl),
       404:
         code === "campaign_not_found"
-          ? "The campaign does not exist for this API key: check --campaign."
-          : `Nothing answers at ${this.options.baseUrl}${res.url ? ` (${new URL(res.url).pathname})` : ""}: check --url.`,
-      413: "The API refused the request as too large: lower --max-body-mb (the server's MAX_BODY_BYTES is smaller than the parts).",
+          ? this.hints.badCampaign
+          : this.hints.badUrl(`${this.options.baseUrl}${res.url ? ` (${new URL(res.url).pathname})` : ""}`),
+      413: this.hints.tooLarge,
       422:
         code === "idempotency_key_reused"
           ? "The API already holds a different request under this part's Idempotency-Key. The file, its options or the importer changed between runs in a way the key does not capture; nothing more was sent."
