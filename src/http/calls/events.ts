@@ -65,6 +65,7 @@ callEventsRoutes.openapi(
   createRoute({
     method: "post",
     path: "/events",
+    operationId: "reportCallEvents",
     tags: ["Calls"],
     summary: "Report call outcomes (dialer only)",
     description: `Signed with DIALER_SECRET: \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`. Idempotent on each event's id. The first completed/failed event of a call sets its status and disposition.`,

@@ -128,6 +128,8 @@ campaignsRoutes.openapi(
     path: "/",
     tags: ["Campaigns"],
     summary: "Create a campaign",
+    description:
+      "Creates a campaign in your organization; its `id` is generated when not given, and an id already taken answers 409. `timezone`, `defaultCountry` and the calling window have defaults; `workflow` replaces the default workflow of the campaign type. A workflow step naming an agent, disposition or webhook your organization does not have answers 400.",
     request: { body: { required: true, content: { "application/json": { schema: CreateCampaign } } } },
     responses: {
       201: { description: "Created", content: { "application/json": { schema: CampaignSchema } } },
@@ -156,6 +158,8 @@ campaignsRoutes.openapi(
     path: "/",
     tags: ["Campaigns"],
     summary: "List campaigns",
+    description:
+      "Your organization's campaigns, ordered by id; cursor-based pagination (send `nextCursor` as `cursor`).",
     request: { query: PageQuery },
     responses: {
       200: {
@@ -189,6 +193,8 @@ campaignsRoutes.openapi(
     path: "/{campaignId}",
     tags: ["Campaigns"],
     summary: "Get a campaign",
+    description:
+      "One of your organization's campaigns; another organization's answers 404, like a missing one.",
     request: { params: CampaignParam },
     responses: {
       200: { description: "The campaign", content: { "application/json": { schema: CampaignSchema } } },
