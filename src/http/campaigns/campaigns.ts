@@ -40,7 +40,11 @@ export const CreateCampaign = z
     id: ResourceId.optional().openapi({ example: "collections-nov" }),
     name: z.string().trim().min(1).max(200),
     campaignType: z.enum(CAMPAIGN_TYPES),
-    timezone: z.string().refine(isTimeZone, "an IANA time zone such as Asia/Kolkata").default("Asia/Kolkata"),
+    timezone: z
+      .string()
+      .refine(isTimeZone, "an IANA time zone such as Asia/Kolkata")
+      .default("Asia/Kolkata")
+      .openapi({ description: "An IANA time zone: the calling window and workflow waits are read in it." }),
     defaultCountry: Country.default("IN"),
     callingWindow: CallingWindow.optional(),
     workflow: WorkflowDefinition.optional().openapi({
