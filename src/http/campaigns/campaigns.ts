@@ -2,8 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createCampaign } from "../../domain/campaigns/create-campaign";
 import { DomainError } from "../../domain/errors";
 import { CAMPAIGN_TYPES, type Campaign, WEEKDAYS } from "../../domain/model/campaign";
-import type { StoredCustomer } from "../../domain/model/customer";
+import { PAYMENT_STATUSES, type StoredCustomer } from "../../domain/model/customer";
 import { WorkflowDefinition } from "../../domain/model/workflow";
+import { FIELDS } from "../../domain/records/record-rules";
 import { errorResponses } from "../errors";
 import { createRouter } from "../router";
 import { CampaignParam, Country, decodeCursor, iso, PageQuery, page, ResourceId } from "../schemas";
@@ -79,15 +80,30 @@ const CustomerSchema = z
     emi_amount: z.number().nullable(),
     loan_period: z.number().int().nullable(),
     current_emi: z.number().int().nullable(),
-    emi_due_date: z.string().nullable(),
-    payment_status: z.string().nullable(),
-    language: z.string().nullable(),
-    lead_date: z.string().nullable(),
+    emi_due_date: z.string().nullable().openapi({ format: "date", example: "2026-12-05" }),
+    // The stored values (the record rules normalize what was sent); the enum is the document's, the
+    // repository types them as strings.
+    payment_status: z
+      .string()
+      .nullable()
+      .openapi({ enum: [...PAYMENT_STATUSES, null] }),
+    language: z
+      .string()
+      .nullable()
+      .openapi({ enum: [...storedLanguages(), null], description: "Stored as the name." }),
+    lead_date: z.string().nullable().openapi({ format: "date" }),
     variables: z.record(z.string(), z.unknown()),
     importId: z.string(),
-    createdAt: z.string(),
+    createdAt: z.string().openapi({ format: "date-time" }),
   })
-  .openapi("Customer");
+  .openapi("Customer", {
+    description: "A stored customer: its record's fields as the record rules normalized them.",
+  });
+
+/** The names a stored record's language can be (the record rules store the name, never a code). */
+function storedLanguages(): readonly string[] {
+  return FIELDS.find((f) => f.name === "language")?.values ?? [];
+}
 
 function campaignJson(c: Campaign) {
   return {
