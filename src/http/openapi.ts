@@ -24,6 +24,8 @@ type Document = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 const BODY_METHODS = new Set(["post", "put", "patch"]);
 
+/** Where the API lives: src/app.ts authenticates every request under it before the route runs. */
+const API_PREFIX = "/api/v1/";
 /** Where the admin API lives (src/app.ts guards it with adminAuth). */
 const ADMIN_PREFIX = "/admin/v1/";
 
@@ -167,12 +169,15 @@ export function finishDocument(document: Document): Document {
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
         };
       };
-      // Every operation is authenticated (API key, admin token, or the dialer's signature).
-      add(401);
-      if (admin) add(404);
-      if (BODY_METHODS.has(method)) for (const s of [400, 413, 415]) add(s);
+      // The API is authenticated (API key, admin token, or the dialer's signature) against the
+      // database, and reads its JSON bodies in src/http/middleware/json-body.ts.
+      if (admin || path.startsWith(API_PREFIX)) {
+        add(401);
+        if (admin) add(404);
+        if (BODY_METHODS.has(method)) for (const s of [400, 413, 415]) add(s);
+        add(503);
+      }
       add(500);
-      add(503);
       for (const [status, response] of entries(responses)) {
         const headers = child(response, "headers");
         headers["X-Request-Id"] ??= { $ref: "#/components/headers/X-Request-Id" };
