@@ -12,6 +12,7 @@ import { importsRoutes } from "./http/imports/imports";
 import { adminAuth, apiKeyAuth } from "./http/middleware/auth";
 import { jsonBody } from "./http/middleware/json-body";
 import { requestId } from "./http/middleware/request-id";
+import { serveOpenApiDocument } from "./http/openapi";
 import { namedResourceRoutes } from "./http/resources/named-resources";
 import { createRouter } from "./http/router";
 import { suppressionsRoutes } from "./http/suppressions/suppressions";
@@ -53,16 +54,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.openAPIRegistry.registerComponent("schemas", "CustomerRecord", customerRecordJsonSchema());
   registerWebhookEvents(app.openAPIRegistry);
-  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "bulkcall",
-      version: "1.0.0",
-      description: "Load customer lists into AI voice-agent campaigns and fan out the calls.",
-    },
-    security: [{ apiKey: [] }],
-  });
+  serveOpenApiDocument(app, "/openapi.json");
   // /docs (the API reference page) and /console are static assets (wrangler.jsonc "assets"), served
   // before this app runs: see scripts/build-clients.mjs.
 

@@ -15,6 +15,7 @@ adminRoutes.openapi(
     path: "/organizations",
     tags: ["Admin"],
     summary: "Create an organization",
+    description: "Creates an organization, with a generated id; then issue it an API key.",
     request: { body: { required: true, content: { "application/json": { schema: Name } } } },
     responses: {
       201: {
@@ -41,6 +42,8 @@ adminRoutes.openapi(
     path: "/organizations/{id}/api-keys",
     tags: ["Admin"],
     summary: "Create an API key (shown this once)",
+    description:
+      "Issues a new random API key for the organization. The key is in this answer only: bulkcall stores its SHA-256 digest, never the key.",
     request: {
       params: z.object({ id: z.string() }),
       body: { required: true, content: { "application/json": { schema: Name } } },
@@ -78,6 +81,8 @@ adminRoutes.openapi(
     path: "/api-keys/{id}",
     tags: ["Admin"],
     summary: "Revoke an API key",
+    description:
+      "Requests with the key answer 401 from then on. A key that is unknown or already revoked answers 404.",
     request: { params: z.object({ id: z.string() }) },
     responses: { 204: { description: "Revoked" }, ...errorResponses(401, 404) },
   }),

@@ -4,7 +4,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { recordCallEvents } from "../../domain/calls/record-call-events";
-import { SIGNATURE_HEADER, verifySignature } from "../../domain/calls/signature";
+import { SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS, verifySignature } from "../../domain/calls/signature";
 import { DomainError } from "../../domain/errors";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
@@ -65,13 +65,22 @@ callEventsRoutes.openapi(
   createRoute({
     method: "post",
     path: "/events",
+    operationId: "reportCallEvents",
     tags: ["Calls"],
     summary: "Report call outcomes (dialer only)",
     description: `Signed with DIALER_SECRET: \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`. Idempotent on each event's id. The first completed/failed event of a call sets its status and disposition.`,
     security: [],
     middleware: [dialerSignature] as const,
     request: {
-      headers: z.object({ [SIGNATURE_HEADER.toLowerCase()]: z.string().optional() }),
+      headers: z.object({
+        [SIGNATURE_HEADER.toLowerCase()]: z
+          .string()
+          .optional()
+          .openapi({
+            description: `\`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with DIALER_SECRET>\`, signed at most ${SIGNATURE_TOLERANCE_SECONDS} seconds from our clock. Missing or wrong: 401.`,
+            example: "t=1795800000,v1=5d41402abc4b2a76b9719d911017c592ae5d1a6f0c2b9e7d4a4c1e9b3f2a6d8e",
+          }),
+      }),
       body: { required: true, content: { "application/json": { schema: CallEventsRequest } } },
     },
     responses: {

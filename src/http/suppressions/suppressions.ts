@@ -76,6 +76,7 @@ suppressionsRoutes.openapi(
   createRoute({
     method: "post",
     path: "/",
+    operationId: "addSuppressions",
     tags: ["Suppressions"],
     summary: "Add numbers to the suppression list",
     description: `Up to ${MAX_SUPPRESSIONS_PER_REQUEST.toLocaleString("en-US")} numbers, normalized to E.164 like customer phones. Invalid entries are reported one by one; the valid ones are stored. A suppressed number is never dialled.`,
