@@ -6,6 +6,7 @@ import { createDeps, type DepsOverrides } from "../src/deps";
 import type { DialBatch, Dialer } from "../src/domain/calls/dialer";
 import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
 import type { Clock, QueueProducer } from "../src/domain/ports";
+import type { AppEnv } from "../src/env";
 import { createWorker } from "../src/index";
 import type { DispatchMessage } from "../src/queues/messages";
 import { call, newTenant } from "./helpers";
@@ -136,13 +137,15 @@ let messageCounter = 0;
 /**
  * Delivers messages to the worker's queue handler as the queue would, and returns its verdicts.
  * The test runtime's MessageBatch records retry() but drops its options, so the delay each retry
- * asked for is recorded here and merged into retryMessages.
+ * asked for is recorded here and merged into retryMessages. `bindings` replaces the Worker's env
+ * (e.g. a metered D1 binding).
  */
 export async function deliver(
   worker: ReturnType<typeof createWorker>,
   queueName: string,
   bodies: DispatchMessage[],
   attempts = 1,
+  bindings: AppEnv = env,
 ) {
   const batch = createMessageBatch<unknown>(
     queueName,
@@ -159,7 +162,7 @@ export async function deliver(
     });
   }
   const ctx = createExecutionContext();
-  await worker.queue(batch, env);
+  await worker.queue(batch, bindings);
   const result = await getQueueResult(batch, ctx);
   return {
     ...result,
