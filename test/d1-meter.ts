@@ -108,6 +108,8 @@ export interface D1CallRecord extends D1CallInfo {
 export interface D1Meter {
   /** The binding to hand to the Worker instead of the real one. */
   readonly db: D1Database;
+  /** Another binding (e.g. the env of a later invocation) counted by this same meter. */
+  wrap(binding: D1Database): D1Database;
   counts(): D1Counts;
   /** Every call since the last reset, in start order. */
   calls(): D1CallRecord[];
@@ -119,7 +121,7 @@ export function meterD1(inner: D1Database): D1Meter {
   let inFlight = 0;
   let waves = 0;
   let log: D1CallRecord[] = [];
-  const db = interceptD1(inner, async (call, perform) => {
+  const around: D1Around = async (call, perform) => {
     if (inFlight === 0) waves++;
     inFlight++;
     const record: D1CallRecord = { ...call, wave: waves };
@@ -131,9 +133,10 @@ export function meterD1(inner: D1Database): D1Meter {
       // exec learns its statement count from the answer.
       record.statements = call.statements;
     }
-  });
+  };
   return {
-    db,
+    db: interceptD1(inner, around),
+    wrap: (binding) => interceptD1(binding, around),
     counts: () => ({
       calls: log.length,
       waves,
