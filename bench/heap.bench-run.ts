@@ -2,9 +2,9 @@
 // workerd exposes no heap figure to the code it runs (node:v8 getHeapStatistics() and
 // process.memoryUsage() answer zeros, node:inspector's Session is a stub), so the figure is read
 // from outside, the way DevTools reads it: the production bundle (`wrangler deploy --dry-run`) runs
-// in its own workerd with the V8 inspector open, and a CDP client samples Runtime.getHeapUsage
-// while the largest legal requests run. The isolate holds nothing but the Worker, so what it holds
-// is what the Worker holds. See bench/README.md for what the samples can and cannot see.
+// in its own workerd with the V8 inspector open, and a CDP client samples the heap while the
+// largest legal requests run. The isolate holds nothing but the Worker, so what it holds is what
+// the Worker holds. See bench/README.md for what the samples can and cannot see.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -38,6 +38,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+interface CdpMessage {
+  id?: number;
+  result?: any;
+  error?: { message: string };
+}
+
 /** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
 async function cdp(url: string) {
   const socket = new WebSocket(url);
@@ -46,16 +52,18 @@ async function cdp(url: string) {
     socket.addEventListener("error", reject, { once: true });
   });
   let nextId = 0;
-  const waiting = new Map<number, (message: { result?: any; error?: { message: string } }) => void>();
+  const waiting = new Map<number, (message: CdpMessage) => void>();
   socket.addEventListener("message", (event) => {
-    const message = JSON.parse(String(event.data));
-    if (typeof message.id === "number") waiting.get(message.id)?.(message);
+    const message = JSON.parse(String(event.data)) as CdpMessage;
+    // Events (no id) are not needed: the heap snapshot's chunks are dropped here.
+    if (typeof message.id !== "number") return;
+    waiting.get(message.id)?.(message);
     waiting.delete(message.id);
   });
   return {
     async send<T = any>(method: string, params: Record<string, unknown> = {}): Promise<T> {
       const id = ++nextId;
-      const answer = await new Promise<{ result?: T; error?: { message: string } }>((resolve) => {
+      const answer = await new Promise<CdpMessage>((resolve) => {
         waiting.set(id, resolve);
         socket.send(JSON.stringify({ id, method, params }));
       });
@@ -70,6 +78,69 @@ interface HeapUsage {
   usedSize: number;
   totalSize: number;
   backingStorageSize?: number;
+}
+
+/**
+ * The Worker's isolate through the inspector. workerd answers Runtime.getHeapUsage at once, also
+ * while a request runs. It leaves HeapProfiler.collectGarbage unanswered (collecting nothing) and
+ * defers Runtime.evaluate and HeapProfiler.takeHeapSnapshot until no request is running, so a full
+ * collection is only possible between requests: a heap snapshot, which V8 begins with one (its
+ * chunks, about 1.5 bytes of JSON per byte of heap, arrive as events and are dropped unread).
+ * V8's `gc()` would need the --expose-gc flag, and flags change the heap being measured.
+ */
+async function inspectIsolate(url: string) {
+  const client = await cdp(url);
+  return {
+    usage: () => client.send<HeapUsage>("Runtime.getHeapUsage"),
+    /** A full garbage collection; call it only while no request runs (it waits until then). */
+    async collectGarbage(): Promise<void> {
+      await client.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+    },
+    close: client.close,
+  };
+}
+
+type Isolate = Awaited<ReturnType<typeof inspectIsolate>>;
+
+interface Sampled {
+  /** Heap in use after a full collection, just before the request. */
+  baseline: number;
+  /** The highest heap in use seen during the request. */
+  peak: number;
+  /** ArrayBuffer memory outside the heap at that sample. */
+  backing: number;
+  samples: number;
+}
+
+/**
+ * Samples the isolate's heap while `work` runs: Runtime.getHeapUsage, asked again as soon as each
+ * answer comes. workerd answers whenever the isolate is between two pieces of work (awaiting the
+ * body, D1, the queue), so the samples follow the request. Heap in use includes garbage V8 has not
+ * collected yet; see bench/README.md for what that means for the figure.
+ */
+async function sampleDuring<T>(isolate: Isolate, work: () => Promise<T>): Promise<Sampled & { result: T }> {
+  await isolate.collectGarbage();
+  const baseline = (await isolate.usage()).usedSize;
+  const sampled: Sampled = { baseline, peak: baseline, backing: 0, samples: 0 };
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      const u = await isolate.usage();
+      sampled.samples++;
+      if (u.usedSize > sampled.peak) {
+        sampled.peak = u.usedSize;
+        sampled.backing = u.backingStorageSize ?? 0;
+      }
+    }
+  })();
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    running = false;
+    await sampler;
+  }
+  return { ...sampled, result };
 }
 
 /** The production bundle, built the way `wrangler deploy` builds it, into `outdir`. */
@@ -150,7 +221,7 @@ function heapCases(limit: number) {
       status: 201,
     },
     {
-      name: "records_518_vars_50_1000",
+      name: "records_at_limit_vars_50_1000",
       records: longRecords,
       make: (campaignId: string) =>
         bodyOf(campaignId, recordsWithVariables(longRecords, VARIABLES, VALUE_MAX)),
@@ -173,7 +244,7 @@ it("measures the peak JS heap of the largest requests", { timeout: 30 * 60_000 }
   const outdir = mkdtempSync(path.join(os.tmpdir(), "bulkcall-heap-"));
   const inspectorPort = await freePort();
   let mf: Miniflare | undefined;
-  let inspector: Awaited<ReturnType<typeof cdp>> | undefined;
+  let isolate: Isolate | undefined;
   try {
     log("heap: building the production bundle");
     const script = buildBundle(outdir);
@@ -226,14 +297,13 @@ it("measures the peak JS heap of the largest requests", { timeout: 30 * 60_000 }
     }[];
     const target = targets.find((t) => t.id === `core:user:${name}`);
     if (!target) throw new Error(`no inspector target for ${name}: ${targets.map((t) => t.id).join(", ")}`);
-    inspector = await cdp(target.webSocketDebuggerUrl);
-    const usage = () => inspector!.send<HeapUsage>("Runtime.getHeapUsage");
+    isolate = await inspectIsolate(target.webSocketDebuggerUrl);
 
     const cases = heapCases(limit);
     const results: Record<string, HeapCase> = {};
     let campaigns = 0;
     for (const c of cases) {
-      const runs: { peak: number; backing: number; baseline: number; samples: number }[] = [];
+      const runs: Sampled[] = [];
       let bodyBytes = 0;
       for (let run = 0; run < RUNS; run++) {
         const campaignId = `heap-${++campaigns}`;
@@ -248,33 +318,13 @@ it("measures the peak JS heap of the largest requests", { timeout: 30 * 60_000 }
         bodyBytes = Buffer.byteLength(body);
         expect(bodyBytes).toBeLessThanOrEqual(limit);
 
-        // What the isolate holds at rest. HeapProfiler.collectGarbage is not answered by workerd and
-        // collects nothing there, but a heap snapshot starts with a full collection (its chunks,
-        // ~15 MB of JSON, are dropped unread).
-        await inspector.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-        const baseline = (await usage()).usedSize;
-        let peak = baseline;
-        let backing = 0;
-        let samples = 0;
-        let sampling = true;
-        // Ask again as soon as each answer comes: workerd answers whenever the isolate is between
-        // two pieces of work (awaiting the body, D1, the queue), so the samples follow the request.
-        const sampler = (async () => {
-          while (sampling) {
-            const u = await usage();
-            samples++;
-            if (u.usedSize > peak) {
-              peak = u.usedSize;
-              backing = u.backingStorageSize ?? 0;
-            }
-          }
-        })();
-        const answer = await call("POST", "/api/v1/customers/add/bulk", body, {
-          ...auth,
-          "Idempotency-Key": `heap-${campaignId}`,
-        });
-        sampling = false;
-        await sampler;
+        const sampled = await sampleDuring(isolate, () =>
+          call("POST", "/api/v1/customers/add/bulk", body, {
+            ...auth,
+            "Idempotency-Key": `heap-${campaignId}`,
+          }),
+        );
+        const answer = sampled.result;
         expect(answer.status, answer.text.slice(0, 300)).toBe(c.status);
         // What was stored, read back: every valid record added, the invalid ones all reported.
         const stored = (
@@ -286,9 +336,9 @@ it("measures the peak JS heap of the largest requests", { timeout: 30 * 60_000 }
             : { total: c.records, successful: 0 },
         );
         if (c.status === 400) expect(answer.json().results.errors).toHaveLength(c.records);
-        runs.push({ peak, backing, baseline, samples });
+        runs.push(sampled);
         log(
-          `heap ${c.name} run ${run + 1}/${RUNS}: peak ${(peak / MiB).toFixed(1)} MiB, before ${(baseline / MiB).toFixed(1)} MiB, ${samples} samples`,
+          `heap ${c.name} run ${run + 1}/${RUNS}: peak ${mib(sampled.peak)} MiB, ${mib(sampled.baseline)} MiB before; ${sampled.samples} samples`,
         );
       }
       const worst = runs.reduce((a, b) => (b.peak > a.peak ? b : a));
@@ -305,10 +355,11 @@ it("measures the peak JS heap of the largest requests", { timeout: 30 * 60_000 }
     }
     task.meta.heap = { runs: RUNS, cases: results, target_mib: HEAP_TARGET_MIB };
   } finally {
-    inspector?.close();
+    isolate?.close();
     await mf?.dispose();
     rmSync(outdir, { recursive: true, force: true });
   }
 });
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+const mib = (bytes: number) => (bytes / MiB).toFixed(1);

@@ -105,11 +105,11 @@ export interface HeapCase {
   records: number;
   body_mib: number;
   status: number;
-  /** Isolate heap in use after a full garbage collection, just before the request. */
+  /** Heap in use after a full garbage collection, just before the request. */
   baseline_mib: number;
-  /** Highest heap in use the isolate reported while the request ran (the figure the target is for). */
+  /** Highest heap in use sampled while the request ran, garbage included: the figure the target is for. */
   peak_mib: number;
-  /** ArrayBuffer memory outside the heap at the peak sample. */
+  /** ArrayBuffer memory outside the heap when the peak was measured. */
   backing_store_mib: number;
   /** Heap samples taken during the request. */
   samples: number;
@@ -175,7 +175,7 @@ const ROUND_TRIP_NOTES: Record<string, string> = {
 
 const HEAP_NOTES: Record<string, string> = {
   records_10k_vars_50: "10,000 records x 50 variables",
-  records_518_vars_50_1000: "50 variables of 1,000 characters, body at the size limit",
+  records_at_limit_vars_50_1000: "50 variables of 1,000 characters, body at the size limit",
   invalid_10k: "10,000 invalid records, 10 reported field errors each",
 };
 
@@ -239,7 +239,7 @@ export function renderTable(r: ResultsFile): string {
 
   lines.push(
     "",
-    "| heap: request | records | body MiB | peak JS heap MiB | heap before MiB | target | |",
+    "| heap: request | records | body MiB | peak JS heap MiB | before the request | target | |",
     "|---|---:|---:|---:|---:|---:|---|",
   );
   for (const [name, h] of Object.entries(heap.cases)) {
