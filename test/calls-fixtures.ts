@@ -8,6 +8,7 @@ import type { DispatchMessage } from "../src/domain/model/outbox";
 import type { Clock } from "../src/domain/ports/clock";
 import type { DialBatch, Dialer } from "../src/domain/ports/dialer";
 import type { QueueProducer } from "../src/domain/ports/queue";
+import type { AppEnv } from "../src/env";
 import { createWorker } from "../src/index";
 import { call, loanRecord, newTenant } from "./helpers";
 
@@ -137,13 +138,15 @@ let messageCounter = 0;
 /**
  * Delivers messages to the worker's queue handler as the queue would, and returns its verdicts.
  * The test runtime's MessageBatch records retry() but drops its options, so the delay each retry
- * asked for is recorded here and merged into retryMessages.
+ * asked for is recorded here and merged into retryMessages. `bindings` replaces the Worker's env
+ * (e.g. a metered D1 binding).
  */
 export async function deliver(
   worker: ReturnType<typeof createWorker>,
   queueName: string,
   bodies: readonly unknown[],
   attempts = 1,
+  bindings: AppEnv = env,
 ) {
   const batch = createMessageBatch<unknown>(
     queueName,
@@ -160,7 +163,7 @@ export async function deliver(
     });
   }
   const ctx = createExecutionContext();
-  await worker.queue(batch, env);
+  await worker.queue(batch, bindings);
   const result = await getQueueResult(batch, ctx);
   return {
     ...result,
