@@ -34,7 +34,9 @@ export default defineConfig(async () => {
         },
         {
           // Node-side checks of what the Worker serves (e.g. validating the OpenAPI document with a
-          // validator that needs code generation, which workerd forbids).
+          // validator that needs code generation, which workerd forbids), and the `bulkcall`
+          // importer (clients/): its units, and end to end against `npm run dev`
+          // (test/node/dev-server.ts) through the built program.
           test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] },
         },
         {

@@ -1,18 +1,33 @@
-// The ingest benchmark, run inside workerd on local D1 by `npm run bench` (bench/vitest.config.ts).
-// Every sample is a request through the Worker's fetch, timed from building the request to reading
-// the last byte of the answer; all cases run on the same generated records, interleaved round by
-// round in a shuffled order, after warm-up rounds. Results go to the reporter (bench/reporter.ts)
-// through the test's meta, which writes bench/results.json and prints the table. bench/README.md
-// says what each case is.
+// The ingest benchmark, run inside workerd on local D1 by `npm run bench` (project "ingest" of
+// bench/vitest.config.ts). Every sample is a request through the Worker's fetch, timed from building
+// the request to reading the last byte of the answer; all cases run on the same generated records,
+// interleaved round by round in a shuffled order, after warm-up rounds. The `_rtt` cases add a fixed
+// delay to every D1 call (bench/d1-latency.ts). Before the rounds, the D1 round trips of the main
+// requests are counted (test/round-trips.ts). Results go to the reporter (bench/reporter.ts) through
+// the test's meta. bench/README.md says what each case is.
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import type { AppEnv } from "../src/env";
+import { callTenant } from "../test/calls-fixtures";
+import { type D1Counts, meterD1 } from "../test/d1-meter";
 import { call, newTenant } from "../test/helpers";
+import { bulkRoundTrips, consumerRoundTrips } from "../test/round-trips";
 import { loanRecords, mixedRecords, prng, seededKeys } from "./data";
-import { type BenchResults, type CaseResult, RATIO_TARGETS, type RatioName } from "./results";
+import {
+  type CaseResult,
+  type IngestResults,
+  met,
+  RATIO_TARGETS,
+  type RatioName,
+  type RatioSpread,
+  type RoundTripResult,
+} from "./results";
+import benchWorker, { RTT_HEADER } from "./worker";
 
 declare module "vitest" {
   interface TaskMeta {
-    bench?: BenchResults;
+    bench?: IngestResults;
   }
 }
 
@@ -20,8 +35,10 @@ const benchEnv = env as unknown as { DB: D1Database; BENCH_WARMUP?: string; BENC
 const WARMUP = Number(benchEnv.BENCH_WARMUP ?? 2);
 const REPS = Number(benchEnv.BENCH_REPS ?? 15);
 const GROWTH_PRIOR_REQUESTS = 49;
-/** Requests per sample of the 1,000-record cases. */
+/** Requests per sample of the 1,000-record cases on local D1. */
 const SMALL_PER_SAMPLE = 5;
+/** Simulated round trips to D1, in ms: a Worker in the next region and one on another continent. */
+const RTTS = [10, 30] as const;
 
 const worker = (exports as unknown as { default: Fetcher }).default;
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -32,12 +49,21 @@ interface Timed {
   text: string;
 }
 
-async function post(path: string, body: string, headers: Record<string, string> = {}): Promise<Timed> {
+async function post(
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+  rttMs = 0,
+): Promise<Timed> {
   const started = performance.now();
   const response = await worker.fetch(
     new Request(`http://bulkcall.bench${path}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", ...headers },
+      headers: {
+        "Content-Type": "application/json",
+        ...headers,
+        ...(rttMs > 0 ? { [RTT_HEADER]: String(rttMs) } : {}),
+      },
       body,
     }),
   );
@@ -97,6 +123,8 @@ interface Case {
   records: number;
   /** Requests whose mean time is one sample (1 unless stated). */
   perSample?: number;
+  /** Delay added to every D1 call, ms (0 unless stated). */
+  rttMs?: number;
   /** Runs one timed repetition and checks its answer; returns the milliseconds. */
   once(): Promise<number>;
 }
@@ -137,6 +165,54 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
     await clearCampaign(campaign.pk);
   }
 
+  // D1 round trips of the main requests, counted once (they do not vary from run to run).
+  const roundTrips: Record<string, RoundTripResult> = {};
+  {
+    const counted = (name: string, counts: D1Counts) => {
+      roundTrips[name] = { waves: counts.waves, calls: counts.calls, statements: counts.statements };
+      log(
+        `round trips ${name}: ${counts.waves} waves, ${counts.calls} calls, ${counts.statements} statements`,
+      );
+    };
+    const campaign = await newCampaign(tenant);
+    const meter = meterD1(benchEnv.DB);
+    const floor = await benchWorker.fetch(
+      new Request(`http://bulkcall.bench/__bench/floor?campaignPk=${campaign.pk}`, {
+        method: "POST",
+        body: `{"campaignId":"${campaign.id}","records":${json10k}}`,
+      }),
+      { ...(env as unknown as AppEnv), DB: meter.db },
+      createExecutionContext(),
+    );
+    expect(floor.status).toBe(201);
+    counted("floor_10k", meter.counts());
+    await clearCampaign(campaign.pk);
+    const variants = [
+      ["bulkcall_10k", json10k, true, undefined],
+      ["bulkcall_1k", json1k, true, undefined],
+      ["bulk_10k_key", json10k, false, "round-trips-plain"],
+      ["bulk_10k_key_initiatecall", json10k, true, "round-trips-calls"],
+    ] as const;
+    for (const [name, recordsJson, initiateCall, idempotencyKey] of variants) {
+      const c = await newCampaign(tenant);
+      const trips = await bulkRoundTrips({
+        auth: tenant.auth,
+        campaignId: c.id,
+        recordsJson,
+        initiateCall,
+        idempotencyKey,
+      });
+      expect(trips.status, JSON.stringify(trips.body).slice(0, 300)).toBe(201);
+      counted(name, trips);
+      await clearCampaign(c.pk);
+    }
+    const callers = await callTenant();
+    counted(
+      "consumer_500",
+      await consumerRoundTrips({ orgId: callers.orgId, records: loanRecords(500, 99, "RT") }),
+    );
+  }
+
   /**
    * One request per sample, or for the 1,000-record cases the mean of several back to back: the
    * clock inside workerd moves in whole milliseconds, too coarse for a 20 ms request on its own.
@@ -145,6 +221,7 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
     name: string,
     records: number,
     perSample: number,
+    rttMs: number,
     prepare: () => Promise<{
       path: string;
       body: string;
@@ -156,12 +233,13 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
     name,
     records,
     perSample,
+    rttMs,
     async once() {
       const prepared = [];
       for (let i = 0; i < perSample; i++) prepared.push(await prepare());
       const answers: Timed[] = [];
       const started = performance.now();
-      for (const p of prepared) answers.push(await post(p.path, p.body, p.headers));
+      for (const p of prepared) answers.push(await post(p.path, p.body, p.headers, rttMs));
       const ms = (performance.now() - started) / perSample;
       for (const [i, p] of prepared.entries()) p.check(answers[i] as Timed);
       for (const p of prepared) await clearCampaign(p.pk);
@@ -172,8 +250,8 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
     expect(timed.status, timed.text.slice(0, 500)).toBe(201);
     expect(JSON.parse(timed.text).inserted).toBe(count);
   };
-  const floorCase = (name: string, json: string, count: number, perSample: number) =>
-    requestCase(name, count, perSample, async () => {
+  const floorCase = (name: string, json: string, count: number, perSample: number, rttMs = 0) =>
+    requestCase(name, count, perSample, rttMs, async () => {
       const campaign = await newCampaign(tenant);
       const body = `{"campaignId":"${campaign.id}","records":${json}}`;
       return {
@@ -183,8 +261,8 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
         pk: campaign.pk,
       };
     });
-  const bulkCase = (name: string, json: string, count: number, perSample: number) =>
-    requestCase(name, count, perSample, async () => {
+  const bulkCase = (name: string, json: string, count: number, perSample: number, rttMs = 0) =>
+    requestCase(name, count, perSample, rttMs, async () => {
       const campaign = await newCampaign(tenant);
       return {
         path: "/api/v1/customers/add/bulk",
@@ -195,7 +273,7 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
       };
     });
   const otherCase = (name: string, path: string, json: string, count: number, perSample: number) =>
-    requestCase(name, count, perSample, async () => {
+    requestCase(name, count, perSample, 0, async () => {
       const campaign = await newCampaign(tenant);
       const body = `{"campaignId":"${campaign.id}","records":${json}}`;
       return { path: `${path}?campaignPk=${campaign.pk}`, body, check: storedAll(count), pk: campaign.pk };
@@ -228,6 +306,13 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
     otherCase("naive_1k", "/__bench/naive", json1k, 1_000, SMALL_PER_SAMPLE),
     otherCase("row_by_row_10k", "/__bench/row_by_row", json10k, 10_000, 1),
     otherCase("row_by_row_1k", "/__bench/row_by_row", json1k, 1_000, SMALL_PER_SAMPLE),
+    // A far D1: each sample is one request, long enough (≥ 25 ms) for the whole-millisecond clock.
+    ...RTTS.flatMap((rtt) => [
+      floorCase(`floor_10k_rtt${rtt}`, json10k, 10_000, 1, rtt),
+      floorCase(`floor_1k_rtt${rtt}`, json1k, 1_000, 1, rtt),
+      bulkCase(`bulkcall_10k_rtt${rtt}`, json10k, 10_000, 1, rtt),
+      bulkCase(`bulkcall_1k_rtt${rtt}`, json1k, 1_000, 1, rtt),
+    ]),
     {
       name: "mixed_10k",
       records: 10_000,
@@ -317,43 +402,78 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
 
   const results: Record<string, CaseResult> = {};
   for (const c of cases) {
-    const values = [...(samples.get(c.name) ?? [])].sort((a, b) => a - b);
-    const mid = Math.floor(values.length / 2);
-    const median =
-      values.length % 2
-        ? (values[mid] as number)
-        : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
+    const inOrder = samples.get(c.name) ?? [];
+    const median = quantile(inOrder, 0.5);
+    const sorted = [...inOrder].sort((a, b) => a - b);
     results[c.name] = {
       records: c.records,
       requests_per_sample: c.perSample ?? 1,
+      d1_rtt_ms: c.rttMs ?? 0,
       median_ms: round1(median),
-      min_ms: round1(values[0] as number),
-      max_ms: round1(values[values.length - 1] as number),
+      min_ms: round1(sorted[0] as number),
+      max_ms: round1(sorted[sorted.length - 1] as number),
       records_per_s: Math.round(c.records / (median / 1000)),
-      samples_ms: values.map(round1),
+      samples_ms: inOrder.map(round1),
     };
   }
-  const median = (name: string) => (results[name] as CaseResult).median_ms;
-  const ratioValues: Record<RatioName, number> = {
-    bulkcall_over_floor_10k: median("bulkcall_10k") / median("floor_10k"),
-    bulkcall_over_floor_1k: median("bulkcall_1k") / median("floor_1k"),
-    naive_over_bulkcall_10k: median("naive_10k") / median("bulkcall_10k"),
-    row_by_row_over_bulkcall_10k: median("row_by_row_10k") / median("bulkcall_10k"),
-    mixed_over_bulkcall_10k: median("mixed_10k") / median("bulkcall_10k"),
-    growth_50th_over_1st: median("growth_50th") / median("growth_1st"),
-    concurrent_over_single_throughput:
-      40_000 / median("concurrent_4x10k") / (10_000 / median("bulkcall_10k")),
+
+  // Each ratio as the ratio of the two cases' medians, and round by round (both cases ran in the
+  // same round, minutes apart at most), whose spread says how far the medians' ratio can be trusted.
+  const ratioOf: Record<RatioName, [string, string, (a: number, b: number) => number]> = {
+    bulkcall_over_floor_10k: ["bulkcall_10k", "floor_10k", divide],
+    bulkcall_over_floor_1k: ["bulkcall_1k", "floor_1k", divide],
+    bulkcall_over_floor_10k_rtt10: ["bulkcall_10k_rtt10", "floor_10k_rtt10", divide],
+    bulkcall_over_floor_1k_rtt10: ["bulkcall_1k_rtt10", "floor_1k_rtt10", divide],
+    bulkcall_over_floor_10k_rtt30: ["bulkcall_10k_rtt30", "floor_10k_rtt30", divide],
+    bulkcall_over_floor_1k_rtt30: ["bulkcall_1k_rtt30", "floor_1k_rtt30", divide],
+    naive_over_bulkcall_10k: ["naive_10k", "bulkcall_10k", divide],
+    row_by_row_over_bulkcall_10k: ["row_by_row_10k", "bulkcall_10k", divide],
+    mixed_over_bulkcall_10k: ["mixed_10k", "bulkcall_10k", divide],
+    growth_50th_over_1st: ["growth_50th", "growth_1st", divide],
+    // Records per second with four clients over records per second with one.
+    concurrent_over_single_throughput: ["concurrent_4x10k", "bulkcall_10k", (four, one) => (4 * one) / four],
   };
-  const ratios = Object.fromEntries(
-    Object.entries(ratioValues).map(([k, v]) => [k, Math.round(v * 1000) / 1000]),
-  ) as Record<RatioName, number>;
+  const ratios = {} as Record<RatioName, number>;
+  const spread = {} as Record<RatioName, RatioSpread>;
+  for (const [name, [a, b, f]] of Object.entries(ratioOf) as [RatioName, (typeof ratioOf)[RatioName]][]) {
+    ratios[name] = round3(f((results[a] as CaseResult).median_ms, (results[b] as CaseResult).median_ms));
+    const as = samples.get(a) ?? [];
+    const bs = samples.get(b) ?? [];
+    const perRound = as.map((x, i) => f(x, bs[i] as number));
+    spread[name] = {
+      min: round3(Math.min(...perRound)),
+      p25: round3(quantile(perRound, 0.25)),
+      p75: round3(quantile(perRound, 0.75)),
+      max: round3(Math.max(...perRound)),
+    };
+  }
   const targets = Object.fromEntries(
-    Object.entries(RATIO_TARGETS).map(([name, target]) => {
-      const value = ratios[name as RatioName];
-      return [name, { ...target, met: target.op === "<=" ? value <= target.value : value >= target.value }];
-    }),
+    Object.entries(RATIO_TARGETS).map(([name, target]) => [
+      name,
+      { ...target, met: met(target, ratios[name as RatioName]) },
+    ]),
   );
-  task.meta.bench = { warmup: WARMUP, repetitions: REPS, cases: results, ratios, targets };
+  task.meta.bench = {
+    warmup: WARMUP,
+    repetitions: REPS,
+    cases: results,
+    ratios,
+    ratio_spread: spread,
+    targets,
+    round_trips: roundTrips,
+  };
 });
 
+const divide = (a: number, b: number) => a / b;
+
+/** The q-quantile of the values, interpolating between neighbours (q = 0.5: the median). */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return (sorted[low] as number) + ((sorted[high] as number) - (sorted[low] as number)) * (at - low);
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
 const round1 = (n: number) => Math.round(n * 10) / 10;

@@ -1,5 +1,6 @@
 // `npm run bench:readme`: puts the table of bench/results.json (written by `npm run bench`) into
-// README.md between <!-- bench:start --> and <!-- bench:end -->, and touches nothing else.
+// README.md between <!-- bench:start --> and <!-- bench:end -->, and touches nothing else. It refuses a
+// run that started while the machine was busy (1-minute load average above one per core).
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -10,6 +11,21 @@ const END = "<!-- bench:end -->";
 const results = JSON.parse(readFileSync(path.join(root, "bench", "results.json"), "utf8"));
 if (typeof results.table_markdown !== "string") {
   throw new Error("bench/results.json has no table_markdown; run `npm run bench` first.");
+}
+
+// Timings taken while other work ran say little about the code: such a run is not published.
+const { cores, load_average_start: loadAtStart } = results.machine ?? {};
+if (!Array.isArray(loadAtStart) || typeof cores !== "number") {
+  console.error("bench/results.json does not say how busy the machine was; run `npm run bench` again.");
+  process.exit(1);
+}
+if (loadAtStart[0] > cores) {
+  console.error(
+    `Not updating README.md: the run in bench/results.json started with a 1-minute load average of ${loadAtStart[0]} ` +
+      `on ${cores} cores (more than one per core), so other work was competing with it. ` +
+      "Run `npm run bench` again on an idle machine.",
+  );
+  process.exit(1);
 }
 
 const readmePath = path.join(root, "README.md");

@@ -1,5 +1,6 @@
 // The Worker the benchmark runs: the production Worker, untouched, plus three comparison endpoints
-// under /__bench/ that store the same rows the ways other D1 applications do. Only
+// under /__bench/ that store the same rows the ways other D1 applications do, a simulated distance
+// to D1 (X-Bench-D1-Rtt-Ms), and a meter on the queue consumers' D1 calls. Only
 // bench/vitest.config.ts points at this file and nothing in src/ imports it, so none of it ships in
 // the production bundle. The comparison endpoints skip auth and campaign look-up (the campaign's
 // row id comes in the URL): they are given every advantage the real endpoint does not have.
@@ -9,6 +10,13 @@ import { customers } from "../src/db/schema";
 import { KNOWN_FIELDS } from "../src/domain/records/record-rules";
 import type { AppEnv } from "../src/env";
 import worker from "../src/index";
+import { type D1Meter, meterD1 } from "../test/d1-meter";
+import { withD1Latency } from "./d1-latency";
+
+export { CustomerWorkflow } from "../src/index";
+
+/** Header naming the delay (ms) every D1 call of the request gets: the round trip to a far primary. */
+export const RTT_HEADER = "X-Bench-D1-Rtt-Ms";
 
 const KNOWN: ReadonlySet<string> = new Set(KNOWN_FIELDS);
 const D1_MAX_BOUND_PARAMETERS = 100;
@@ -123,11 +131,32 @@ const CASES: Record<string, (request: Request, env: AppEnv, campaignPk: number) 
   "/__bench/row_by_row": rowByRow,
 };
 
+// Every D1 call the queue consumers make, across all their invocations (they run side by side, so
+// only calls and statements add up; waves across invocations mean nothing). Read and reset through
+// GET /__bench/queue-meter[?reset=1] by the fan-out benchmark.
+let queueMeter: D1Meter | undefined;
+
+function queueMeterFor(env: AppEnv): D1Meter {
+  queueMeter ??= meterD1(env.DB);
+  return queueMeter;
+}
+
 export default {
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
+    if (url.pathname === "/__bench/queue-meter") {
+      const meter = queueMeterFor(env);
+      const counts = meter.counts();
+      if (url.searchParams.has("reset")) meter.reset();
+      return Response.json(counts);
+    }
+    const rtt = request.headers.get(RTT_HEADER);
+    const bindings = rtt === null ? env : { ...env, DB: withD1Latency(env.DB, Number(rtt)) };
     const handler = CASES[url.pathname];
-    if (handler) return handler(request, env, Number(url.searchParams.get("campaignPk")));
-    return worker.fetch(request, env, ctx);
+    if (handler) return handler(request, bindings, Number(url.searchParams.get("campaignPk")));
+    return worker.fetch(request, bindings, ctx);
+  },
+  async queue(batch, env) {
+    await worker.queue(batch, { ...env, DB: queueMeterFor(env).wrap(env.DB) });
   },
 } satisfies ExportedHandler<AppEnv>;

@@ -1,4 +1,3 @@
-import { Scalar } from "@scalar/hono-api-reference";
 import { except } from "hono/combine";
 import { createDeps, type Deps } from "./deps";
 import { customerRecordJsonSchema } from "./domain/records/record-json-schema";
@@ -15,6 +14,7 @@ import { importsRoutes } from "./http/imports/imports";
 import { adminAuth, apiKeyAuth } from "./http/middleware/auth";
 import { jsonBody } from "./http/middleware/json-body";
 import { requestId } from "./http/middleware/request-id";
+import { serveOpenApiDocument } from "./http/openapi";
 import { organizationRoutes } from "./http/organization/organization";
 import { namedResourceRoutes } from "./http/resources/named-resources";
 import { createRouter } from "./http/router";
@@ -60,17 +60,9 @@ export function createApp(options: AppOptions = {}) {
 
   app.openAPIRegistry.registerComponent("schemas", "CustomerRecord", customerRecordJsonSchema());
   registerWebhookEvents(app.openAPIRegistry);
-  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "bulkcall",
-      version: "1.0.0",
-      description: "Load customer lists into AI voice-agent campaigns and fan out the calls.",
-    },
-    security: [{ apiKey: [] }],
-  });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "bulkcall API" }));
+  serveOpenApiDocument(app, "/openapi.json");
+  // /docs (the API reference page) and /console are static assets (wrangler.jsonc "assets"), served
+  // before this app runs: see scripts/build-clients.mjs.
 
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}.`), 404));
 

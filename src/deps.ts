@@ -17,6 +17,7 @@ import { createTenancyRepository } from "./db/tenancy-repository";
 import { createWebhookDeliveriesRepository } from "./db/webhook-deliveries-repository";
 import { createWebhooksRepository } from "./db/webhooks-repository";
 import { createWorkflowRunsRepository } from "./db/workflow-runs-repository";
+import { ApiKeyCache } from "./domain/auth";
 import type { CallsQueueMessage, DispatchMessage } from "./domain/model/outbox";
 import type { WebhookMessage } from "./domain/model/webhook";
 import type { CustomerRunParams } from "./domain/model/workflow";
@@ -26,6 +27,9 @@ import type { QueueProducer } from "./domain/ports/queue";
 import type { WebhookSender } from "./domain/ports/webhook-sender";
 import type { WorkflowLauncher } from "./domain/ports/workflows";
 import type { AppEnv } from "./env";
+
+/** One per isolate: every request the isolate serves shares what it has looked up. */
+const apiKeyCache = new ApiKeyCache();
 
 export function log(event: string, fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ event, ...fields }));
@@ -78,6 +82,7 @@ export function createDeps(env: AppEnv, overrides: DepsOverrides = {}) {
     workflowsQueue: overrides.workflowsQueue ?? (env.WORKFLOWS as Queue<DispatchMessage>),
     webhooksQueue: overrides.webhooksQueue ?? (env.WEBHOOKS as Queue<WebhookMessage>),
     clock: overrides.clock ?? systemClock,
+    apiKeyCache,
     dialer: overrides.dialer ?? createDialer(env),
     workflowLauncher:
       overrides.workflowLauncher ??

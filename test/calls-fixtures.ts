@@ -8,8 +8,9 @@ import type { DispatchMessage } from "../src/domain/model/outbox";
 import type { Clock } from "../src/domain/ports/clock";
 import type { DialBatch, Dialer } from "../src/domain/ports/dialer";
 import type { QueueProducer } from "../src/domain/ports/queue";
+import type { AppEnv } from "../src/env";
 import { createWorker } from "../src/index";
-import { call, newTenant } from "./helpers";
+import { call, loanRecord, newTenant } from "./helpers";
 
 export const CALL_CONFIG = { agentId: "agent-1", dispositionId: "disp-1" };
 
@@ -137,13 +138,15 @@ let messageCounter = 0;
 /**
  * Delivers messages to the worker's queue handler as the queue would, and returns its verdicts.
  * The test runtime's MessageBatch records retry() but drops its options, so the delay each retry
- * asked for is recorded here and merged into retryMessages.
+ * asked for is recorded here and merged into retryMessages. `bindings` replaces the Worker's env
+ * (e.g. a metered D1 binding).
  */
 export async function deliver(
   worker: ReturnType<typeof createWorker>,
   queueName: string,
   bodies: readonly unknown[],
   attempts = 1,
+  bindings: AppEnv = env,
 ) {
   const batch = createMessageBatch<unknown>(
     queueName,
@@ -160,7 +163,7 @@ export async function deliver(
     });
   }
   const ctx = createExecutionContext();
-  await worker.queue(batch, env);
+  await worker.queue(batch, bindings);
   const result = await getQueueResult(batch, ctx);
   return {
     ...result,
@@ -206,4 +209,27 @@ export async function until<T>(
     last = await probe();
   }
   return last;
+}
+
+/**
+ * Waits until the CALLS queue has worked through every message sent before this call: a sentinel
+ * import of one customer is sent after them, and the local queue delivers in order, so once the
+ * sentinel's call is dispatched the earlier messages have been consumed. Lets a test assert that
+ * nothing MORE happened (a duplicate message dialled nobody) without sleeping for a guessed time.
+ */
+export async function drainCallsQueue(t: { auth: Record<string, string> }) {
+  const campaignId = `drain-${crypto.randomUUID().slice(0, 8)}`;
+  await createCampaign(t.auth, { id: campaignId, ...windowOpenNow() });
+  const sentinel = await call(
+    "POST",
+    "/api/v1/customers/add/bulk",
+    { campaignId, records: [loanRecord(999_999)], initiateCall: true, callConfig: CALL_CONFIG },
+    t.auth,
+  );
+  if (sentinel.status !== 201) throw new Error(`sentinel import failed: ${sentinel.text}`);
+  await until(
+    "the sentinel call to be dispatched",
+    () => progressOf(sentinel.json.importId, t.auth),
+    (p) => p.calls.dispatched === 1,
+  );
 }

@@ -13,6 +13,7 @@ import {
   pinnedClock,
   progressOf,
   seedCallImport,
+  until,
   windowOpenNow,
   workerWith,
 } from "./calls-fixtures";
@@ -172,12 +173,11 @@ describe("cron re-drive, end to end", () => {
     const worker = (await import("../src/index")).default;
     await worker.scheduled(cron(), env);
 
-    const deadline = Date.now() + 20_000;
-    let progress = await progressOf(seeded.importId, t.auth);
-    while (progress.calls.dispatched < 3 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      progress = await progressOf(seeded.importId, t.auth);
-    }
+    const progress = await until(
+      "the re-driven calls to go out",
+      () => progressOf(seeded.importId, t.auth),
+      (p) => p.calls.dispatched >= 3,
+    );
     expect(progress.calls).toMatchObject({ requested: 3, dispatched: 3, queued: 0 });
     expect(await outboxState(seeded.importId)).toMatchObject([{ state: "done" }]);
   });

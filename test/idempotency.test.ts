@@ -4,8 +4,9 @@ import { describe, expect, it } from "vitest";
 import { createD1Db } from "../src/db/client";
 import { createImportsRepository } from "../src/db/imports-repository";
 import { createDeps } from "../src/deps";
-import { sha256Hex } from "../src/domain/auth";
 import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
+import { requestFingerprint } from "../src/domain/intake/idempotency";
+import { validateRecord } from "../src/domain/records/validate-record";
 import { IDEMPOTENCY_RETENTION_MS } from "../src/domain/scheduled-maintenance";
 import { createWorker } from "../src/index";
 import { call, loanRecord, newTenant } from "./helpers";
@@ -24,7 +25,14 @@ async function counts(orgId: string) {
 }
 
 /** An import row that holds `key` in state `processing`, as a first request that has not finished. */
-async function claimKey(orgId: string, importId: string, key: string, body: string, createdAt: number) {
+async function claimKey(
+  orgId: string,
+  importId: string,
+  key: string,
+  body: string,
+  createdAt: number,
+  leaseExpiresAt?: number,
+) {
   const campaignPk = await env.DB.prepare("SELECT pk FROM campaigns WHERE organization_id = ? AND id = 'emi'")
     .bind(orgId)
     .first<number>("pk");
@@ -33,9 +41,11 @@ async function claimKey(orgId: string, importId: string, key: string, body: stri
     organizationId: orgId,
     campaignPk: campaignPk as number,
     idempotencyKey: key,
-    bodyHash: await sha256Hex(body),
+    bodyHash: await requestFingerprint(JSON.parse(body)),
     state: "processing",
+    total: (JSON.parse(body) as { records: unknown[] }).records.length,
     createdAt,
+    leaseExpiresAt,
   });
 }
 
@@ -72,6 +82,54 @@ describe("Idempotency-Key", () => {
     expect(await counts(t.orgId)).toEqual(before);
   });
 
+  it("the same JSON value re-serialized with its keys in another order is the same request: replayed", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "reordered" };
+    const record = loanRecord(1);
+    const first = await call(
+      "POST",
+      BULK,
+      { campaignId: "emi", records: [record], initiateCall: false },
+      headers,
+    );
+    expect(first.status).toBe(201);
+    const before = await counts(t.orgId);
+    // The way a retry library that rebuilds the body writes it: every object's keys reversed.
+    const reversed = Object.fromEntries(Object.entries(record).reverse());
+    const again = await call(
+      "POST",
+      BULK,
+      `{"initiateCall":false,"records":[${JSON.stringify(reversed)}],   "campaignId":"emi"}`,
+      headers,
+    );
+    expect(again.status).toBe(201);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.json).toEqual(first.json);
+    expect(await counts(t.orgId)).toEqual(before);
+  });
+
+  it("array order is part of the request: the same records in another order → 422 naming the first import", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "ordered" };
+    const first = await call(
+      "POST",
+      BULK,
+      { campaignId: "emi", records: [loanRecord(1), loanRecord(2)] },
+      headers,
+    );
+    const r = await call(
+      "POST",
+      BULK,
+      { campaignId: "emi", records: [loanRecord(2), loanRecord(1)] },
+      headers,
+    );
+    expect(r.status).toBe(422);
+    expect(r.json.message).toContain(first.json.importId);
+    expect(r.json.error.details).toEqual([
+      { path: "Idempotency-Key", message: `already used for import ${first.json.importId}` },
+    ]);
+  });
+
   it("while the first request is still running → 409", async () => {
     const t = await newTenant();
     const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1)] });
@@ -91,6 +149,73 @@ describe("Idempotency-Key", () => {
     const replay = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-dead" });
     expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
     expect(replay.json.importId).toBe(r.json.importId);
+  });
+
+  it("a running attempt's 409 says when to retry (Retry-After, its lease) and which import holds the key", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1)] });
+    await claimKey(t.orgId, "imp_leased", "k-leased", body, Date.now(), Date.now() + 45_000);
+    const r = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-leased" });
+    expect(r.status).toBe(409);
+    const retryAfter = Number(r.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThan(30);
+    expect(retryAfter).toBeLessThanOrEqual(45);
+    expect(r.json.message).toContain("imp_leased");
+    expect(r.json.error.details).toEqual([{ path: "Idempotency-Key", message: "held by import imp_leased" }]);
+    // Meanwhile the import shows its state, and counts that add up.
+    const progress = await call("GET", "/api/v1/imports/imp_leased", undefined, t.auth);
+    expect(progress.json.state).toBe("processing");
+    expect(progress.json.results).toEqual({
+      total: 1,
+      valid: 0,
+      invalid: 0,
+      successful: 0,
+      failed: 0,
+      batchesProcessed: 0,
+      pending: 1,
+    });
+    expect(Date.parse(progress.json.attempt.leaseExpiresAt)).toBeGreaterThan(Date.now());
+  });
+
+  it("an attempt that died is taken over by a retry as soon as its lease has lapsed, not ten minutes later", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1), loanRecord(2)] });
+    // Started two seconds ago, lease lapsed a second ago: its Worker stopped renewing it.
+    await claimKey(t.orgId, "imp_dead", "k-lapsed", body, Date.now() - 2_000, Date.now() - 1_000);
+    const r = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-lapsed" });
+    expect(r.status).toBe(201);
+    expect(r.json.importId).toBe("imp_dead");
+    const progress = await call("GET", "/api/v1/imports/imp_dead", undefined, t.auth);
+    expect(progress.json).toMatchObject({ state: "completed", attempt: { number: 2, leaseExpiresAt: null } });
+    expect(progress.json.results).toMatchObject({ total: 2, successful: 2, failed: 0, pending: 0 });
+  });
+
+  it("a request in flight reports every record pending, so the counts add up at every moment", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({
+      campaignId: "emi",
+      records: [loanRecord(1), loanRecord(2), loanRecord(3)],
+    });
+    const campaignPk = await env.DB.prepare(
+      "SELECT pk FROM campaigns WHERE organization_id = ? AND id = 'emi'",
+    )
+      .bind(t.orgId)
+      .first<number>("pk");
+    await createImportsRepository(createD1Db(env.DB)).begin({
+      id: "imp_counting",
+      organizationId: t.orgId,
+      campaignPk: campaignPk as number,
+      idempotencyKey: "k-counting",
+      bodyHash: await requestFingerprint(JSON.parse(body)),
+      state: "processing",
+      total: 3,
+      createdAt: Date.now(),
+      leaseExpiresAt: Date.now() + 60_000,
+    });
+    const { results } = (await call("GET", "/api/v1/imports/imp_counting", undefined, t.auth)).json;
+    expect(results.valid + results.invalid + results.pending).toBe(results.total);
+    expect(results.successful + results.failed + results.pending).toBe(results.total);
+    expect(results).toMatchObject({ total: 3, pending: 3 });
   });
 
   it("keys are per organization", async () => {
@@ -116,6 +241,52 @@ describe("Idempotency-Key", () => {
     const again = await call("POST", BULK, body, headers);
     expect(again.status).toBe(400);
     expect(again.json).toEqual(first.json);
+  });
+});
+
+describe("abandoned imports", () => {
+  it("are resolved by the cron: failed, counting what they stored, the key no longer held, and a retry still resumes them", async () => {
+    const t = await newTenant();
+    const records = [loanRecord(1), loanRecord(2), loanRecord(3)];
+    const body = JSON.stringify({ campaignId: "emi", records });
+    const createdAt = Date.now() - 5 * 60_000;
+    await claimKey(t.orgId, "imp_abandoned_cron", "k-never-retried", body, createdAt, createdAt + 60_000);
+    // The dead attempt had stored two of the three records.
+    const deps = createDeps(env);
+    const campaign = await deps.campaigns.findCampaign(t.orgId, "emi");
+    const [r1, r2] = await Promise.all(
+      [records[0], records[1]].map(async (record) => {
+        const verdict = validateRecord(record, "emi", "IN");
+        if (!verdict.ok) throw new Error("fixture record is invalid");
+        return deps.customers.encodeRow({
+          dedupeKey: verdict.record.loan_id as string,
+          record: verdict.record,
+        });
+      }),
+    );
+    await deps.customers.insertChunk(campaign!.pk, "imp_abandoned_cron", createdAt, [r1!, r2!]);
+
+    await createWorker().scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
+
+    const progress = (await call("GET", "/api/v1/imports/imp_abandoned_cron", undefined, t.auth)).json;
+    expect(progress.state).toBe("failed");
+    // Its judgement died with it: none is counted invalid, the record it never stored failed.
+    expect(progress.results).toEqual({
+      total: 3,
+      valid: 3,
+      invalid: 0,
+      successful: 2,
+      failed: 1,
+      batchesProcessed: 0,
+      pending: 0,
+    });
+
+    // The key is no longer held: a retry resumes the import, the two stored customers are its own.
+    const retry = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-never-retried" });
+    expect(retry.status).toBe(201);
+    expect(retry.json.importId).toBe("imp_abandoned_cron");
+    expect(retry.json.results).toMatchObject({ total: 3, successful: 3, failed: 0 });
+    expect((await counts(t.orgId))?.customers).toBe(3);
   });
 });
 
@@ -215,7 +386,7 @@ describe("an attempt that fails after storing", () => {
           initiateCall: true,
           useWorkflow: false,
           callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
-          idempotency: { key: "k-lost", bodyHash: await sha256Hex(body) },
+          idempotency: { key: "k-lost", bodyHash: await requestFingerprint(JSON.parse(body)) },
         }),
       ).rejects.toThrow();
     } finally {
@@ -334,7 +505,7 @@ describe("retrying a failed import", () => {
       records: JSON.parse(body).records,
       initiateCall: false,
       useWorkflow: false,
-      idempotency: { key: "k-race", bodyHash: await sha256Hex(body) },
+      idempotency: { key: "k-race", bodyHash: await requestFingerprint(JSON.parse(body)) },
     });
     expect(outcome.status).toBe(201);
     expect(outcome.body.results.successful).toBe(2);

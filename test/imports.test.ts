@@ -43,8 +43,10 @@ describe("GET /api/v1/imports/{importId}", () => {
     expect(r.json).toEqual({
       importId: bulk.json.importId,
       campaignId: "emi",
+      state: "completed",
+      attempt: { number: 1, leaseExpiresAt: null },
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      results: counts,
+      results: { ...counts, pending: 0 },
       dialing: { status: "finished", pausedBy: null, pausedAt: null, cancelledAt: null },
       calls: {
         requested: 0,

@@ -1,5 +1,7 @@
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createWorker } from "../src/index";
 import { call, loanRecord, newTenant } from "./helpers";
 
 const BULK = "/api/v1/customers/add/bulk";
@@ -123,6 +125,55 @@ describe("envelope errors: nothing is stored", () => {
     expectEnvelopeError(r, "invalid_json");
   });
 
+  it("a body that is not UTF-8 → 400 invalid_json naming the byte offset, nothing stored", async () => {
+    const t = await newTenant();
+    // "José" as a Windows-1252 export writes it: é is the single byte 0xE9.
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({ campaignId: "emi", records: [loanRecord(1, { first_name: "JosX" })] }),
+    );
+    const offset = new TextDecoder().decode(bytes).indexOf("JosX") + 3;
+    bytes[offset] = 0xe9;
+    const res = await (exports as unknown as { default: Fetcher }).default.fetch(
+      new Request(`http://bulkcall.test${BULK}`, {
+        method: "POST",
+        headers: { ...t.auth, "Content-Type": "application/json" },
+        body: bytes,
+      }),
+    );
+    const json = (await res.json()) as any;
+    expect(res.status).toBe(400);
+    expect(json.error.code).toBe("invalid_json");
+    expect(json.message).toContain(`byte 0xE9 at offset ${offset}`);
+    expect(json.error.details).toEqual([{ path: "body", message: `invalid UTF-8 at byte offset ${offset}` }]);
+    expect(await storedCustomers(t.orgId)).toBe(0);
+    expect(await storedImports(t.orgId)).toBe(0);
+  });
+
+  it("a charset other than UTF-8 → 415; UTF-8 however written is accepted", async () => {
+    const t = await newTenant();
+    const body = { campaignId: "emi", records: [loanRecord(1)] };
+    const latin = await call("POST", BULK, body, {
+      ...t.auth,
+      "Content-Type": "application/json; charset=windows-1252",
+    });
+    expect(latin.status).toBe(415);
+    expect(latin.json.message).toContain("charset=windows-1252");
+    expect(await storedCustomers(t.orgId)).toBe(0);
+    for (const [i, type] of [
+      "application/json; charset=utf-8",
+      'application/json;charset="UTF-8"',
+      "application/json; charset=utf8",
+    ].entries()) {
+      const ok = await call(
+        "POST",
+        BULK,
+        { campaignId: "emi", records: [loanRecord(10 + i)] },
+        { ...t.auth, "Content-Type": type },
+      );
+      expect(ok.status, type).toBe(201);
+    }
+  });
+
   it("a content type that is not JSON → 415", async () => {
     const t = await newTenant();
     const r = await call("POST", BULK, "campaignId=emi", { ...t.auth, "Content-Type": "text/plain" });
@@ -240,6 +291,51 @@ describe("request body limits without a declared length", () => {
     expect(((await res.json()) as any).error.code).toBe("payload_too_large");
     // Reading stopped at the limit: far less than the whole stream was pulled.
     expect(sent).toBeLessThan(limit * 2);
+  });
+
+  it("a client that stops sending half-way gets a 400 request_incomplete, logged as such, and nothing is stored", async () => {
+    const t = await newTenant();
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulls++;
+        if (pulls === 1) controller.enqueue(new TextEncoder().encode('{"campaignId":"emi","records":['));
+        else controller.error(new Error("connection reset by peer"));
+      },
+    });
+    // Called in this isolate, the stream's error reaches the reader as a dropped connection does;
+    // across a service binding it would arrive as a clean (truncated) end.
+    const logged: string[] = [];
+    const spies = (["log", "warn", "error"] as const).map((level) => {
+      const original = console[level];
+      console[level] = (line: unknown) => {
+        logged.push(String(line));
+      };
+      return () => {
+        console[level] = original;
+      };
+    });
+    let res: Response;
+    try {
+      res = await createWorker().fetch(
+        new Request(`http://bulkcall.test${BULK}`, {
+          method: "POST",
+          headers: { ...t.auth, "Content-Type": "application/json", "Content-Length": "100000" },
+          body,
+          // @ts-expect-error: streaming request bodies need the half-duplex option in fetch's types
+          duplex: "half",
+        }),
+        env,
+        createExecutionContext(),
+      );
+    } finally {
+      for (const restore of spies) restore();
+    }
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error.code).toBe("request_incomplete");
+    expect(logged.some((l) => l.includes('"event":"request_body_incomplete"'))).toBe(true);
+    expect(logged.some((l) => l.includes("unhandled_error"))).toBe(false);
+    expect(await storedImports(t.orgId)).toBe(0);
   });
 
   it("envelope ids longer than any id the API issues are refused as validation errors", async () => {

@@ -168,6 +168,19 @@ describe("numbers sent as text", () => {
     expect(await stored(t)).toEqual([]);
   });
 
+  it("refuses a decimal with more digits than a stored number keeps, instead of rounding it", async () => {
+    const t = await newTenant();
+    const r = await post(t, [
+      loanRecord(1, { loan_amount: "1234567890123456.78" }),
+      loanRecord(2, { loan_amount: "123456789012345" }),
+    ]);
+    expect(r.status).toBe(207);
+    expect(r.json.results.errors[0].fields[0].message).toBe(
+      'must be a number greater than or equal to 0; "1234567890123456.78" has more than 15 digits, more than can be stored exactly',
+    );
+    expect((await stored(t)).map((c) => c.loan_amount)).toEqual([123456789012345]);
+  });
+
   it("keeps keys as strings: a numeric loan_id would already have lost its leading zeros", async () => {
     const t = await newTenant();
     const r = await post(t, [loanRecord(1, { loan_id: 70001 })]);

@@ -44,6 +44,29 @@ describe("suppressions", () => {
     expect(again.json.results).toMatchObject({ added: 0, alreadySuppressed: 1 });
   });
 
+  it("reports a deeply nested entry without echoing it, and keeps the valid numbers (207, never a 500)", async () => {
+    const t = await newTenant();
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const r = await call(
+      "POST",
+      "/api/v1/suppressions",
+      `{"phone_numbers":["9876512345",${deep},"${"9".repeat(5_000)}"]}`,
+      t.auth,
+    );
+    expect(r.status, r.text.slice(0, 200)).toBe(207);
+    expect(r.json.results.errors).toEqual([
+      {
+        index: 1,
+        phone_number: null,
+        message: "phone_number must be a string or a whole number (got an array)",
+      },
+      { index: 2, phone_number: `${"9".repeat(64)}…`, message: expect.stringMatching(/^phone_number /) },
+    ]);
+    expect(r.text.length).toBeLessThan(1_000);
+    const list = await call("GET", "/api/v1/suppressions", undefined, t.auth);
+    expect(list.json.data.map((s: any) => s.phone_number)).toEqual(["+919876512345"]);
+  });
+
   it("uses defaultCountry for numbers without a country code", async () => {
     const t = await newTenant();
     const r = await call(

@@ -73,3 +73,13 @@ export async function deliveriesOf(webhookId: string, auth: Record<string, strin
   } while (cursor);
   return all;
 }
+
+/**
+ * An import's counts as its import.completed event carries them: the progress view's results
+ * without `pending`, which is 0 once an import has completed.
+ */
+export function countsOf(results: Record<string, number>) {
+  const { pending, ...counts } = results;
+  if (pending !== 0) throw new Error(`a completed import has nothing pending, not ${pending}`);
+  return counts;
+}

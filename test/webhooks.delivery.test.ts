@@ -27,6 +27,7 @@ import {
 } from "./calls-fixtures";
 import { call, loanRecord, newTenant } from "./helpers";
 import {
+  countsOf,
   deliveriesOf,
   RECEIVER,
   receivedBy,
@@ -102,7 +103,7 @@ describe("delivery to the receiver", () => {
       data: {
         importId,
         campaignId: "emi",
-        results: progress.results,
+        results: countsOf(progress.results),
         initiateCall: false,
         useWorkflow: false,
         createdAt: progress.createdAt,

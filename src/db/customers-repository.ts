@@ -2,6 +2,7 @@ import { and, asc, eq, getTableColumns, gt, type SQL, sql } from "drizzle-orm";
 import type { StoredCustomer } from "../domain/model/customer";
 import type { CustomersRepository, CustomerToStore } from "../domain/ports/customers-repository";
 import type { Db } from "./client";
+import { renewLeaseStatement } from "./imports-repository";
 import { pendingBatchesStatement } from "./outbox-repository";
 import { customers } from "./schema";
 import { inList } from "./sql";
@@ -75,13 +76,13 @@ export function createCustomersRepository(db: Db): CustomersRepository {
   return {
     encodeRow: encodeCustomerRow,
 
-    async insertChunk(campaignPk, importId, createdAt, encodedRows, handOff) {
+    async insertChunk(campaignPk, importId, createdAt, encodedRows, handOff, lease) {
       const json = `[${encodedRows.join(",")}]`;
       const insert = insertChunkStatement(db, campaignPk, importId, createdAt, json);
-      // The outbox statement reads what the INSERT just did, so it must come right after it.
-      const [rows] = handOff
-        ? await db.batch([
-            insert,
+      // The outbox statement reads what the INSERT just did, so it must come right after it; the
+      // lease renewal changes neither last_insert_rowid() nor what the outbox statement reads.
+      const outbox = handOff
+        ? [
             pendingBatchesStatement(
               db,
               importId,
@@ -90,8 +91,10 @@ export function createCustomersRepository(db: Db): CustomersRepository {
               handOff.batchSize,
               createdAt,
             ),
-          ])
-        : await db.batch([insert]);
+          ]
+        : [];
+      const renewal = lease ? [renewLeaseStatement(db, lease)] : [];
+      const [rows] = await db.batch([insert, ...outbox, ...renewal]);
       const added = new Map<string, number>();
       for (const row of rows) added.set(row.dedupeKey, row.id);
       return added;

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { ImportsRepository } from "../domain/ports/imports-repository";
 import type { Db } from "./client";
 import { importResponses, imports } from "./schema";
@@ -6,6 +6,42 @@ import { inList } from "./sql";
 
 /** Characters per stored answer part: well under D1's 2 MB ceiling for one value. */
 const RESPONSE_PART_CHARS = 1_000_000;
+
+/**
+ * Imports written before leases existed have none: their attempt is taken as abandoned ten
+ * minutes after it started, as it was then.
+ */
+const LEGACY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
+
+/** When the import's running attempt stops holding it. */
+const leaseEnd = sql`COALESCE(${imports.leaseExpiresAt}, COALESCE(${imports.startedAt}, ${imports.createdAt}) + ${LEGACY_ABANDONED_AFTER_MS})`;
+
+/**
+ * The counts of an import whose attempt died without them: the customers it stored are its
+ * successful records and the rest failed; its judgement died with it, so none is counted invalid.
+ * Counting by campaign and import reads the campaign's key index: a path taken once per failure.
+ */
+const storedByImport = sql`(SELECT count(*) FROM customers c WHERE c.campaign_pk = ${imports.campaignPk} AND c.import_id = ${imports.id})`;
+const countsFromStored = {
+  valid: sql`${imports.total}`,
+  invalid: 0,
+  successful: storedByImport,
+  failed: sql`${imports.total} - ${storedByImport}`,
+};
+
+/** The renewal of a running attempt's lease, for a chunk's atomic write (see CustomersRepository). */
+export function renewLeaseStatement(db: Db, lease: { importId: string; attempt: number; until: number }) {
+  return db
+    .update(imports)
+    .set({ leaseExpiresAt: lease.until })
+    .where(
+      and(
+        eq(imports.id, lease.importId),
+        eq(imports.attempt, lease.attempt),
+        eq(imports.state, "processing"),
+      ),
+    );
+}
 
 export function createImportsRepository(db: Db): ImportsRepository {
   return {
@@ -51,31 +87,42 @@ export function createImportsRepository(db: Db): ImportsRepository {
       return rows[0];
     },
 
-    async claimForRetry(id, abandonedBefore, at) {
+    async claimForRetry(id, at, leaseExpiresAt) {
       const rows = await db
         .update(imports)
-        .set({ state: "processing", startedAt: at, attempt: sql`${imports.attempt} + 1`, completedAt: null })
+        .set({
+          state: "processing",
+          startedAt: at,
+          attempt: sql`${imports.attempt} + 1`,
+          leaseExpiresAt,
+          completedAt: null,
+        })
         .where(
           and(
             eq(imports.id, id),
-            or(
-              eq(imports.state, "failed"),
-              and(
-                eq(imports.state, "processing"),
-                lt(sql`COALESCE(${imports.startedAt}, ${imports.createdAt})`, abandonedBefore),
-              ),
-            ),
+            or(eq(imports.state, "failed"), and(eq(imports.state, "processing"), lte(leaseEnd, at))),
           ),
         )
         .returning({ attempt: imports.attempt });
       return rows[0]?.attempt;
     },
 
-    async markFailed(id, attempt, at) {
+    async markFailed(id, attempt, at, counts) {
       await db
         .update(imports)
-        .set({ state: "failed", completedAt: at })
+        .set({ ...(counts ?? countsFromStored), state: "failed", leaseExpiresAt: null, completedAt: at })
         .where(and(eq(imports.id, id), eq(imports.state, "processing"), eq(imports.attempt, attempt)));
+    },
+
+    async resolveAbandoned(at, limit) {
+      const rows = await db
+        .update(imports)
+        .set({ ...countsFromStored, state: "failed", leaseExpiresAt: null, completedAt: at })
+        .where(
+          sql`${imports.id} IN (SELECT id FROM imports WHERE state = 'processing' AND ${lte(leaseEnd, at)} LIMIT ${limit})`,
+        )
+        .returning({ id: imports.id });
+      return rows.map((r) => r.id);
     },
 
     async complete(id, attempt, counts, response, completedAt) {

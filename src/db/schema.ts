@@ -162,6 +162,9 @@ export const imports = sqliteTable(
     // can no longer change the import its successor now runs.
     startedAt: integer("started_at"),
     attempt: integer("attempt").notNull().default(1),
+    // While `processing`: until when the running attempt holds the key. The attempt renews it with
+    // every chunk it writes; once it has lapsed (the Worker died), a retry takes the import over.
+    leaseExpiresAt: integer("lease_expires_at"),
     completedAt: integer("completed_at"),
     // Whether the import's calls may go to the dialer; the claim reads it in the same statement.
     dialingState: text("dialing_state", { enum: IMPORT_DIALING_STATES }).notNull().default("active"),
@@ -319,7 +322,7 @@ export const callAttempts = sqliteTable(
 );
 
 // The decision log: every judgement of a call (dispatched, delayed and why until when, skipped,
-// paused, cancelled, retry scheduled, failed, completed), written by a trigger of migration 0006 in
+// paused, cancelled, retry scheduled, failed, completed), written by a trigger of migration 0007 in
 // the statement that changes the call, so no code path can change a call without a trace.
 export const callDecisions = sqliteTable(
   "call_decisions",

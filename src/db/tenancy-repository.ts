@@ -60,8 +60,8 @@ export function createTenancyRepository(db: Db): TenancyRepository {
         .update(apiKeys)
         .set({ revokedAt: at })
         .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-        .returning({ id: apiKeys.id });
-      return rows.length > 0;
+        .returning({ keyHash: apiKeys.keyHash });
+      return rows[0]?.keyHash;
     },
   };
 }

@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   "campaign_not_found",
   "validation_error",
   "invalid_json",
+  "request_incomplete",
   "too_many_records",
   "unsupported_media_type",
   "payload_too_large",
@@ -32,6 +33,8 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details: ErrorDetail[] = [],
+    /** When the caller may usefully retry, in seconds (answered as Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "DomainError";

@@ -13,6 +13,8 @@ import { type HandOffDeps, redriveDeliveries } from "./webhooks/hand-off";
 
 /** How long a stored answer can be replayed with its Idempotency-Key (the contract asks >= 24 h). */
 export const IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Abandoned imports resolved per cron run; a backlog drains over the next runs. */
+const ABANDONED_PER_RUN = 100;
 
 export interface MaintenanceDeps extends RedriveDeps, HandOffDeps {
   imports: ImportsRepository;
@@ -24,8 +26,15 @@ export async function runScheduledMaintenance(deps: MaintenanceDeps): Promise<{
   redrive: RedriveResult;
   overdueCalls: number;
   expiredIdempotencyKeys: number;
+  abandonedImports: number;
   webhooks: Awaited<ReturnType<typeof redriveDeliveries>>;
 }> {
+  // An import whose attempt died and was never retried is failed with what it stored, so its key
+  // stops being held and expires like any other; the customers it stored were written with their
+  // outbox batches, which the re-drive below hands over.
+  const abandoned = await deps.imports.resolveAbandoned(deps.clock.now(), ABANDONED_PER_RUN);
+  if (abandoned.length > 0)
+    deps.log("imports_abandoned", { count: abandoned.length, importIds: abandoned.slice(0, 10) });
   const redrive = await redriveOutbox(deps);
   const overdueCalls = await redriveOverdueCalls(deps);
   const webhooks = await redriveDeliveries(deps);
@@ -33,5 +42,5 @@ export async function runScheduledMaintenance(deps: MaintenanceDeps): Promise<{
     deps.clock.now() - IDEMPOTENCY_RETENTION_MS,
   );
   if (expiredIdempotencyKeys > 0) deps.log("idempotency_keys_expired", { count: expiredIdempotencyKeys });
-  return { redrive, overdueCalls, expiredIdempotencyKeys, webhooks };
+  return { redrive, overdueCalls, expiredIdempotencyKeys, abandonedImports: abandoned.length, webhooks };
 }

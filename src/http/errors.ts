@@ -22,6 +22,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   campaign_not_found: 404,
   validation_error: 400,
   invalid_json: 400,
+  request_incomplete: 400,
   too_many_records: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
@@ -36,6 +37,39 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   internal_error: 500,
 };
 
+/**
+ * What each code means, for the OpenAPI document's per-status error bodies (src/http/openapi.ts).
+ * Keyed by every code, so a new code cannot be left out of the document.
+ */
+export const ERROR_CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
+  unauthorized: "the API key (or admin token, or the dialer's signature) is missing or not valid",
+  forbidden: "the credentials may not do this",
+  not_found: "no such resource in your organization (or it belongs to another)",
+  campaign_not_found: "no such campaign in your organization (or it belongs to another)",
+  validation_error: "a field of the request is missing or not valid; error.details names each",
+  invalid_json: "the body is not JSON, or not UTF-8 (the message gives the byte offset)",
+  request_incomplete: "the connection closed before the whole body arrived; send it again",
+  too_many_records: "more than 10,000 records in one request",
+  unsupported_media_type: "the body is not application/json in UTF-8",
+  payload_too_large: "the body is larger than MAX_BODY_BYTES (25 MiB unless configured)",
+  unknown_agent: "callConfig.agentId names no agent of your organization",
+  unknown_disposition: "callConfig.dispositionId names no disposition of your organization",
+  unknown_webhook: "a workflow step names no webhook of your organization",
+  conflict:
+    "the request conflicts with the resource's state (an id already taken, a limit reached, a delivery still pending)",
+  idempotency_key_reused: "the Idempotency-Key was used with a different body; the message names its import",
+  idempotency_request_in_flight:
+    "a request with this Idempotency-Key is still being processed; retry after Retry-After seconds",
+  admin_disabled: "the admin API is off (ADMIN_TOKEN is unset)",
+  service_unavailable: "the database cannot be reached; retry after Retry-After seconds",
+  internal_error: "an unexpected failure, logged with the request id; retrying is safe",
+};
+
+/** The codes answered with `status`, in ERROR_CODES order. */
+export function errorCodesFor(status: number): ErrorCode[] {
+  return ERROR_CODES.filter((code) => STATUS[code] === status);
+}
+
 export interface ErrorBody {
   success: false;
   message: string;
@@ -48,6 +82,7 @@ export function errorBody(code: ErrorCode, message: string, details: ErrorDetail
 
 export function errorResponse(c: Context, err: DomainError): Response {
   if (err.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="bulkcall"');
+  if (err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
   return c.json(errorBody(err.code, err.message, err.details), STATUS[err.code]);
 }
 
@@ -111,13 +146,20 @@ export const ErrorBodySchema = z
 
 const DESCRIPTIONS: Partial<Record<number, string>> = {
   400: "Validation error",
-  401: "Missing or unknown API key",
+  401: "Missing or unknown credentials",
   404: "Not found (or another organization's)",
   409: "Conflict",
   413: "Body too large",
   415: "Body is not JSON",
   422: "Idempotency-Key reused with a different body",
+  500: "Unexpected failure (logged with the request id; no stack trace)",
+  503: "The database cannot be reached; retry after Retry-After seconds",
 };
+
+/** The description of an error status's response in the OpenAPI document. */
+export function errorDescription(status: number): string {
+  return DESCRIPTIONS[status] ?? "Error";
+}
 
 /** The OpenAPI responses of these error statuses, all with the contract's error body. */
 export function errorResponses(...statuses: number[]) {
@@ -125,7 +167,7 @@ export function errorResponses(...statuses: number[]) {
     statuses.map((s) => [
       s,
       {
-        description: DESCRIPTIONS[s] ?? "Error",
+        description: errorDescription(s),
         content: { "application/json": { schema: ErrorBodySchema } },
       },
     ]),

@@ -52,7 +52,13 @@ export const ResourceId = z
 export const Country = z
   .string()
   .transform((s) => s.toUpperCase())
-  .refine((c) => isSupportedCountry(c), "an ISO 3166 alpha-2 country code such as IN");
+  .refine((c) => isSupportedCountry(c), "an ISO 3166 alpha-2 country code such as IN")
+  .openapi({
+    description:
+      "The country of phone numbers written without a country code: ISO 3166 alpha-2, any letter case, a country with a phone numbering plan.",
+    pattern: "^[A-Za-z]{2}$",
+    example: "IN",
+  });
 
 /** The counts of a bulk request, as its answer and GET /api/v1/imports/{importId} report them. */
 export const ImportCountsSchema = z.object({

@@ -353,7 +353,14 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
     });
 
     describe("idempotency records", () => {
-      const begin = (orgId: string, campaignPk: number, id: string, key: string | null, createdAt: number) =>
+      const begin = (
+        orgId: string,
+        campaignPk: number,
+        id: string,
+        key: string | null,
+        createdAt: number,
+        leaseExpiresAt?: number,
+      ) =>
         repos.imports.begin({
           id,
           organizationId: orgId,
@@ -363,6 +370,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           state: "processing",
           total: 3,
           createdAt,
+          leaseExpiresAt,
         });
 
       it("one request per (organization, key) claims it; requests without a key never clash", async () => {
@@ -403,35 +411,86 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(await repos.imports.storedResponse("imp_nokey")).toBeUndefined();
       });
 
-      it("hands a failed or abandoned attempt to exactly one retry, never a running or completed one", async () => {
+      it("hands a failed attempt, or one whose lease lapsed, to exactly one retry, never a running or completed one", async () => {
         const t = await tenant();
-        await begin(t.orgId, t.emi.pk, "imp_old", "key-old", T0);
-        expect(await repos.imports.claimForRetry("imp_old", T0, T0 + 1)).toBeUndefined(); // not older than the cut-off
-        expect(await repos.imports.claimForRetry("imp_old", T0 + 1, T0 + 2)).toBe(2);
-        // The retry restarted the attempt's clock: it is not abandoned again at the old cut-off.
-        expect(await repos.imports.claimForRetry("imp_old", T0 + 1, T0 + 3)).toBeUndefined();
+        await begin(t.orgId, t.emi.pk, "imp_old", "key-old", T0, T0 + 100);
+        expect(await repos.imports.claimForRetry("imp_old", T0 + 99, T0 + 200)).toBeUndefined(); // lease live
+        expect(await repos.imports.claimForRetry("imp_old", T0 + 100, T0 + 200)).toBe(2);
+        // The retry holds a new lease: the import is not taken over again before it lapses.
+        expect(await repos.imports.claimForRetry("imp_old", T0 + 150, T0 + 300)).toBeUndefined();
+        expect(await repos.imports.find(t.orgId, "imp_old")).toMatchObject({
+          attempt: 2,
+          leaseExpiresAt: T0 + 200,
+        });
         expect((await repos.imports.findByIdempotencyKey(t.orgId, "key-old"))?.id).toBe("imp_old");
 
-        await begin(t.orgId, t.emi.pk, "imp_failed", "key-failed", T0);
+        // An import written before leases existed is taken over ten minutes after its attempt started.
+        await begin(t.orgId, t.emi.pk, "imp_legacy", "key-legacy", T0);
+        expect(
+          await repos.imports.claimForRetry("imp_legacy", T0 + 600_000 - 1, T0 + 700_000),
+        ).toBeUndefined();
+        expect(await repos.imports.claimForRetry("imp_legacy", T0 + 600_000, T0 + 700_000)).toBe(2);
+
+        await begin(t.orgId, t.emi.pk, "imp_failed", "key-failed", T0, T0 + 100);
         await repos.imports.markFailed("imp_failed", 1, T0 + 1);
         expect((await repos.imports.find(t.orgId, "imp_failed"))?.state).toBe("failed");
         const claims = await Promise.all([
-          repos.imports.claimForRetry("imp_failed", T0 - 1, T0 + 2),
-          repos.imports.claimForRetry("imp_failed", T0 - 1, T0 + 2),
+          repos.imports.claimForRetry("imp_failed", T0 + 2, T0 + 200),
+          repos.imports.claimForRetry("imp_failed", T0 + 2, T0 + 200),
         ]);
         expect(claims.filter((c) => c !== undefined)).toEqual([2]);
 
-        await begin(t.orgId, t.emi.pk, "imp_finished", "key-fin", T0);
+        await begin(t.orgId, t.emi.pk, "imp_finished", "key-fin", T0, T0 + 100);
         const counts = { total: 0, valid: 0, invalid: 0, successful: 0, failed: 0, batchesProcessed: 0 };
         await repos.imports.complete("imp_finished", 1, counts, { status: 201, body: "{}" }, T0);
         await repos.imports.markFailed("imp_finished", 1, T0 + 1); // a completed import stays completed
-        expect(await repos.imports.claimForRetry("imp_finished", T0 + 10, T0 + 10)).toBeUndefined();
+        expect(await repos.imports.claimForRetry("imp_finished", T0 + 1_000, T0 + 2_000)).toBeUndefined();
         expect((await repos.imports.find(t.orgId, "imp_finished"))?.state).toBe("completed");
+      });
+
+      it("a chunk's write renews its attempt's lease, and only its own attempt's", async () => {
+        const t = await tenant();
+        await begin(t.orgId, t.emi.pk, "imp_lease", null, T0, T0 + 100);
+        await repos.customers.insertChunk(t.emi.pk, "imp_lease", T0, [loanRow(1)], undefined, {
+          importId: "imp_lease",
+          attempt: 1,
+          until: T0 + 500,
+        });
+        expect((await repos.imports.find(t.orgId, "imp_lease"))?.leaseExpiresAt).toBe(T0 + 500);
+        // A late chunk of a superseded attempt stores its rows but cannot extend the new attempt's lease.
+        await repos.customers.insertChunk(t.emi.pk, "imp_lease", T0, [loanRow(2)], undefined, {
+          importId: "imp_lease",
+          attempt: 7,
+          until: T0 + 9_000,
+        });
+        expect((await repos.imports.find(t.orgId, "imp_lease"))?.leaseExpiresAt).toBe(T0 + 500);
+      });
+
+      it("resolves imports whose lease lapsed as failed, counting the customers they stored", async () => {
+        const t = await tenant();
+        await begin(t.orgId, t.emi.pk, "imp_dead", "key-dead", T0, T0 + 100);
+        await repos.customers.insertChunk(t.emi.pk, "imp_dead", T0, [loanRow(1), loanRow(2)]);
+        await begin(t.orgId, t.emi.pk, "imp_alive", "key-alive", T0, T0 + 10_000);
+        // The cron's sweep covers every organization: other tests' imports may be resolved with these.
+        const resolved = await repos.imports.resolveAbandoned(T0 + 5_000, 1_000);
+        expect(resolved).toContain("imp_dead");
+        expect(resolved).not.toContain("imp_alive");
+        expect(await repos.imports.find(t.orgId, "imp_dead")).toMatchObject({
+          state: "failed",
+          leaseExpiresAt: null,
+          total: 3,
+          valid: 3,
+          invalid: 0,
+          successful: 2,
+          failed: 1,
+        });
+        expect((await repos.imports.find(t.orgId, "imp_alive"))?.state).toBe("processing");
+        expect(await repos.imports.resolveAbandoned(T0 + 5_000, 1_000)).not.toContain("imp_dead");
       });
 
       it("an attempt that was taken over can neither fail nor complete its successor's import", async () => {
         const t = await tenant();
-        await begin(t.orgId, t.emi.pk, "imp_fenced", "key-fenced", T0);
+        await begin(t.orgId, t.emi.pk, "imp_fenced", "key-fenced", T0, T0 + 1);
         expect(await repos.imports.claimForRetry("imp_fenced", T0 + 1, T0 + 2)).toBe(2); // attempt 1 abandoned
         const counts = { total: 1, valid: 1, invalid: 0, successful: 1, failed: 0, batchesProcessed: 1 };
         // Attempt 1 wakes up late: its failure and its completion are both ignored.
@@ -1502,8 +1561,9 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         });
         expect(await repos.tenancy.findOrganizationIdByKeyHash(hashA)).toBe(a.orgId);
         expect(await repos.tenancy.findOrganizationIdByKeyHash(hashB)).toBe(b.orgId);
-        expect(await repos.tenancy.revokeApiKey(`key_${hashA}`, T0 + 1)).toBe(true);
-        expect(await repos.tenancy.revokeApiKey(`key_${hashA}`, T0 + 2)).toBe(false);
+        // The revocation answers the key's digest (for the API-key cache to forget it), once.
+        expect(await repos.tenancy.revokeApiKey(`key_${hashA}`, T0 + 1)).toBe(hashA);
+        expect(await repos.tenancy.revokeApiKey(`key_${hashA}`, T0 + 2)).toBeUndefined();
         expect(await repos.tenancy.findOrganizationIdByKeyHash(hashA)).toBeUndefined();
         expect(await repos.tenancy.findOrganizationIdByKeyHash(hashB)).toBe(b.orgId);
       });

@@ -88,6 +88,14 @@ const numberTextArb = fc.oneof(
   padded(fc.integer({ min: 0, max: 400 }).map(String)),
   fc.constantFrom("1,25,000", "12,500.00", "₹12500", "1.25.000", "Rs 500", "12 500", "-5", "+5", ".5", "5."),
   fc.constantFrom("1e3", "0x10", "24.0", "0", "00", "007", "9".repeat(400), "１２", "٣", "12500.50"),
+  // Around the digits a stored number keeps exactly: 15 fit, 16 would be rounded.
+  fc.constantFrom(
+    "123456789012345",
+    "1234567890123456",
+    "0001234567890123.45",
+    "12345678901234.5",
+    "1234567890.123456",
+  ),
 );
 const caseVariants = (words: readonly string[]) =>
   fc

@@ -13,8 +13,26 @@ export const MAX_SUPPRESSIONS_PER_REQUEST = 10_000;
 
 export interface SuppressionError {
   index: number;
-  phone_number: unknown;
+  /**
+   * The entry as sent when it is a number, a boolean or a string (clipped); an array or object is
+   * null: an answer never echoes an unbounded value (a 10,000-level nested array would not even
+   * serialize).
+   */
+  phone_number: string | number | boolean | null;
   message: string;
+}
+
+/** Characters of a refused entry the answer repeats: more than any phone number has. */
+const ECHO_MAX_CHARS = 64;
+
+function echo(raw: unknown): string | number | boolean | null {
+  if (typeof raw === "number" || typeof raw === "boolean") return raw;
+  if (typeof raw === "string") return raw.length > ECHO_MAX_CHARS ? `${raw.slice(0, ECHO_MAX_CHARS)}…` : raw;
+  return null;
+}
+
+function kindOf(raw: object): string {
+  return Array.isArray(raw) ? "an array" : "an object";
 }
 
 export interface AddSuppressionsResult {
@@ -45,7 +63,8 @@ export async function addSuppressions(
   input.phoneNumbers.forEach((raw, index) => {
     const phone = normalizePhone(raw, input.defaultCountry);
     if (!phone.ok) {
-      errors.push({ index, phone_number: raw, message: `phone_number ${phone.message}` });
+      const got = raw !== null && typeof raw === "object" ? ` (got ${kindOf(raw)})` : "";
+      errors.push({ index, phone_number: echo(raw), message: `phone_number ${phone.message}${got}` });
       return;
     }
     valid++;

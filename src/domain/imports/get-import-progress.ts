@@ -6,7 +6,7 @@ import { BULK_ORIGIN } from "../calls/dispatch-call-batch";
 import { DomainError } from "../errors";
 import { type Decision, decisionOf } from "../model/call";
 import type { Campaign } from "../model/campaign";
-import type { Import, ImportCounts } from "../model/imports";
+import type { Import, ImportCounts, ImportState } from "../model/imports";
 import type { OutboxBatch } from "../model/outbox";
 import type { CallsRepository } from "../ports/calls-repository";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
@@ -73,11 +73,24 @@ export interface WorkflowProgress {
 export const FAILURE_REASONS_LISTED = 10;
 export const FAILURE_EXAMPLES = 3;
 
+/**
+ * The request's counts as stored. While its attempt runs nothing is final yet: every record is
+ * `pending`, so valid + invalid + pending = total and successful + failed + pending = total hold at
+ * every moment; pending is 0 once the import has completed or failed.
+ */
+export interface ImportResults extends ImportCounts {
+  pending: number;
+}
+
 export interface ImportProgress {
   importId: string;
   campaignId: string;
+  /** processing (an attempt holds it), failed (a retry with the key resumes it), completed. */
+  state: ImportState;
+  /** The attempt number, and while processing, until when (unix ms) the attempt holds the import. */
+  attempt: { number: number; leaseExpiresAt: number | null };
   createdAt: number;
-  results: ImportCounts;
+  results: ImportResults;
   dialing: DialingStatus;
   calls: CallProgress;
   workflows: WorkflowProgress;
@@ -163,18 +176,32 @@ export async function getImportProgress(
     batches.some((b) => b.state !== "done" && b.state !== "failed") ||
     workflows.requested > workflows.completed + workflows.failed;
 
+  const processing = imp.state === "processing";
   return {
     importId: imp.id,
     campaignId: campaign?.id ?? "",
+    state: imp.state,
+    attempt: { number: imp.attempt, leaseExpiresAt: processing ? imp.leaseExpiresAt : null },
     createdAt: imp.createdAt,
-    results: {
-      total: imp.total,
-      valid: imp.valid,
-      invalid: imp.invalid,
-      successful: imp.successful,
-      failed: imp.failed,
-      batchesProcessed: imp.batchesProcessed,
-    },
+    results: processing
+      ? {
+          total: imp.total,
+          valid: 0,
+          invalid: 0,
+          successful: 0,
+          failed: 0,
+          batchesProcessed: 0,
+          pending: imp.total,
+        }
+      : {
+          total: imp.total,
+          valid: imp.valid,
+          invalid: imp.invalid,
+          successful: imp.successful,
+          failed: imp.failed,
+          batchesProcessed: imp.batchesProcessed,
+          pending: 0,
+        },
     dialing: dialingStatus(imp, campaign, unfinished),
     calls,
     workflows,

@@ -16,7 +16,7 @@ import { dedupeFieldOf } from "../records/record-rules";
 import { needsCallConfig, workflowOf } from "../workflows/definition";
 import { storeChunks } from "./chunking";
 import { DISPATCH_BATCH_SIZE, sendPendingBatches } from "./hand-off";
-import { type Attempt, beginAttempt, replayIfCompleted } from "./idempotency";
+import { type Attempt, beginAttempt, IMPORT_LEASE_MS, replayIfCompleted } from "./idempotency";
 import { judgeRecords } from "./judge-records";
 import { type BulkOutcome, type BulkResponseBody, bulkStatus } from "./results";
 import { packResponse } from "./stored-response";
@@ -118,8 +118,11 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
   if ("replay" in begun) return begun.replay;
   const { attempt } = begun;
 
+  // What this attempt knows once it has run: the counts a failure after that point records.
+  let known: BulkResponseBody["results"] | undefined;
   try {
     const body = await runImport(deps, input, campaign, attempt);
+    known = body.results;
     const status = bulkStatus(body.results);
     const { errors: _errors, ...counts } = body.results;
     // Only a request with an Idempotency-Key can be replayed, so only its answer is kept.
@@ -146,7 +149,17 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
       attempt: attempt.number,
       error: describeError(err),
     });
-    await deps.imports.markFailed(attempt.importId, attempt.number, deps.clock.now()).catch(() => undefined);
+    const counts = known && {
+      total: known.total,
+      valid: known.valid,
+      invalid: known.invalid,
+      successful: known.successful,
+      failed: known.failed,
+      batchesProcessed: known.batchesProcessed,
+    };
+    await deps.imports
+      .markFailed(attempt.importId, attempt.number, deps.clock.now(), counts)
+      .catch(() => undefined);
     throw err;
   }
 }
@@ -168,6 +181,8 @@ async function runImport(
     importId,
     at: attempt.startedAt,
     resumed: attempt.resumed,
+    attempt: attempt.number,
+    leaseMs: IMPORT_LEASE_MS,
     dedupeField: dedupeFieldOf(campaign.campaignType),
     handOff: kind ? { kind, batchSize: DISPATCH_BATCH_SIZE } : undefined,
     log: deps.log,

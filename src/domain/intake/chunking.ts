@@ -2,6 +2,7 @@
 // outbox batches in the same atomic write), chunks are independent, and they are sent together so
 // their round trips overlap; a chunk that fails is rolled back whole and reported record by record.
 import { describeError } from "../errors";
+import type { Clock } from "../ports/clock";
 import type { ChunkHandOff, CustomersRepository } from "../ports/customers-repository";
 import type { ValidRecord } from "./judge-records";
 import type { RecordError } from "./results";
@@ -39,6 +40,9 @@ export interface StoreChunksInput {
   at: number;
   /** A retry of an import whose earlier attempt may have stored some of these records. */
   resumed: boolean;
+  /** The running attempt, whose lease each chunk renews for `leaseMs` from when it is sent. */
+  attempt: number;
+  leaseMs: number;
   dedupeField: "loan_id" | "lead_id";
   handOff?: ChunkHandOff;
   log: (event: string, fields: Record<string, unknown>) => void;
@@ -53,7 +57,7 @@ export interface StoredChunks {
 }
 
 export async function storeChunks(
-  deps: { customers: CustomersRepository },
+  deps: { customers: CustomersRepository; clock: Clock },
   valid: readonly ValidRecord[],
   input: StoreChunksInput,
 ): Promise<StoredChunks> {
@@ -79,6 +83,7 @@ export async function storeChunks(
         input.at,
         c.map((r) => r.encoded),
         input.handOff,
+        { importId, attempt: input.attempt, until: deps.clock.now() + input.leaseMs },
       );
       if (input.resumed && added.size < c.length) {
         for (const [key, id] of await ownFromEarlierAttempt(c.filter((r) => !added.has(r.key)))) {

@@ -2,14 +2,20 @@
 // retry: a replay gets the stored answer, a retry after an attempt that died resumes the same import
 // (as its next, numbered attempt) instead of starting another, and a request still running is
 // refused with 409.
+import { sha256Hex } from "../auth";
 import { DomainError } from "../errors";
 import type { Import } from "../model/imports";
 import type { ImportsRepository, NewImport } from "../ports/imports-repository";
 import type { BulkOutcome, BulkResponseBody } from "./results";
 import { unpackResponse } from "./stored-response";
 
-/** A request still `processing` after this long is taken as abandoned (its Worker died). */
-export const IDEMPOTENCY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
+/**
+ * How long a running attempt holds its import without renewing: every chunk it writes renews it,
+ * so a live attempt never loses it, while a retry after a crash waits at most this long.
+ */
+export const IMPORT_LEASE_MS = 60 * 1000;
+/** Imports written before leases existed are taken over ten minutes after their attempt started. */
+const LEGACY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
 
 export interface Attempt {
   importId: string;
@@ -26,10 +32,46 @@ export interface IdempotencyDeps {
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
-export function inFlight(): DomainError {
+/**
+ * The request's identity for Idempotency-Key comparisons: SHA-256 (hex) of its JSON value with
+ * every object's keys sorted and arrays kept in order. A client library that re-serializes the
+ * same request with its keys in another order sends the same request; a different value (or the
+ * same records in another order) is a different one.
+ */
+export async function requestFingerprint(value: unknown): Promise<string> {
+  return sha256Hex(canonicalJson(value));
+}
+
+/** JSON with object keys in one order, whatever order they were written in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      // defineProperty keeps an own "__proto__" key a plain key.
+      Object.defineProperty(sorted, k, {
+        value: (v as Record<string, unknown>)[k],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return sorted;
+  });
+}
+
+/** 409 for a key whose import is still being processed, saying when to retry. */
+export function inFlight(running: Import | undefined, now: number): DomainError {
+  const leaseEnd =
+    running?.leaseExpiresAt ??
+    (running ? (running.startedAt ?? running.createdAt) + LEGACY_ABANDONED_AFTER_MS : now + IMPORT_LEASE_MS);
+  const seconds = Math.max(1, Math.ceil((leaseEnd - now) / 1000));
+  const which = running ? ` (import ${running.id})` : "";
   return new DomainError(
     "idempotency_request_in_flight",
-    "A request with this Idempotency-Key is still being processed; retry after it completes.",
+    `A request with this Idempotency-Key is still being processed${which}; retry in ${seconds} s, or read its progress with GET /api/v1/imports/{importId}.`,
+    running ? [{ path: "Idempotency-Key", message: `held by import ${running.id}` }] : [],
+    seconds,
   );
 }
 
@@ -46,8 +88,8 @@ export async function replayIfCompleted(
   if (earlier.bodyHash !== bodyHash) {
     throw new DomainError(
       "idempotency_key_reused",
-      "This Idempotency-Key was already used with a different request body.",
-      [{ path: "Idempotency-Key", message: "use a new key for a different request" }],
+      `This Idempotency-Key was already used for import ${earlier.id} with a different request body; read that import with GET /api/v1/imports/${earlier.id}, or send this request with a new key.`,
+      [{ path: "Idempotency-Key", message: `already used for import ${earlier.id}` }],
     );
   }
   if (earlier.state !== "completed") return undefined;
@@ -64,12 +106,12 @@ export async function replayIfCompleted(
 }
 
 /**
- * Takes over an import whose last attempt failed or was abandoned (its Worker died), as the next
- * attempt; refuses (409) while an attempt is still running.
+ * Takes over an import whose last attempt failed or was abandoned (its Worker died, so its lease
+ * lapsed), as the next attempt; refuses (409 with Retry-After) while an attempt still holds it.
  */
 export async function resumeOrRefuse(deps: IdempotencyDeps, earlier: Import, now: number): Promise<Attempt> {
-  const number = await deps.imports.claimForRetry(earlier.id, now - IDEMPOTENCY_ABANDONED_AFTER_MS, now);
-  if (number === undefined) throw inFlight();
+  const number = await deps.imports.claimForRetry(earlier.id, now, now + IMPORT_LEASE_MS);
+  if (number === undefined) throw inFlight(earlier, now);
   deps.log("bulk_import_resumed", { importId: earlier.id, attempt: number, previousState: earlier.state });
   return { importId: earlier.id, number, startedAt: now, resumed: true };
 }
@@ -87,13 +129,13 @@ export async function beginAttempt(
   idempotency: { key: string; bodyHash: string } | undefined,
 ): Promise<{ attempt: Attempt } | { replay: BulkOutcome }> {
   if (earlier) return { attempt: await resumeOrRefuse(deps, earlier, row.createdAt) };
-  if (await deps.imports.begin(row)) {
+  if (await deps.imports.begin({ ...row, leaseExpiresAt: row.createdAt + IMPORT_LEASE_MS })) {
     return { attempt: { importId: row.id, number: 1, startedAt: row.createdAt, resumed: false } };
   }
   const winner = idempotency
     ? await deps.imports.findByIdempotencyKey(row.organizationId, idempotency.key)
     : undefined;
-  if (!winner || !idempotency) throw inFlight();
+  if (!winner || !idempotency) throw inFlight(winner, row.createdAt);
   const replay = await replayIfCompleted(deps, winner, idempotency.bodyHash);
   if (replay) return { replay };
   return { attempt: await resumeOrRefuse(deps, winner, row.createdAt) };

@@ -40,6 +40,8 @@ export interface Import extends ImportCounts {
   startedAt: number | null;
   /** 1 for the first attempt; each retry that takes the import over counts one up. */
   attempt: number;
+  /** While processing: until when (unix ms) the running attempt holds the import. */
+  leaseExpiresAt: number | null;
   completedAt: number | null;
   dialingState: ImportDialingState;
   /** Unix ms of the pause in force, or null. */

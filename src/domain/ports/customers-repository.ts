@@ -13,6 +13,14 @@ export interface ChunkHandOff {
   batchSize: number;
 }
 
+/** The running attempt of an import, whose lease each chunk's write renews. */
+export interface LeaseRenewal {
+  importId: string;
+  attempt: number;
+  /** Unix ms. */
+  until: number;
+}
+
 export interface CustomersRepository {
   /**
    * One customer in the store's row encoding. The intake sizes its chunks by the encoded rows'
@@ -23,8 +31,9 @@ export interface CustomersRepository {
   /**
    * Writes one chunk of encoded rows atomically, skipping keys the campaign already holds; with
    * `handOff`, the same atomic write adds the outbox batches of the customers it added, so a stored
-   * customer can never miss its hand-off. Returns dedupe key -> customer id of the rows added.
-   * Throws if the chunk failed, in which case nothing of it was written.
+   * customer can never miss its hand-off; with `lease`, it also renews the running attempt's lease
+   * (no extra round trip). Returns dedupe key -> customer id of the rows added. Throws if the chunk
+   * failed, in which case nothing of it was written.
    */
   insertChunk(
     campaignPk: number,
@@ -32,6 +41,7 @@ export interface CustomersRepository {
     createdAt: number,
     encodedRows: readonly string[],
     handOff?: ChunkHandOff,
+    lease?: LeaseRenewal,
   ): Promise<Map<string, number>>;
   /** Which of these keys the campaign holds from this very import (an earlier attempt of it). */
   findOwn(campaignPk: number, importId: string, keys: readonly string[]): Promise<Map<string, number>>;

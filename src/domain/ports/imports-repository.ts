@@ -16,7 +16,12 @@ export interface NewImport {
   useWorkflow?: boolean;
   agentId?: string | null;
   dispositionId?: string | null;
+  /** Unix ms until which the first attempt holds the import (the lease it renews while it works). */
+  leaseExpiresAt?: number;
 }
+
+/** What a failed attempt knew when it stopped, for the import's counts. */
+export type FailedCounts = ImportCounts;
 
 export interface ImportsRepository {
   /**
@@ -40,13 +45,22 @@ export interface ImportsRepository {
     at: number,
   ): Promise<Import | undefined>;
   /**
-   * Claims an import whose attempt failed, or was abandoned (still `processing` since before
-   * `abandonedBefore`: its Worker died), for a new attempt. Returns the new attempt's number when
-   * this caller won, undefined otherwise.
+   * Claims an import whose attempt failed, or was abandoned (still `processing` with its lease
+   * lapsed at `at`: its Worker died), for a new attempt holding the lease until `leaseExpiresAt`.
+   * Returns the new attempt's number when this caller won, undefined otherwise.
    */
-  claimForRetry(id: string, abandonedBefore: number, at: number): Promise<number | undefined>;
-  /** Attempt `attempt` ended with an error; an attempt that has been taken over changes nothing. */
-  markFailed(id: string, attempt: number, at: number): Promise<void>;
+  claimForRetry(id: string, at: number, leaseExpiresAt: number): Promise<number | undefined>;
+  /**
+   * Attempt `attempt` ended with an error, knowing `counts` (its judgement and what it stored) —
+   * or, without them, counting what it stored as successful and the rest as failed. An attempt
+   * that has been taken over changes nothing.
+   */
+  markFailed(id: string, attempt: number, at: number, counts?: FailedCounts): Promise<void>;
+  /**
+   * Imports whose attempt died (lease lapsed before `at`, no retry came): marked failed, with the
+   * customers they stored counted as successful and the rest failed; at most `limit`. Returns their ids.
+   */
+  resolveAbandoned(at: number, limit: number): Promise<string[]>;
   /**
    * Completes the import as attempt `attempt`, storing its counts and, for requests with an
    * Idempotency-Key, the packed answer, atomically. False (and nothing changed) when another

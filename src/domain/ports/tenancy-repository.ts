@@ -20,6 +20,6 @@ export interface TenancyRepository {
   }): Promise<void>;
   /** The organization that owns the live (unrevoked) key with this SHA-256 digest. */
   findOrganizationIdByKeyHash(keyHash: string): Promise<string | undefined>;
-  /** Marks a key revoked; false when no live key has that id. */
-  revokeApiKey(id: string, at: number): Promise<boolean>;
+  /** Marks a key revoked; returns its SHA-256 digest, or undefined when no live key has that id. */
+  revokeApiKey(id: string, at: number): Promise<string | undefined>;
 }

@@ -3,7 +3,7 @@
 // than the service where JSON Schema cannot say a rule (which fields a campaign type requires, the
 // phone number plans, current_emi <= loan_period), but never stricter: a Node test validates
 // generated valid records against the served document.
-import { FIELDS, type FieldSpec, isRequired, LIMITS } from "./record-rules";
+import { FIELDS, type FieldSpec, LIMITS } from "./record-rules";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -49,22 +49,21 @@ function anyCase(word: string): string {
 }
 
 /**
- * A string whose trimmed length is 1..max code points (or 0..max when blank means absent). JSON
- * Schema's maxLength would count the padding the service trims, so the bound is a pattern.
+ * A string whose trimmed length is at most max code points (blank means absent). JSON Schema's
+ * maxLength would count the padding the service trims, so the bound is a pattern.
  */
-function trimmedText(max: number, allowBlank: boolean): string {
-  const word = `\\S(?:[\\s\\S]{0,${max - 2}}\\S)?`;
-  return allowBlank ? `^\\s*(?:${word})?\\s*$` : `^\\s*${word}\\s*$`;
+function trimmedText(max: number): string {
+  return `^\\s*(?:\\S(?:[\\s\\S]{0,${max - 2}}\\S)?)?\\s*$`;
 }
 
-function valueSchema(spec: FieldSpec, required: boolean): JsonSchema {
+function valueSchema(spec: FieldSpec): JsonSchema {
   switch (spec.kind) {
     case "key":
       // No length bound here: NFC and the removal of invisible characters at the ends can shorten
       // what was sent, so only the service can count it (the description states the limit).
       return { type: "string", minLength: 1 };
     case "text":
-      return { type: "string", pattern: trimmedText(spec.max, !required) };
+      return { type: "string", pattern: trimmedText(spec.max) };
     case "phone":
       return { type: ["string", "integer"], minimum: 1 };
     case "amount":
@@ -105,15 +104,12 @@ const requiredNote = (spec: FieldSpec) => {
 export function customerRecordJsonSchema(): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const spec of FIELDS as readonly FieldSpec[]) {
-    const always = isRequired(spec, "emi") && isRequired(spec, "edi") && isRequired(spec, "lead");
-    const value = valueSchema(spec, always);
-    // A blank value (null, or a string of whitespace) means "absent": accepted where the field is
-    // optional. A text field's pattern already lets blanks through.
-    const schema = always
-      ? value
-      : spec.kind === "text"
-        ? { ...value, type: ["string", "null"] }
-        : { anyOf: [value, BLANK] };
+    // A blank value (null, or a string of whitespace) means "absent". Even a field every record
+    // needs may be blank under its own name while another spelling of it (letter case, a BOM,
+    // surrounding spaces) carries the value, so blanks are accepted everywhere; a text field's
+    // pattern lets them through already.
+    const value = valueSchema(spec);
+    const schema = spec.kind === "text" ? { ...value, type: ["string", "null"] } : { anyOf: [value, BLANK] };
     properties[spec.name] = {
       ...schema,
       description: `${spec.description}${requiredNote(spec)}`,

@@ -107,6 +107,14 @@ export function conflictMessage(first: string, second: string): string {
 
 /** A plain decimal number as text ("12500", "12500.50"), after trimming. */
 export const PLAIN_DECIMAL = /^\d+(?:\.\d+)?$/;
+
+/** Significant digits a stored number (an IEEE double) keeps exactly. */
+const EXACT_DIGITS = 15;
+
+/** True when the plain decimal's digits fit a stored number exactly, so it is never rounded. */
+export function isExactDecimal(plain: string): boolean {
+  return plain.replace(".", "").replace(/^0+/, "").length <= EXACT_DIGITS;
+}
 /** A plain whole number as text ("24"), after trimming. */
 export const PLAIN_DIGITS = /^\d+$/;
 
@@ -123,6 +131,9 @@ export function notAPlainNumber(received: string, rule: string): string {
   if (CURRENCY.test(received)) return `${rule}; ${quoted} carries a currency sign: send the number alone`;
   if (GROUPING.test(received)) {
     return `${rule}; ${quoted} has digit grouping, which systems write differently (1,25,000 or 125,000 or 1.25.000): send the digits without separators`;
+  }
+  if (PLAIN_DECIMAL.test(received)) {
+    return `${rule}; ${quoted} has more than ${EXACT_DIGITS} digits, more than can be stored exactly`;
   }
   return `${rule}; ${quoted} is not a plain number`;
 }

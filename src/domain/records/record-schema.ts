@@ -16,6 +16,7 @@ import {
   type FieldError,
   type FieldSpec,
   isCalendarDate,
+  isExactDecimal,
   isRequired,
   KNOWN_FIELDS,
   LIMITS,
@@ -77,9 +78,12 @@ function key(max: number, lengthMessage: string, required: boolean) {
   return optionalUnless(inner, required);
 }
 
-/** Plain numbers written as text are read as numbers; any other text is left to fail, quoted. */
-const numberFromText = (plain: RegExp) => (value: unknown) =>
-  typeof value === "string" && plain.test(value.trim()) ? Number(value.trim()) : value;
+/**
+ * Plain numbers written as text are read as numbers (decimals only when no digit would be lost);
+ * any other text is left to fail, quoted.
+ */
+const numberFromText = (plain: RegExp, exact: (text: string) => boolean) => (value: unknown) =>
+  typeof value === "string" && plain.test(value.trim()) && exact(value.trim()) ? Number(value.trim()) : value;
 
 const numberError = (rule: string) => (issue: { input?: unknown }) => {
   if (issue.input === undefined) return MESSAGES.required;
@@ -88,7 +92,7 @@ const numberError = (rule: string) => (issue: { input?: unknown }) => {
 
 function amount(required: boolean) {
   const inner = z.preprocess(
-    numberFromText(PLAIN_DECIMAL),
+    numberFromText(PLAIN_DECIMAL, isExactDecimal),
     z.number({ error: numberError(MESSAGES.amount) }).min(0, { error: MESSAGES.amount }),
   );
   return optionalUnless(inner, required);
@@ -96,7 +100,7 @@ function amount(required: boolean) {
 
 function wholeNumber(required: boolean) {
   const inner = z.preprocess(
-    numberFromText(PLAIN_DIGITS),
+    numberFromText(PLAIN_DIGITS, () => true),
     z
       .number({ error: numberError(MESSAGES.wholeNumber) })
       .int({ error: MESSAGES.wholeNumber })

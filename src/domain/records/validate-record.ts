@@ -31,6 +31,7 @@ import {
   type FieldError,
   type FieldSpec,
   isCalendarDate,
+  isExactDecimal,
   isRequired,
   type KnownField,
   LIMITS,
@@ -100,7 +101,9 @@ function amount(): Check {
   const tooSmall = soft(MESSAGES.amount);
   return (value, trimmed) => {
     if (typeof value === "string") {
-      if (!PLAIN_DECIMAL.test(trimmed)) return hard(notAPlainNumber(trimmed, MESSAGES.amount));
+      if (!PLAIN_DECIMAL.test(trimmed) || !isExactDecimal(trimmed)) {
+        return hard(notAPlainNumber(trimmed, MESSAGES.amount));
+      }
       const n = Number(trimmed);
       return Number.isFinite(n) ? n : wrongType;
     }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { generateApiKey, sha256Hex } from "../../domain/auth";
+import { generateApiKey, revokeApiKey, sha256Hex } from "../../domain/auth";
 import { DomainError } from "../../domain/errors";
 import { newId } from "../../domain/ids";
 import { errorResponses } from "../errors";
@@ -15,6 +15,7 @@ adminRoutes.openapi(
     path: "/organizations",
     tags: ["Admin"],
     summary: "Create an organization",
+    description: "Creates an organization, with a generated id; then issue it an API key.",
     request: { body: { required: true, content: { "application/json": { schema: Name } } } },
     responses: {
       201: {
@@ -41,6 +42,8 @@ adminRoutes.openapi(
     path: "/organizations/{id}/api-keys",
     tags: ["Admin"],
     summary: "Create an API key (shown this once)",
+    description:
+      "Issues a new random API key for the organization. The key is in this answer only: bulkcall stores its SHA-256 digest, never the key.",
     request: {
       params: z.object({ id: z.string() }),
       body: { required: true, content: { "application/json": { schema: Name } } },
@@ -78,12 +81,14 @@ adminRoutes.openapi(
     path: "/api-keys/{id}",
     tags: ["Admin"],
     summary: "Revoke an API key",
+    description:
+      "Requests with the key answer 401 from then on. A key that is unknown or already revoked answers 404.",
     request: { params: z.object({ id: z.string() }) },
     responses: { 204: { description: "Revoked" }, ...errorResponses(401, 404) },
   }),
   async (c) => {
     const { deps } = c.var;
-    if (!(await deps.tenancy.revokeApiKey(c.req.valid("param").id, deps.clock.now()))) {
+    if (!(await revokeApiKey(deps, c.req.valid("param").id))) {
       throw new DomainError("not_found", "No live API key with this id.");
     }
     return c.body(null, 204);

@@ -62,8 +62,11 @@ callDetailRoutes.openapi(
   createRoute({
     method: "get",
     path: "/{callId}",
+    operationId: "getCall",
     tags: ["Calls"],
     summary: "Get one call with its attempts and decision log",
+    description:
+      "The call, each of its dial attempts (time and outcome), and every judgement of it with its reason and moment: why it was called when it was, and why not earlier. Another organization's call is 404.",
     request: { params: z.object({ callId: z.string().min(1).max(64) }) },
     responses: {
       200: { description: "The call", content: { "application/json": { schema: CallDetailSchema } } },

@@ -5,13 +5,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { recordCallEvents } from "../../domain/calls/record-call-events";
-import { checkSignatureHeader, SIGNATURE_HEADER, verifySignature } from "../../domain/calls/signature";
+import {
+  checkSignatureHeader,
+  SIGNATURE_HEADER,
+  SIGNATURE_TOLERANCE_SECONDS,
+  verifySignature,
+} from "../../domain/calls/signature";
 import { DomainError } from "../../domain/errors";
 import { RETRY_BOUNDS } from "../../domain/model/policy";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
-import { JSON_MEDIA_TYPE, parseJson, readAtMost, tooLarge } from "../middleware/json-body";
+import { checkJsonMediaType, parseJsonBody, readBody, tooLarge } from "../middleware/json-body";
 import { createRouter } from "../router";
 import type { AppBindings } from "../types";
 
@@ -38,17 +43,13 @@ const dialerSignedBody = createMiddleware<AppBindings>(async (c, next) => {
   if (!early.ok) throw new DomainError("unauthorized", `Call events must be signed: ${early.problem}.`);
   const declared = Number(c.req.header("Content-Length") ?? Number.NaN);
   if (declared > MAX_EVENTS_BODY_BYTES) throw tooLarge(MAX_EVENTS_BODY_BYTES);
-  const bytes = await readAtMost(c.req.raw, MAX_EVENTS_BODY_BYTES);
+  // Read with a running count whether or not a length was declared: the cap is far below the
+  // platform's own limit, which is all a declared length guarantees.
+  const bytes = await readBody(c.req.raw, false, MAX_EVENTS_BODY_BYTES, c.get("requestId"));
   const check = await verifySignature(dialerSecret, header, bytes, nowSeconds);
   if (!check.ok) throw new DomainError("unauthorized", `Call events must be signed: ${check.problem}.`);
-  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim() ?? "";
-  if (!JSON_MEDIA_TYPE.test(mediaType)) {
-    throw new DomainError(
-      "unsupported_media_type",
-      "The request body must be JSON (Content-Type: application/json).",
-    );
-  }
-  const parsed = parseJson(bytes);
+  checkJsonMediaType(c.req.header("Content-Type"));
+  const parsed = parseJsonBody(bytes);
   c.set("rawBody", bytes);
   c.req.json = <T>() => Promise.resolve(parsed as T);
   await next();
@@ -97,13 +98,22 @@ callEventsRoutes.openapi(
   createRoute({
     method: "post",
     path: "/events",
+    operationId: "reportCallEvents",
     tags: ["Calls"],
     summary: "Report call outcomes (dialer only)",
     description: `Signed with DIALER_SECRET: \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`. Idempotent on each event's id (per organization). The first outcome reported for an attempt decides it: completed, failed for good, or a retry when the campaign's retry policy allows one.`,
     security: [],
     middleware: [dialerSignedBody] as const,
     request: {
-      headers: z.object({ [SIGNATURE_HEADER.toLowerCase()]: z.string().optional() }),
+      headers: z.object({
+        [SIGNATURE_HEADER.toLowerCase()]: z
+          .string()
+          .optional()
+          .openapi({
+            description: `\`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with DIALER_SECRET>\`, signed at most ${SIGNATURE_TOLERANCE_SECONDS} seconds from our clock. Missing or wrong: 401.`,
+            example: "t=1795800000,v1=5d41402abc4b2a76b9719d911017c592ae5d1a6f0c2b9e7d4a4c1e9b3f2a6d8e",
+          }),
+      }),
       body: { required: true, content: { "application/json": { schema: CallEventsRequest } } },
     },
     responses: {

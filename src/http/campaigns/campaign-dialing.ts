@@ -36,6 +36,7 @@ for (const [action, run, summary, description] of [
     createRoute({
       method: "post",
       path: `/{campaignId}/${action}`,
+      operationId: `${action}Campaign`,
       tags: ["Campaigns"],
       summary,
       description,
@@ -59,6 +60,7 @@ campaignDialingRoutes.openapi(
   createRoute({
     method: "post",
     path: "/{campaignId}/cancel",
+    operationId: "cancelCampaign",
     tags: ["Campaigns"],
     summary: "Cancel a campaign's calls",
     description:

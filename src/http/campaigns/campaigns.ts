@@ -8,9 +8,10 @@ import {
   type Campaign,
   WEEKDAYS,
 } from "../../domain/model/campaign";
-import type { StoredCustomer } from "../../domain/model/customer";
+import { PAYMENT_STATUSES, type StoredCustomer } from "../../domain/model/customer";
 import { type ContactLimits, DEFAULT_CONTACT_LIMITS, effectiveLimits } from "../../domain/model/policy";
 import { WorkflowDefinition } from "../../domain/model/workflow";
+import { FIELDS } from "../../domain/records/record-rules";
 import { errorResponses } from "../errors";
 import {
   BlackoutDates,
@@ -54,7 +55,11 @@ export const CreateCampaign = z
     id: ResourceId.optional().openapi({ example: "collections-nov" }),
     name: z.string().trim().min(1).max(200),
     campaignType: z.enum(CAMPAIGN_TYPES),
-    timezone: z.string().refine(isTimeZone, "an IANA time zone such as Asia/Kolkata").default("Asia/Kolkata"),
+    timezone: z
+      .string()
+      .refine(isTimeZone, "an IANA time zone such as Asia/Kolkata")
+      .default("Asia/Kolkata")
+      .openapi({ description: "An IANA time zone: the calling window and workflow waits are read in it." }),
     defaultCountry: Country.default("IN"),
     callingWindow: CallingWindow.optional(),
     workflow: WorkflowDefinition.optional().openapi({
@@ -122,15 +127,30 @@ const CustomerSchema = z
     emi_amount: z.number().nullable(),
     loan_period: z.number().int().nullable(),
     current_emi: z.number().int().nullable(),
-    emi_due_date: z.string().nullable(),
-    payment_status: z.string().nullable(),
-    language: z.string().nullable(),
-    lead_date: z.string().nullable(),
+    emi_due_date: z.string().nullable().openapi({ format: "date", example: "2026-12-05" }),
+    // The stored values (the record rules normalize what was sent); the enum is the document's, the
+    // repository types them as strings.
+    payment_status: z
+      .string()
+      .nullable()
+      .openapi({ enum: [...PAYMENT_STATUSES, null] }),
+    language: z
+      .string()
+      .nullable()
+      .openapi({ enum: [...storedLanguages(), null], description: "Stored as the name." }),
+    lead_date: z.string().nullable().openapi({ format: "date" }),
     variables: z.record(z.string(), z.unknown()),
     importId: z.string(),
-    createdAt: z.string(),
+    createdAt: z.string().openapi({ format: "date-time" }),
   })
-  .openapi("Customer");
+  .openapi("Customer", {
+    description: "A stored customer: its record's fields as the record rules normalized them.",
+  });
+
+/** The names a stored record's language can be (the record rules store the name, never a code). */
+function storedLanguages(): readonly string[] {
+  return FIELDS.find((f) => f.name === "language")?.values ?? [];
+}
 
 /** The campaign as answered; `details` (GET of one campaign) adds what needs more reading. */
 export function campaignJson(
@@ -205,6 +225,8 @@ campaignsRoutes.openapi(
     path: "/",
     tags: ["Campaigns"],
     summary: "Create a campaign",
+    description:
+      "Creates a campaign in your organization; its `id` is generated when not given, and an id already taken answers 409. `timezone`, `defaultCountry` and the calling window have defaults; `workflow` replaces the default workflow of the campaign type. A workflow step naming an agent, disposition or webhook your organization does not have answers 400.",
     request: { body: { required: true, content: { "application/json": { schema: CreateCampaign } } } },
     responses: {
       201: { description: "Created", content: { "application/json": { schema: CampaignSchema } } },
@@ -235,6 +257,8 @@ campaignsRoutes.openapi(
     path: "/",
     tags: ["Campaigns"],
     summary: "List campaigns",
+    description:
+      "Your organization's campaigns, ordered by id; cursor-based pagination (send `nextCursor` as `cursor`).",
     request: { query: PageQuery },
     responses: {
       200: {
@@ -272,6 +296,8 @@ campaignsRoutes.openapi(
     path: "/{campaignId}",
     tags: ["Campaigns"],
     summary: "Get a campaign",
+    description:
+      "One of your organization's campaigns; another organization's answers 404, like a missing one.",
     request: { params: CampaignParam },
     responses: {
       200: { description: "The campaign", content: { "application/json": { schema: CampaignSchema } } },

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { sha256Hex } from "../../domain/auth";
 import { addCustomersInBulk, MAX_RECORDS } from "../../domain/intake/add-customers-in-bulk";
+import { requestFingerprint } from "../../domain/intake/idempotency";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { ErrorBodySchema, errorResponses } from "../errors";
@@ -84,7 +84,21 @@ const IdempotencyKey = z
   .min(1)
   .max(255)
   .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
-  .optional();
+  .optional()
+  .openapi({
+    description:
+      "Makes retries safe: a retry with the same key and the same JSON body gets the first answer back (with Idempotent-Replayed: true) and writes nothing; the same key with another body answers 422, and 409 while the first request is still running. After a 500 or 503 the retry finishes the same import. Keys are kept 7 days.",
+    example: "daily-file-2026-11-27",
+  });
+
+/** On the answers an Idempotency-Key retry can get back: 201, 207 and the 400 with results. */
+const ReplayHeaders = {
+  "Idempotent-Replayed": {
+    description:
+      "`true` on the stored answer to an earlier request with the same Idempotency-Key and body: this request wrote nothing.",
+    schema: { type: "string" as const, enum: ["true"] },
+  },
+};
 
 export const bulkRoutes = createRouter();
 
@@ -92,6 +106,7 @@ bulkRoutes.openapi(
   createRoute({
     method: "post",
     path: "/add/bulk",
+    operationId: "addCustomersInBulk",
     tags: ["Customers"],
     summary: "Bulk add customers",
     description: `Adds up to ${MAX_RECORDS.toLocaleString("en-US")} customers to a campaign. Valid records are stored in atomic chunks; with initiateCall the added customers are handed to the call queue in batches of 500, with useWorkflow to the workflow queue.`,
@@ -100,10 +115,19 @@ bulkRoutes.openapi(
       body: { required: true, content: { "application/json": { schema: BulkRequest } } },
     },
     responses: {
-      201: { description: "All records added", content: { "application/json": { schema: BulkResponse } } },
-      207: { description: "Some records added", content: { "application/json": { schema: BulkResponse } } },
+      201: {
+        description: "All records added",
+        headers: ReplayHeaders,
+        content: { "application/json": { schema: BulkResponse } },
+      },
+      207: {
+        description: "Some records added",
+        headers: ReplayHeaders,
+        content: { "application/json": { schema: BulkResponse } },
+      },
       400: {
         description: "No record added (full results), or an envelope error (error body)",
+        headers: ReplayHeaders,
         content: {
           "application/json": {
             schema: z.union([BulkResponse, ErrorBodySchema]),
@@ -123,7 +147,7 @@ bulkRoutes.openapi(
       initiateCall: body.initiateCall,
       useWorkflow: body.useWorkflow,
       callConfig: body.callConfig,
-      idempotency: key ? { key, bodyHash: await sha256Hex(c.var.rawBody) } : undefined,
+      idempotency: key ? { key, bodyHash: await requestFingerprint(await c.req.json()) } : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
     // The completed import recorded its import.completed deliveries with it.

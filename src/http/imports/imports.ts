@@ -9,6 +9,7 @@ import {
   type ImportProgress,
 } from "../../domain/imports/get-import-progress";
 import { DECISIONS } from "../../domain/model/call";
+import { IMPORT_STATES } from "../../domain/model/imports";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
@@ -62,7 +63,22 @@ const ImportSchema = z
     importId: z.string(),
     campaignId: z.string(),
     createdAt: z.string(),
-    results: ImportCountsSchema,
+    state: z.enum(IMPORT_STATES).openapi({
+      description:
+        "processing: an attempt holds the import; failed: it stopped (a retry with the same Idempotency-Key resumes it); completed.",
+    }),
+    attempt: z.object({
+      number: z.number().int(),
+      leaseExpiresAt: z.string().nullable().openapi({
+        description: "While processing: when the running attempt stops holding the import unless it renews.",
+      }),
+    }),
+    results: ImportCountsSchema.extend({
+      pending: z.number().int().openapi({
+        description:
+          "Records whose outcome is not final yet (while processing): valid + invalid + pending = total and successful + failed + pending = total.",
+      }),
+    }),
     dialing: ImportDialing,
     calls: z.object({
       requested: z.number().int(),
@@ -125,8 +141,10 @@ importsRoutes.openapi(
 
 function progressJson(progress: ImportProgress) {
   const { dialing } = progress;
+  const { leaseExpiresAt } = progress.attempt;
   return {
     ...progress,
+    attempt: { ...progress.attempt, leaseExpiresAt: leaseExpiresAt === null ? null : iso(leaseExpiresAt) },
     createdAt: iso(progress.createdAt),
     dialing: {
       ...dialing,
@@ -162,6 +180,7 @@ for (const [action, { run, summary, description }] of Object.entries(ACTIONS)) {
     createRoute({
       method: "post",
       path: `/{importId}/${action}`,
+      operationId: `${action}Import`,
       tags: ["Imports"],
       summary,
       description: `${description} The same applies to an initiation (its id).`,

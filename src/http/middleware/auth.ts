@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { bearerToken, secretsEqual, sha256Hex } from "../../domain/auth";
+import { authenticate, bearerToken, secretsEqual } from "../../domain/auth";
 import { DomainError } from "../../domain/errors";
 import type { AppBindings } from "../types";
 
@@ -7,7 +7,7 @@ import type { AppBindings } from "../types";
 export const apiKeyAuth = createMiddleware<AppBindings>(async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
   if (!token) throw new DomainError("unauthorized", "Send your API key as Authorization: Bearer <key>.");
-  const organizationId = await c.var.deps.tenancy.findOrganizationIdByKeyHash(await sha256Hex(token));
+  const organizationId = await authenticate(c.var.deps, token);
   if (!organizationId) throw new DomainError("unauthorized", "The API key is not valid or has been revoked.");
   c.set("organizationId", organizationId);
   await next();

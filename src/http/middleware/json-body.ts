@@ -2,15 +2,16 @@ import { createMiddleware } from "hono/factory";
 import { DomainError } from "../../domain/errors";
 import type { AppBindings } from "../types";
 
-export const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 /** The documented default of MAX_BODY_BYTES (25 MiB), used when the var is unset or not a number. */
 export const DEFAULT_MAX_BODY_BYTES = 26_214_400;
 
 /**
- * Reads a JSON request body once: 415 for another media type, 413 past MAX_BODY_BYTES, 400
- * invalid_json when it does not parse. The raw bytes' SHA-256 is kept for Idempotency-Key checks,
- * and `c.req.json()` is pointed at the parsed value so the zod validator after this does not parse
- * a 5 MB body a second time.
+ * Reads a JSON request body once, for every JSON route: 415 for another media type or a charset
+ * other than UTF-8, 413 past MAX_BODY_BYTES, 400 request_incomplete when the client stops sending
+ * half-way, 400 invalid_json when the bytes are not UTF-8 (naming the first bad byte's offset) or
+ * do not parse. The raw bytes are kept for signature checks, and `c.req.json()` is pointed at the
+ * parsed value so the zod validator after this does not parse a 5 MB body a second time.
  */
 export const jsonBody = createMiddleware<AppBindings>(async (c, next) => {
   const method = c.req.method;
@@ -23,41 +24,135 @@ export const jsonBody = createMiddleware<AppBindings>(async (c, next) => {
     return next();
   }
 
-  const mediaType = (contentType ?? "").split(";")[0]?.trim() ?? "";
-  if (!JSON_MEDIA_TYPE.test(mediaType)) {
-    throw new DomainError(
-      "unsupported_media_type",
-      "The request body must be JSON (Content-Type: application/json).",
-    );
-  }
+  checkJsonMediaType(contentType);
   const configured = Number(c.env.MAX_BODY_BYTES);
   const limit = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_MAX_BODY_BYTES;
   const declared = Number(c.req.header("Content-Length") ?? Number.NaN);
   if (declared > limit) throw tooLarge(limit);
   // With a declared length the platform has already bounded the body; without one (chunked
   // transfer) it is read with a running count and abandoned at the limit, never buffered whole.
-  const bytes = Number.isFinite(declared) ? await c.req.arrayBuffer() : await readAtMost(c.req.raw, limit);
+  const bytes = await readBody(c.req.raw, Number.isFinite(declared), limit, c.get("requestId"));
   if (bytes.byteLength > limit) throw tooLarge(limit);
 
-  const parsed = parseJson(bytes);
+  const parsed = parseJsonBody(bytes);
   c.set("rawBody", bytes);
   c.req.json = <T>() => Promise.resolve(parsed as T);
   await next();
 });
 
-/** The body's JSON value, or 400 invalid_json with the parser's message. */
-export function parseJson(bytes: ArrayBuffer): unknown {
+/**
+ * 415 unless the content type is JSON in UTF-8: JSON is UTF-8 (RFC 8259), and a body declared in
+ * another charset would be read as something else.
+ */
+export function checkJsonMediaType(contentType: string | undefined): void {
+  const [mediaType = "", ...parameters] = (contentType ?? "").split(";").map((p) => p.trim());
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new DomainError(
+      "unsupported_media_type",
+      "The request body must be JSON (Content-Type: application/json).",
+    );
+  }
+  const charset = parameters.find((p) => /^charset\s*=/i.test(p))?.replace(/^charset\s*=\s*/i, "");
+  if (charset !== undefined && !/^"?utf-?8"?$/i.test(charset)) {
+    throw new DomainError(
+      "unsupported_media_type",
+      `The request body must be UTF-8 JSON; charset=${charset.slice(0, 40)} is not accepted. Save the file as UTF-8 and send Content-Type: application/json.`,
+    );
+  }
+}
+
+/**
+ * The body's JSON value: 400 invalid_json when the bytes are not UTF-8 (naming the first bad byte's
+ * offset) or do not parse.
+ */
+export function parseJsonBody(bytes: ArrayBuffer): unknown {
+  let text: string;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    text = UTF8.decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(new Uint8Array(bytes));
+    const byte = new Uint8Array(bytes)[at] ?? 0;
+    throw new DomainError(
+      "invalid_json",
+      `The request body is not valid UTF-8: byte 0x${byte.toString(16).toUpperCase().padStart(2, "0")} at offset ${at} is not part of a UTF-8 character. Save the file as UTF-8 (not Windows-1252 or Latin-1) and send it again.`,
+      [{ path: "body", message: `invalid UTF-8 at byte offset ${at}` }],
+    );
+  }
+  try {
+    return JSON.parse(text);
   } catch (err) {
     throw new DomainError("invalid_json", "The request body is not valid JSON.", [
-      { path: "body", message: err instanceof Error ? err.message : "unparseable" },
+      { path: "body", message: err instanceof Error ? err.message.slice(0, 200) : "unparseable" },
     ]);
   }
 }
 
-/** Reads a body, abandoning it (413) as soon as it passes `limit` bytes: it is never buffered whole. */
-export async function readAtMost(request: Request, limit: number): Promise<ArrayBuffer> {
+/** Fatal: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD in a stored name. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
+ * The offset of the first byte that does not belong to a well-formed UTF-8 sequence (overlong
+ * forms, surrogates and code points past U+10FFFF included), or the length when there is none.
+ * Only called once decoding has failed, so it may be plain.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    let need: number;
+    let min: number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else {
+      return i;
+    }
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || (next & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (next & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return i;
+}
+
+/**
+ * The body's bytes, read with a running count (abandoned at the limit, never buffered whole). A
+ * client that stops sending half-way is its own fault: a 400 request_incomplete, logged as such.
+ */
+export async function readBody(
+  request: Request,
+  lengthDeclared: boolean,
+  limit: number,
+  requestId: string,
+): Promise<ArrayBuffer> {
+  try {
+    return lengthDeclared ? await request.arrayBuffer() : await readAtMost(request, limit);
+  } catch (err) {
+    if (err instanceof DomainError) throw err;
+    console.warn(
+      JSON.stringify({ event: "request_body_incomplete", requestId, error: String(err).slice(0, 200) }),
+    );
+    throw new DomainError(
+      "request_incomplete",
+      "The request body ended before it was complete (the connection was closed while sending); send it again.",
+    );
+  }
+}
+
+async function readAtMost(request: Request, limit: number): Promise<ArrayBuffer> {
   if (!request.body) return new ArrayBuffer(0);
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];

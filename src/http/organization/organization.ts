@@ -43,8 +43,11 @@ organizationRoutes.openapi(
   createRoute({
     method: "get",
     path: "/",
+    operationId: "getOrganization",
     tags: ["Organization"],
     summary: "Read your organization and its dialing policy",
+    description:
+      "The contact limits every campaign of the organization obeys (per phone number and per loan_id, across campaigns) and the dates on which nobody is called.",
     responses: {
       200: {
         description: "The organization",
@@ -60,6 +63,7 @@ organizationRoutes.openapi(
   createRoute({
     method: "patch",
     path: "/",
+    operationId: "updateOrganization",
     tags: ["Organization"],
     summary: "Change your organization's contact limits and blackout dates",
     description:

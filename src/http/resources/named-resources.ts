@@ -10,6 +10,7 @@ import { decodeCursor, iso, PageQuery, page, ResourceId } from "../schemas";
 export function namedResourceRoutes(kind: "agents" | "dispositions", label: string) {
   const app = createRouter();
   const tag = kind === "agents" ? "Agents" : "Dispositions";
+  const field = kind === "agents" ? "agentId" : "dispositionId";
   const Item = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).openapi(label);
   const Create = z.object({ id: ResourceId.optional(), name: z.string().trim().min(1).max(200) });
   const toJson = (r: { id: string; name: string; createdAt: number }) => ({
@@ -23,6 +24,7 @@ export function namedResourceRoutes(kind: "agents" | "dispositions", label: stri
       path: "/",
       tags: [tag],
       summary: `Create ${label.toLowerCase()}`,
+      description: `callConfig.${field} and workflow call steps name it by its id, which is generated when not given; an id already taken answers 409.`,
       request: { body: { required: true, content: { "application/json": { schema: Create } } } },
       responses: {
         201: { description: "Created", content: { "application/json": { schema: Item } } },
@@ -48,6 +50,7 @@ export function namedResourceRoutes(kind: "agents" | "dispositions", label: stri
       path: "/",
       tags: [tag],
       summary: `List ${kind}`,
+      description: `Your organization's ${kind}, ordered by id; cursor-based pagination (send \`nextCursor\` as \`cursor\`).`,
       request: { query: PageQuery },
       responses: {
         200: {
@@ -81,6 +84,7 @@ export function namedResourceRoutes(kind: "agents" | "dispositions", label: stri
       path: "/{id}",
       tags: [tag],
       summary: `Get ${label.toLowerCase()}`,
+      description: `One of your organization's ${kind}; another organization's answers 404, like a missing one.`,
       request: { params: z.object({ id: z.string() }) },
       responses: {
         200: { description: label, content: { "application/json": { schema: Item } } },

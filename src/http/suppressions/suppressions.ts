@@ -49,7 +49,15 @@ const AddSuppressionsResponse = z
       added: z.number().int().openapi({ description: "Distinct numbers newly put on the list." }),
       alreadySuppressed: z.number().int(),
       repeated: z.number().int().openapi({ description: "Valid entries repeating an earlier one." }),
-      errors: z.array(z.object({ index: z.number().int(), phone_number: z.unknown(), message: z.string() })),
+      errors: z.array(
+        z.object({
+          index: z.number().int(),
+          phone_number: z.union([z.string(), z.number(), z.boolean()]).nullable().openapi({
+            description: "The entry as sent (strings clipped to 64 characters); null for an array or object.",
+          }),
+          message: z.string(),
+        }),
+      ),
     }),
   })
   .openapi("AddSuppressionsResponse");
@@ -68,6 +76,7 @@ suppressionsRoutes.openapi(
   createRoute({
     method: "post",
     path: "/",
+    operationId: "addSuppressions",
     tags: ["Suppressions"],
     summary: "Add numbers to the suppression list",
     description: `Up to ${MAX_SUPPRESSIONS_PER_REQUEST.toLocaleString("en-US")} numbers, normalized to E.164 like customer phones. Invalid entries are reported one by one; the valid ones are stored. A suppressed number is never dialled.`,

@@ -206,6 +206,7 @@ webhooksRoutes.openapi(
     path: "/{webhookId}",
     tags: ["Webhooks"],
     summary: "Get a webhook",
+    description: "Its URL, events and description. The signing secret is never shown again.",
     request: { params: WebhookParam },
     responses: {
       200: { description: "The webhook", content: { "application/json": { schema: WebhookSchema } } },

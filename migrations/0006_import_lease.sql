@@ -1,0 +1,1 @@
+ALTER TABLE `imports` ADD `lease_expires_at` integer;
