@@ -297,6 +297,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           variables: { branch: "Pune", vip: true, score: 712 },
           importId: "imp_full",
           createdAt: T0 + 7,
+          updatedAt: null,
+          erasedAt: null,
         });
         const [storedLead] = await repos.customers.findByIds([leads.get("LEAD-9") as number]);
         expect(storedLead).toMatchObject({
