@@ -1,8 +1,12 @@
 // What the cron trigger does on every tick: re-drive outbox batches whose hand-off was lost, forget
-// Idempotency-Keys past their retention (their imports stay readable), and hand webhook deliveries
-// that were never queued, or whose message was lost, to the queue (deleting old finished ones).
+// Idempotency-Keys past their retention (their imports stay readable), hand webhook deliveries
+// that were never queued, or whose message was lost, to the queue (deleting old finished ones), and
+// go on erasing the customers of deleted campaigns.
 
 import { type RedriveDeps, type RedriveResult, redriveOutbox } from "./calls/redrive-outbox";
+import { purgeDeletedCampaigns } from "./campaigns/delete-campaign";
+import type { CampaignsRepository } from "./ports/campaigns-repository";
+import type { CustomersRepository } from "./ports/customers-repository";
 import type { ImportsRepository } from "./ports/imports-repository";
 import { type HandOffDeps, redriveDeliveries } from "./webhooks/hand-off";
 
@@ -11,12 +15,15 @@ export const IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface MaintenanceDeps extends RedriveDeps, HandOffDeps {
   imports: ImportsRepository;
+  campaigns: CampaignsRepository;
+  customers: CustomersRepository;
 }
 
 export async function runScheduledMaintenance(deps: MaintenanceDeps): Promise<{
   redrive: RedriveResult;
   expiredIdempotencyKeys: number;
   webhooks: Awaited<ReturnType<typeof redriveDeliveries>>;
+  purge: Awaited<ReturnType<typeof purgeDeletedCampaigns>>;
 }> {
   const redrive = await redriveOutbox(deps);
   const webhooks = await redriveDeliveries(deps);
@@ -24,5 +31,6 @@ export async function runScheduledMaintenance(deps: MaintenanceDeps): Promise<{
     deps.clock.now() - IDEMPOTENCY_RETENTION_MS,
   );
   if (expiredIdempotencyKeys > 0) deps.log("idempotency_keys_expired", { count: expiredIdempotencyKeys });
-  return { redrive, expiredIdempotencyKeys, webhooks };
+  const purge = await purgeDeletedCampaigns(deps);
+  return { redrive, expiredIdempotencyKeys, webhooks, purge };
 }

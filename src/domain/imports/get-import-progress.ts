@@ -1,10 +1,11 @@
-// GET /api/v1/imports/{importId}: the stored counts of a bulk request plus the live progress of
-// everything it set in motion. Every customer handed to the call queue is in exactly one call
-// bucket, so requested = queued + delayed + dispatched + skipped + failed + completed.
+// GET /api/v1/imports/{importId} (and /initiations/{id}): the stored counts of a request plus the
+// live progress of everything it set in motion. Every customer handed to the call queue is in
+// exactly one call bucket, so requested = queued + delayed + dispatched + skipped + failed +
+// completed + cancelled.
 
 import { BULK_ORIGIN } from "../calls/dispatch-call-batch";
 import { DomainError } from "../errors";
-import type { ImportCounts } from "../model/imports";
+import type { ImportCounts, ImportKind, RefreshCounts } from "../model/imports";
 import type { OutboxBatch } from "../model/outbox";
 import type { CallsRepository } from "../ports/calls-repository";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
@@ -27,6 +28,8 @@ export interface CallProgress {
   skipped: Record<string, number>;
   failed: number;
   completed: number;
+  /** Stopped before dialling because the customer was erased or the campaign deleted. */
+  cancelled: number;
   /** Batches the dead-letter queue gave up on, with the reason. */
   errors: BatchError[];
 }
@@ -57,9 +60,11 @@ export const FAILURE_EXAMPLES = 3;
 
 export interface ImportProgress {
   importId: string;
+  kind: ImportKind;
   campaignId: string;
   createdAt: number;
-  results: ImportCounts;
+  /** With onExisting "update", also how the successful records split; for an initiation, `matched`. */
+  results: ImportCounts & Partial<RefreshCounts> & { matched?: number };
   calls: CallProgress;
   workflows: WorkflowProgress;
 }
@@ -99,6 +104,7 @@ export async function getImportProgress(
     skipped: {},
     failed: 0,
     completed: 0,
+    cancelled: 0,
     errors: failedBatches(callBatches),
   };
   let withRows = 0;
@@ -123,6 +129,7 @@ export async function getImportProgress(
 
   return {
     importId: imp.id,
+    kind: imp.kind,
     campaignId: campaign?.id ?? "",
     createdAt: imp.createdAt,
     results: {
@@ -132,6 +139,10 @@ export async function getImportProgress(
       successful: imp.successful,
       failed: imp.failed,
       batchesProcessed: imp.batchesProcessed,
+      ...(imp.added === null ? {} : { added: imp.added }),
+      ...(imp.updated === null ? {} : { updated: imp.updated }),
+      ...(imp.unchanged === null ? {} : { unchanged: imp.unchanged }),
+      ...(imp.matched === null ? {} : { matched: imp.matched }),
     },
     calls,
     workflows: workflowProgress(
