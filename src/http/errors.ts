@@ -11,16 +11,21 @@ import {
   describeError,
   ERROR_CODES,
   type ErrorCode,
-  type ErrorDetail,
+  errorBody,
   UnavailableError,
 } from "../domain/errors";
+
+export { type ErrorBody, errorBody } from "../domain/errors";
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   campaign_not_found: 404,
+  customer_not_found: 404,
   validation_error: 400,
+  invalid_record: 400,
+  duplicate_existing: 409,
   invalid_json: 400,
   too_many_records: 400,
   unsupported_media_type: 415,
@@ -35,16 +40,6 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   service_unavailable: 503,
   internal_error: 500,
 };
-
-export interface ErrorBody {
-  success: false;
-  message: string;
-  error: { code: ErrorCode; details: ErrorDetail[] };
-}
-
-export function errorBody(code: ErrorCode, message: string, details: ErrorDetail[] = []): ErrorBody {
-  return { success: false, message, error: { code, details } };
-}
 
 export function errorResponse(c: Context, err: DomainError): Response {
   if (err.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="bulkcall"');

@@ -64,5 +64,26 @@ export const ImportCountsSchema = z.object({
   batchesProcessed: z.number().int(),
 });
 
+/** With onExisting "update": how the successful records split (added + updated + unchanged). */
+export const RefreshCountsSchema = z.object({
+  added: z.number().int().optional().openapi({ description: "Only with onExisting update: new customers." }),
+  updated: z
+    .number()
+    .int()
+    .optional()
+    .openapi({ description: "Only with onExisting update: stored customers changed in place." }),
+  unchanged: z.number().int().optional().openapi({
+    description: "Only with onExisting update: stored customers whose every value was the same.",
+  }),
+});
+
+/** The Idempotency-Key header of the requests that run as an import. */
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+  .optional();
+
 /** A path parameter naming one of the organization's campaigns. */
 export const CampaignParam = z.object({ campaignId: z.string().min(1).max(128) });
