@@ -3,7 +3,7 @@ import type { StoredCustomer } from "../domain/model/customer";
 import type { CustomersRepository, CustomerToStore } from "../domain/ports/customers-repository";
 import { stopWaitingCallsStatement } from "./calls-repository";
 import type { Db } from "./client";
-import { customerFilterSql } from "./customer-filter";
+import { customerFilterSql, filteredCustomers } from "./customer-filter";
 import { eraseStatements } from "./erasure";
 import { pendingBatchesStatement, recallBatchesStatement } from "./outbox-repository";
 import { customers } from "./schema";
@@ -114,9 +114,13 @@ function upsertChunkStatement(
   });
 }
 
-/** The chunk's rows joined to the campaign's customers they name (alias c; the rows are j). */
+/**
+ * The chunk's rows joined to the campaign's customers they name (alias c; the rows are j). CROSS
+ * JOIN keeps the rows as the outer loop, so each is one probe of the unique (campaign, key) index;
+ * left to itself the planner may walk the campaign and scan the rows for each customer.
+ */
 function chunkCustomers(campaignPk: number, json: string): SQL {
-  return sql`json_each(${json}) j JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0`;
+  return sql`json_each(${json}) j CROSS JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0`;
 }
 
 /** A paid or received payment status: paid and received stop every call and workflow. */
@@ -287,7 +291,7 @@ export function createCustomersRepository(db: Db): CustomersRepository {
 
     async countMatching(campaignPk, filter) {
       const row = await db.get<{ n: number }>(
-        sql`SELECT count(*) AS n FROM customers c WHERE ${customerFilterSql(campaignPk, filter)}`,
+        sql`SELECT count(*) AS n FROM ${filteredCustomers(filter)} WHERE ${customerFilterSql(campaignPk, filter)}`,
       );
       return Number(row?.n ?? 0);
     },

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { DispatchKind, OutboxBatch } from "../domain/model/outbox";
 import type { OutboxRepository, SendOutcome } from "../domain/ports/outbox-repository";
 import type { Db } from "./client";
-import { customerFilterSql } from "./customer-filter";
+import { customerFilterSql, filteredCustomers } from "./customer-filter";
 import { outboxBatches } from "./schema";
 import { inList } from "./sql";
 
@@ -51,6 +51,7 @@ export function pendingBatchesStatement(
  * who is not paid or received afterwards. It runs right BEFORE the upsert in the same atomic batch,
  * while the stored values are still there to compare with; positions 0, 10, 11 and 13 of a row are
  * dedupe_key, emi_due_date, payment_status and lead_date. Numbered on from the import's last batch.
+ * CROSS JOIN keeps the chunk's rows the outer loop: one probe of the unique (campaign, key) index each.
  */
 export function recallBatchesStatement(
   db: Db,
@@ -67,7 +68,7 @@ export function recallBatchesStatement(
       json_group_array(id), count(*), max(id), 'pending', 0, ${at}, ${at}
     FROM (
       SELECT c.id, (row_number() OVER (ORDER BY c.id) - 1) / CAST(${batchSize} AS INTEGER) AS grp
-      FROM json_each(${json}) j JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0
+      FROM json_each(${json}) j CROSS JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0
       WHERE coalesce(j.value->>11, '') NOT IN ('paid', 'received')
         AND (c.emi_due_date IS NOT j.value->>10 OR c.payment_status IS NOT j.value->>11
           OR c.lead_date IS NOT j.value->>13)
@@ -98,7 +99,7 @@ function selectBatchStatement(
     SELECT ${importId}, 'call', (SELECT COALESCE(MAX(batch_no) + 1, 0) ${mine}),
       json_group_array(id), count(*), max(id), 'pending', 0, ${at}, ${at}
     FROM (
-      SELECT c.id FROM customers c
+      SELECT c.id FROM ${filteredCustomers(filter)}
       WHERE ${customerFilterSql(campaignPk, filter)}
         AND c.id > (SELECT COALESCE(MAX(max_customer_id), 0) ${mine})
       ORDER BY c.id
