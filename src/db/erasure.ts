@@ -8,8 +8,9 @@
 // - calls: the number dialled, and the dialer's reason text when it quotes the customer.
 // - call_events: the event as the dialer sent it (any keys), and its reason text.
 // - webhook_deliveries: loan_id, lead_id, phone_number and payment_status in the payloads that name
-//   the customer (sent ones are with the receiver already; pending ones go out without them), and a
-//   receiver's answer kept in last_error when it quotes the customer.
+//   the customer (sent ones are with the receiver already; pending ones go out without them), the
+//   payload's reason (the dialer's or the run's) and a receiver's answer kept in last_error when they
+//   quote the customer.
 // - workflow_runs: a failure reason quoting the customer.
 // - import_responses: stored Idempotency-Key answers that mention the customer (the caller decides
 //   which, by reading them); they are dropped whole (a replay then answers 409 and points at
@@ -81,7 +82,8 @@ export function eraseStatements(db: Db, input: EraseInput) {
       WHERE call_id IN (SELECT id FROM calls WHERE customer_id IN ${idList})`),
     db.run(sql`UPDATE webhook_deliveries SET
         payload = json_replace(payload, '$.data.loan_id', NULL, '$.data.lead_id', NULL,
-          '$.data.phone_number', NULL, '$.data.payment_status', NULL),
+          '$.data.phone_number', NULL, '$.data.payment_status', NULL,
+          '$.data.reason', ${redactIfMentions("json_extract(webhook_deliveries.payload, '$.data.reason')", sql`json_extract(webhook_deliveries.payload, '$.data.customerId')`)}),
         last_error = ${redactIfMentions("last_error", sql`json_extract(webhook_deliveries.payload, '$.data.customerId')`)}
       WHERE webhook_pk IN (SELECT pk FROM webhooks WHERE organization_id = ${input.organizationId})
         AND json_extract(payload, '$.data.customerId') IN ${idList}`),
