@@ -20,6 +20,7 @@ import { describeError } from "../../src/domain/errors";
 import type { Call } from "../../src/domain/model/call";
 import type { NormalizedRecord } from "../../src/domain/model/customer";
 import type { WebhookEventType } from "../../src/domain/model/webhook";
+import { dayTwoContract } from "./day-two-contract";
 
 /** A first name the test trigger refuses, to make one row of a chunk fail inside the database. */
 export const REFUSED_FIRST_NAME = "__contract_refused__";
@@ -1258,6 +1259,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(await repos.webhooks.findByUrl(other.orgId, "https://lender.example/x")).toBeUndefined();
       });
     });
+
+    dayTwoContract(() => ({ db, repos }));
 
     describe("tenant scoping", () => {
       it("one organization never sees or clashes with another's rows", async () => {
