@@ -3,8 +3,13 @@ import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import { ADMIN, call, loanRecord, newTenant } from "./helpers";
 
-// Every /api/v1 endpoint, with a request that would succeed for its owner.
-const ENDPOINTS: [string, string, unknown?][] = [
+/** Stores customer LN-000001 in the tenant's campaign "emi". */
+async function withCustomer(auth: Record<string, string>) {
+  await call("POST", "/api/v1/customers/add", { campaignId: "emi", data: loanRecord(1) }, auth);
+}
+
+// Every /api/v1 endpoint, with a request that would succeed for its owner (after the set-up, if any).
+const ENDPOINTS: [string, string, unknown?, ((auth: Record<string, string>) => Promise<void>)?][] = [
   ["POST", "/api/v1/customers/add/bulk", { campaignId: "emi", records: [loanRecord(1)] }],
   ["GET", "/api/v1/campaigns"],
   ["POST", "/api/v1/campaigns", { name: "x", campaignType: "emi" }],
@@ -16,12 +21,24 @@ const ENDPOINTS: [string, string, unknown?][] = [
   ["GET", "/api/v1/dispositions"],
   ["POST", "/api/v1/dispositions", { name: "x" }],
   ["GET", "/api/v1/dispositions/disp-1"],
+  ["POST", "/api/v1/customers/add", { campaignId: "emi", data: loanRecord(1) }],
+  ["PUT", "/api/v1/customers/update", { campaignId: "emi", loan_id: "LN-000001", data: {} }, withCustomer],
+  ["PATCH", "/api/v1/campaigns/emi", { name: "x" }],
+  ["DELETE", "/api/v1/campaigns/edi"],
+  ["DELETE", "/api/v1/campaigns/emi/customers/LN-000001", undefined, withCustomer],
+  [
+    "POST",
+    "/api/v1/initiate/emi/calls",
+    { agentId: "agent-1", dispositionId: "disp-1", filters: { ids: ["LN-000001"] } },
+    withCustomer,
+  ],
 ];
 
 describe("every /api/v1 endpoint requires a live API key", () => {
-  for (const [method, path, body] of ENDPOINTS) {
+  for (const [method, path, body, setUp] of ENDPOINTS) {
     it(`${method} ${path}`, async () => {
       const t = await newTenant();
+      await setUp?.(t.auth);
       const attempts: Record<string, string>[] = [
         {},
         { Authorization: "Bearer nope" },
