@@ -16,4 +16,46 @@ ALTER TABLE `imports` ADD `added` integer;--> statement-breakpoint
 ALTER TABLE `imports` ADD `updated` integer;--> statement-breakpoint
 ALTER TABLE `imports` ADD `unchanged` integer;--> statement-breakpoint
 ALTER TABLE `imports` ADD `matched` integer;--> statement-breakpoint
-CREATE INDEX `calls_customer` ON `calls` (`customer_id`,`status`);
+CREATE INDEX `calls_customer` ON `calls` (`customer_id`,`status`);--> statement-breakpoint
+-- import.completed also says which kind of request completed (bulk, single, initiation), and carries
+-- the counts only some kinds have (a refresh's added/updated/unchanged, an initiation's matched), so
+-- that the payload still says what GET /api/v1/imports/{id} says.
+DROP TRIGGER `webhook_event_import`;--> statement-breakpoint
+CREATE TRIGGER `webhook_event_import` AFTER UPDATE OF `state` ON `imports`
+WHEN NEW.state = 'completed' AND OLD.state IS NOT 'completed'
+  AND EXISTS (SELECT 1 FROM webhooks WHERE organization_id = NEW.organization_id AND deleted_at IS NULL)
+BEGIN
+  INSERT INTO webhook_deliveries (id, webhook_pk, event_type, payload, status, attempts, created_at, updated_at)
+  SELECT 'msg_' || lower(hex(randomblob(12))), w.pk, 'import.completed',
+    json_object(
+      'type', 'import.completed',
+      'timestamp', strftime('%Y-%m-%dT%H:%M:%S', coalesce(NEW.completed_at, NEW.created_at) / 1000, 'unixepoch')
+        || printf('.%03dZ', coalesce(NEW.completed_at, NEW.created_at) % 1000),
+      'data', json_object(
+        'importId', NEW.id,
+        'kind', NEW.kind,
+        'campaignId', ca.id,
+        'results', json_patch(
+          json_object(
+            'total', NEW.total,
+            'valid', NEW.valid,
+            'invalid', NEW.invalid,
+            'successful', NEW.successful,
+            'failed', NEW.failed,
+            'batchesProcessed', NEW.batches_processed),
+          json_patch(
+            CASE WHEN NEW.added IS NULL THEN '{}'
+              ELSE json_object('added', NEW.added, 'updated', NEW.updated, 'unchanged', NEW.unchanged) END,
+            CASE WHEN NEW.matched IS NULL THEN '{}' ELSE json_object('matched', NEW.matched) END)),
+        'initiateCall', json(CASE WHEN NEW.initiate_call THEN 'true' ELSE 'false' END),
+        'useWorkflow', json(CASE WHEN NEW.use_workflow THEN 'true' ELSE 'false' END),
+        'createdAt', strftime('%Y-%m-%dT%H:%M:%S', NEW.created_at / 1000, 'unixepoch')
+          || printf('.%03dZ', NEW.created_at % 1000),
+        'completedAt', strftime('%Y-%m-%dT%H:%M:%S', NEW.completed_at / 1000, 'unixepoch')
+          || printf('.%03dZ', NEW.completed_at % 1000))),
+    'pending', 0, coalesce(NEW.completed_at, NEW.created_at), coalesce(NEW.completed_at, NEW.created_at)
+  FROM webhooks w
+  LEFT JOIN campaigns ca ON ca.pk = NEW.campaign_pk
+  WHERE w.organization_id = NEW.organization_id AND w.deleted_at IS NULL
+    AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = 'import.completed');
+END;

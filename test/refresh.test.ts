@@ -17,6 +17,7 @@ import {
   workerWith,
 } from "./calls-fixtures";
 import { call, loanRecord, newTenant } from "./helpers";
+import { deliveriesOf, registerWebhook } from "./webhooks-fixtures";
 
 const BULK = "/api/v1/customers/add/bulk";
 
@@ -106,6 +107,26 @@ describe("bulk refresh (onExisting: update) — success", () => {
       kind: "bulk",
       results: { total: 4, successful: 4, added: 1, updated: 2, unchanged: 1 },
     });
+  });
+
+  it("its import.completed event carries the kind and the split, as GET /api/v1/imports/{id} does", async () => {
+    const t = await newTenant();
+    await call("POST", BULK, { campaignId: "emi", records: [loanRecord(1)] }, t.auth);
+    const hook = await registerWebhook(t.auth, { events: ["import.completed"] });
+    const r = await call(
+      "POST",
+      BULK,
+      { campaignId: "emi", onExisting: "update", records: [loanRecord(1, { emi_amount: 1 }), loanRecord(2)] },
+      t.auth,
+    );
+    const [delivery] = await deliveriesOf(hook.id, t.auth);
+    const progress = await progressOf(r.json.importId, t.auth);
+    expect(delivery.payload.data).toMatchObject({
+      importId: r.json.importId,
+      kind: "bulk",
+      results: progress.results,
+    });
+    expect(progress.results).toMatchObject({ added: 1, updated: 1, unchanged: 0 });
   });
 
   it("without onExisting keeps the reference behaviour: known keys are duplicate_existing and unchanged", async () => {

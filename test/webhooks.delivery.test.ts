@@ -101,6 +101,7 @@ describe("delivery to the receiver", () => {
       timestamp: expect.any(String),
       data: {
         importId,
+        kind: "bulk",
         campaignId: "emi",
         results: progress.results,
         initiateCall: false,

@@ -158,6 +158,7 @@ describe("call outcomes", () => {
         timestamp: imported[0]?.data.completedAt,
         data: {
           importId,
+          kind: "bulk",
           campaignId: "open",
           results: progress.results,
           initiateCall: true,

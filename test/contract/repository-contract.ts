@@ -931,6 +931,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           timestamp: iso(T0 + 999),
           data: {
             importId: "imp_done_hook",
+            kind: "bulk",
             campaignId: "emi",
             results: counts,
             initiateCall: true,
@@ -938,6 +939,31 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
             createdAt: iso(T0),
             completedAt: iso(T0 + 999),
           },
+        });
+
+        // The counts only some kinds have come with them: a refresh's split, an initiation's matches.
+        for (const [id, kind, extra] of [
+          ["imp_refresh_hook", "bulk", { added: 1, updated: 1, unchanged: 0 }],
+          ["imp_initiation_hook", "initiation", { matched: 9 }],
+        ] as const) {
+          await repos.imports.begin({
+            id,
+            organizationId: t.orgId,
+            campaignPk: t.emi.pk,
+            kind,
+            state: "processing",
+            createdAt: T0,
+          });
+          await repos.imports.complete(id, 1, { ...counts, ...extra }, { status: 201, body: null }, T0 + 5);
+        }
+        const [, refresh, initiation] = await deliveriesOf(watcher.pk);
+        expect(refresh?.body.data).toMatchObject({
+          kind: "bulk",
+          results: { ...counts, added: 1, updated: 1, unchanged: 0 },
+        });
+        expect(initiation?.body.data).toMatchObject({
+          kind: "initiation",
+          results: { ...counts, matched: 9 },
         });
       });
 
