@@ -217,6 +217,16 @@ describe("initiation runs", () => {
     expect(await callsOf("ist", t.auth)).toHaveLength(3);
   });
 
+  it("a re-run right away does not select the customers an earlier request handed over moments ago", async () => {
+    const { t } = await book();
+    const first = await initiate(t.orgId, { filters: { payment_status: ["bounced"] } });
+    expect(first.outcome.body.results.initiated).toBe(3);
+    // No consumer has reached the first initiation's batch yet: its customers have no call row.
+    const rerun = await initiate(t.orgId);
+    expect(rerun.keys).toEqual(keys(3, 6, 8));
+    expect(rerun.outcome.body.results).toMatchObject({ totalMatched: 3, customersSelected: 3 });
+  });
+
   it("the same Idempotency-Key replays the first answer and selects nothing new", async () => {
     const { t } = await book();
     const headers = { ...t.auth, "Idempotency-Key": "recall-bounced-2026-11-27" };

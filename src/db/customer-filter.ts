@@ -8,7 +8,8 @@
 //   a sort of at most MAX_FILTER_IDS rows;
 // - payment_status, language, variables and exclude_ids are checked on each row the walk reads
 //   (no index narrows "bounced and Hindi-speaking" usefully while keeping the id order);
-// - "no call waiting": one probe of `calls_customer` (customer_id, status) per row.
+// - "no call waiting": one probe of `calls_customer` (customer_id, status) per row, and the ids of
+//   customers whose batch no consumer has reached yet (excludeCustomerIds), read once beforehand.
 import { type SQL, sql } from "drizzle-orm";
 import type { CustomerFilter } from "../domain/ports/customers-repository";
 
@@ -52,6 +53,9 @@ export function customerFilterSql(campaignPk: number, filter: CustomerFilter): S
         sql`(json_type(c.variables, ${path}) = 'text' AND json_extract(c.variables, ${path}) = ${value})`,
       );
     }
+  }
+  if (filter.excludeCustomerIds && filter.excludeCustomerIds.length > 0) {
+    parts.push(sql`c.id NOT IN (SELECT value FROM json_each(${json(filter.excludeCustomerIds)}))`);
   }
   if (filter.withoutWaitingCall) {
     parts.push(sql`NOT EXISTS (SELECT 1 FROM calls k

@@ -195,6 +195,18 @@ export function createOutboxRepository(db: Db): OutboxRepository {
       return rows.map(toOutboxBatch);
     },
 
+    // Raw SQL: json_each over the batches' id lists. outbox_batches_state finds the batches in flight
+    // (of every campaign, a transient set); calls_import_batch tells whether the consumer made rows.
+    async customersAwaitingConsumer(campaignPk, exceptImportId) {
+      const rows = await db.all<{ id: number }>(sql`SELECT j.value AS id
+        FROM outbox_batches o INDEXED BY outbox_batches_state CROSS JOIN imports i ON i.id = o.import_id,
+          json_each(o.customer_ids) j
+        WHERE o.state IN ('pending', 'sent', 'processing') AND o.kind = 'call' AND i.campaign_pk = ${campaignPk}
+          AND o.import_id != ${exceptImportId}
+          AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.import_id = o.import_id AND k.batch_no = o.batch_no)`);
+      return rows.map((r) => Number(r.id));
+    },
+
     async selectIntoBatches(importId, campaignPk, filter, options) {
       const created: { batchNo: number; size: number }[] = [];
       for (;;) {

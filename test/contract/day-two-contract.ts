@@ -543,6 +543,51 @@ export function dayTwoContract(context: () => { db: Db; repos: DayTwoRepos }): v
         expect((await repos.outbox.listForImport(initiation)).flatMap((b) => b.customerIds)).toEqual(notPaid);
       });
 
+      it("finds the customers handed to the call queue whose batch no consumer has reached", async () => {
+        const { repos } = context();
+        const t = await tenant();
+        const other = await tenant();
+        const first = await importOf(t);
+        const added = await repos.customers.insertChunk(t.campaign.pk, first, T0, [row(1), row(2)], {
+          kind: "call",
+          batchSize: 1,
+        });
+        const second = await importOf(t);
+        await repos.customers.insertChunk(t.campaign.pk, second, T0, [row(3)], {
+          kind: "workflow",
+          batchSize: 500,
+        });
+        await repos.customers.insertChunk(other.campaign.pk, await importOf(other), T0, [row(4)], {
+          kind: "call",
+          batchSize: 500,
+        });
+        const ids = [added.get(key(1)), added.get(key(2))] as number[];
+        expect((await repos.outbox.customersAwaitingConsumer(t.campaign.pk, "imp_none")).sort()).toEqual(ids);
+        expect(await repos.outbox.customersAwaitingConsumer(t.campaign.pk, first)).toEqual([]);
+        // The consumer reached batch 0: its customer now has a call row instead.
+        const [customer] = await repos.customers.findByIds([ids[0] as number]);
+        await repos.calls.ensureCalls({
+          organizationId: t.orgId,
+          campaignPk: t.campaign.pk,
+          importId: first,
+          batchNo: 0,
+          origin: "bulk",
+          customers: [{ id: customer!.id, phoneNumber: customer!.phoneNumber }],
+          at: T0,
+        });
+        expect(await repos.outbox.customersAwaitingConsumer(t.campaign.pk, "imp_none")).toEqual([ids[1]]);
+        const [batch0, batch1] = await repos.outbox.listForImport(first);
+        await repos.outbox.markDone(batch1!.id, T0);
+        expect(await repos.outbox.customersAwaitingConsumer(t.campaign.pk, "imp_none")).toEqual([]);
+        expect(batch0?.batchNo).toBe(0);
+        expect(
+          await repos.customers.countMatching(t.campaign.pk, {
+            excludeCustomerIds: ids,
+            withoutWaitingCall: false,
+          }),
+        ).toBe(1);
+      });
+
       it("leaves out customers with a call waiting or being dialled", async () => {
         const { repos } = context();
         const t = await tenant();

@@ -6,8 +6,8 @@
 // - one initiation never dials a customer twice: each customer is in one of its batches, and the
 //   consumer's call rows are unique per (import, customer);
 // - a re-run is a new initiation; it does not select customers who still have a call waiting or
-//   being dialled in the campaign (from any request), so running the same initiation twice in a row
-//   does not ring anyone twice. A re-run with the same Idempotency-Key is a replay: the first answer,
+//   being dialled in the campaign (from any request, including one whose batch the consumer has not
+//   reached yet), so running the same initiation twice in a row does not ring anyone twice. A re-run with the same Idempotency-Key is a replay: the first answer,
 //   and nothing new is selected.
 // - paid and received customers are not selected unless the payment_status filter names them (they
 //   would only be skipped at dial time); suppressed numbers are selected and skipped at dial time,
@@ -155,11 +155,15 @@ async function initiate(
   attempt: Attempt,
 ): Promise<ImportWork<InitiationBody>> {
   const { importId } = attempt;
+  // A customer handed over by another request moments ago has no call row until the consumer
+  // reaches its batch; it is waiting all the same.
+  const awaiting = await deps.outbox.customersAwaitingConsumer(campaign.pk, importId);
+  const selection = awaiting.length > 0 ? { ...filter, excludeCustomerIds: awaiting } : filter;
   const [totalMatched, known] = await Promise.all([
-    deps.customers.countMatching(campaign.pk, filter),
+    deps.customers.countMatching(campaign.pk, selection),
     filter.ids ? deps.customers.findKeys(campaign.pk, filter.ids) : undefined,
   ]);
-  await deps.outbox.selectIntoBatches(importId, campaign.pk, filter, {
+  await deps.outbox.selectIntoBatches(importId, campaign.pk, selection, {
     batchSize: DISPATCH_BATCH_SIZE,
     limit: limit ?? Number.MAX_SAFE_INTEGER,
     batchesPerWrite: BATCHES_PER_WRITE,

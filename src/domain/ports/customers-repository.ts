@@ -61,6 +61,8 @@ export interface CustomerFilter {
   variables?: readonly (readonly [name: string, value: VariableValue])[];
   /** Customers with a call waiting or being dialled (queued, delayed, dispatching) do not match. */
   withoutWaitingCall: boolean;
+  /** Customers (by id) that must not match: e.g. those in call batches the consumer has not reached. */
+  excludeCustomerIds?: readonly number[];
 }
 
 /** What erasing customers touches besides their own rows. */

@@ -48,6 +48,12 @@ export interface OutboxRepository {
     filter: CustomerFilter,
     options: { batchSize: number; limit: number; batchesPerWrite: number; at: number },
   ): Promise<{ batchNo: number; size: number }[]>;
+  /**
+   * Customers of the campaign handed to the call queue whose batch the consumer has not reached yet
+   * (no call row exists for it), leaving out the batches of `exceptImportId`. Such batches only live
+   * between a hand-off and its consumer, so this reads the few outbox rows in flight.
+   */
+  customersAwaitingConsumer(campaignPk: number, exceptImportId: string): Promise<number[]>;
   /** Records a cron re-drive's send attempt for these batch ids; a failure leaves the re-drive clock. */
   recordRedrive(batchIds: readonly number[], outcome: SendOutcome, at: number): Promise<void>;
 }
