@@ -9,9 +9,11 @@ import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
 import {
   CALL_CONFIG,
   callsOf,
+  callTenant,
   capturingQueue,
   createCampaign,
   deliver,
+  pinnedClock,
   progressOf,
   windowOpenNow,
   workerWith,
@@ -303,6 +305,39 @@ describe("bulk refresh with initiateCall", () => {
     expect(progress.calls).toMatchObject({ requested: 3, dispatched: 3, queued: 0 });
   });
 
+  it("an update never hands over a customer whose call is still waiting: that call dials it as updated", async () => {
+    const t = await callTenant();
+    const queue = capturingQueue();
+    const deps = createDeps(env, { callsQueue: queue });
+    const file = (records: unknown[]) =>
+      addCustomersInBulk(deps, {
+        organizationId: t.orgId,
+        campaignId: "ist",
+        records,
+        initiateCall: true,
+        useWorkflow: false,
+        callConfig: CALL_CONFIG,
+        onExisting: "update",
+      });
+    // Customer 1's call waits for the window (01:00 in India); customer 2's batch is not consumed yet.
+    await file([loanRecord(1)]);
+    const night = workerWith({
+      clock: pinnedClock("2026-11-23T01:00:00+05:30"),
+      dialer: createLogDialer(() => {}),
+    });
+    await deliver(
+      night,
+      "bulkcall-calls",
+      queue.sent.map((m) => m.body),
+    );
+    expect((await callsOf("ist", t.auth)).map((c) => c.status)).toEqual(["delayed"]);
+    await file([loanRecord(2)]);
+    const moved = { emi_due_date: "2027-01-05" };
+    const day2 = await file([loanRecord(1, moved), loanRecord(2, moved), loanRecord(3)]);
+    expect(day2.body.results).toMatchObject({ added: 1, updated: 2 });
+    expect(day2.body.callResults).toMatchObject({ requested: 1 });
+  });
+
   it("splits the handed-over customers of large files into batches of 500 across chunks", async () => {
     const t = await newTenant();
     await createCampaign(t.auth, { id: "open", ...windowOpenNow() });
@@ -311,6 +346,7 @@ describe("bulk refresh with initiateCall", () => {
       Array.from({ length: 1500 }, (_, i) => loanRecord(i)),
     );
     expect(day1.outcome.body.callResults).toMatchObject({ requested: 1500, batches: 3 });
+    await deliver(workerWith({ dialer: createLogDialer(() => {}) }), "bulkcall-calls", day1.messages);
     // 1,200 move their due date (callable again), 300 stay; 700 new ones.
     const day2 = await refresh(t.orgId, [
       ...Array.from({ length: 1500 }, (_, i) =>

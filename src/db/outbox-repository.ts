@@ -45,13 +45,30 @@ export function pendingBatchesStatement(
 }
 
 /**
+ * The ids of the campaign's customers handed to the call queue whose batch no consumer has reached
+ * yet (no call row exists for it), outside the import `exceptImportId`. Such batches only live
+ * between a hand-off and its consumer: outbox_batches_state finds the batches in flight (of every
+ * campaign, a transient set), calls_import_batch tells whether the consumer made their rows.
+ */
+function awaitingConsumerSql(campaignPk: number, exceptImportId: string) {
+  return sql`SELECT j.value AS id
+    FROM outbox_batches o INDEXED BY outbox_batches_state CROSS JOIN imports i ON i.id = o.import_id,
+      json_each(o.customer_ids) j
+    WHERE o.state IN ('pending', 'sent', 'processing') AND o.kind = 'call' AND i.campaign_pk = ${campaignPk}
+      AND o.import_id != ${exceptImportId}
+      AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.import_id = o.import_id AND k.batch_no = o.batch_no)`;
+}
+
+/**
  * The outbox batches, in batches of `batchSize`, for the customers of a chunk (positional JSON rows,
  * see customers-repository.ts) that an upsert with onExisting "update" is about to make callable
- * again: a stored customer whose emi_due_date, lead_date or payment_status the chunk changes, and
- * who is not paid or received afterwards. It runs right BEFORE the upsert in the same atomic batch,
- * while the stored values are still there to compare with; positions 0, 10, 11 and 13 of a row are
- * dedupe_key, emi_due_date, payment_status and lead_date. Numbered on from the import's last batch.
- * CROSS JOIN keeps the chunk's rows the outer loop: one probe of the unique (campaign, key) index each.
+ * again: a stored customer whose emi_due_date, lead_date or payment_status the chunk changes, who is
+ * not paid or received afterwards, and who has no call waiting already (a waiting call dials the
+ * customer as the update leaves it, so a second one would ring twice). It runs right BEFORE the
+ * upsert in the same atomic batch, while the stored values are still there to compare with;
+ * positions 0, 10, 11 and 13 of a row are dedupe_key, emi_due_date, payment_status and lead_date.
+ * Numbered on from the import's last batch. CROSS JOIN keeps the chunk's rows the outer loop: one
+ * probe of the unique (campaign, key) index each.
  */
 export function recallBatchesStatement(
   db: Db,
@@ -72,6 +89,9 @@ export function recallBatchesStatement(
       WHERE coalesce(j.value->>11, '') NOT IN ('paid', 'received')
         AND (c.emi_due_date IS NOT j.value->>10 OR c.payment_status IS NOT j.value->>11
           OR c.lead_date IS NOT j.value->>13)
+        AND NOT EXISTS (SELECT 1 FROM calls k
+          WHERE k.customer_id = c.id AND k.status IN ('queued', 'delayed', 'dispatching'))
+        AND c.id NOT IN (${awaitingConsumerSql(campaignPk, importId)})
     )
     GROUP BY grp
     ORDER BY grp`);
@@ -195,15 +215,9 @@ export function createOutboxRepository(db: Db): OutboxRepository {
       return rows.map(toOutboxBatch);
     },
 
-    // Raw SQL: json_each over the batches' id lists. outbox_batches_state finds the batches in flight
-    // (of every campaign, a transient set); calls_import_batch tells whether the consumer made rows.
+    // Raw SQL: json_each over the batches' id lists.
     async customersAwaitingConsumer(campaignPk, exceptImportId) {
-      const rows = await db.all<{ id: number }>(sql`SELECT j.value AS id
-        FROM outbox_batches o INDEXED BY outbox_batches_state CROSS JOIN imports i ON i.id = o.import_id,
-          json_each(o.customer_ids) j
-        WHERE o.state IN ('pending', 'sent', 'processing') AND o.kind = 'call' AND i.campaign_pk = ${campaignPk}
-          AND o.import_id != ${exceptImportId}
-          AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.import_id = o.import_id AND k.batch_no = o.batch_no)`);
+      const rows = await db.all<{ id: number }>(awaitingConsumerSql(campaignPk, exceptImportId));
       return rows.map((r) => Number(r.id));
     },
 

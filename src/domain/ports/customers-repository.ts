@@ -25,8 +25,9 @@ export interface UpsertChunkOptions {
   /**
    * With `handOff`, the same atomic write adds outbox batches for the customers the chunk added and,
    * for call hand-offs with onExisting "update", for the updated customers that became callable
-   * again: not paid or received after the update, and their emi_due_date, lead_date or
-   * payment_status changed.
+   * again: not paid or received after the update, their emi_due_date, lead_date or payment_status
+   * changed, and no call of theirs already waiting (queued, delayed, being dialled, or handed over in
+   * a batch no consumer has reached).
    */
   handOff?: ChunkHandOff;
   /**
