@@ -149,7 +149,15 @@ export function createCustomersRepository(db: Db): CustomersRepository {
     // one transaction, so nothing changes in between.
     const recall =
       handOff?.kind === "call" && options.onExisting === "update"
-        ? recallBatchesStatement(db, importId, campaignPk, json, handOff.batchSize, at)
+        ? recallBatchesStatement(
+            db,
+            importId,
+            campaignPk,
+            json,
+            handOff.batchSize,
+            at,
+            options.awaitingConsumer ?? [],
+          )
         : undefined;
     // The outbox statement for new customers reads what the upsert just did, so it must come
     // right after it.

@@ -64,7 +64,8 @@ function awaitingConsumerSql(campaignPk: number, exceptImportId: string) {
  * see customers-repository.ts) that an upsert with onExisting "update" is about to make callable
  * again: a stored customer whose emi_due_date, lead_date or payment_status the chunk changes, who is
  * not paid or received afterwards, and who has no call waiting already (a waiting call dials the
- * customer as the update leaves it, so a second one would ring twice). It runs right BEFORE the
+ * customer as the update leaves it, so a second one would ring twice): no waiting call row, and not
+ * among `awaitingConsumer` (customersAwaitingConsumer, read once per request rather than per chunk). It runs right BEFORE the
  * upsert in the same atomic batch, while the stored values are still there to compare with;
  * positions 0, 10, 11 and 13 of a row are dedupe_key, emi_due_date, payment_status and lead_date.
  * Numbered on from the import's last batch. CROSS JOIN keeps the chunk's rows the outer loop: one
@@ -77,6 +78,7 @@ export function recallBatchesStatement(
   json: string,
   batchSize: number,
   at: number,
+  awaitingConsumer: readonly number[],
 ) {
   return db.run(sql`INSERT INTO outbox_batches (import_id, kind, batch_no, customer_ids, size, max_customer_id,
       state, send_attempts, created_at, updated_at)
@@ -91,7 +93,7 @@ export function recallBatchesStatement(
           OR c.lead_date IS NOT j.value->>13)
         AND NOT EXISTS (SELECT 1 FROM calls k
           WHERE k.customer_id = c.id AND k.status IN ('queued', 'delayed', 'dispatching'))
-        AND c.id NOT IN (${awaitingConsumerSql(campaignPk, importId)})
+        AND c.id NOT IN (SELECT value FROM json_each(${JSON.stringify(awaitingConsumer)}))
     )
     GROUP BY grp
     ORDER BY grp`);

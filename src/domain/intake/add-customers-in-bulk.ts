@@ -101,6 +101,12 @@ async function runImport(
 
   // initiateCall and useWorkflow exclude each other (the envelope refuses both).
   const kind = input.initiateCall ? "call" : input.useWorkflow ? "workflow" : undefined;
+  // Customers other requests handed to the call queue moments ago have a call waiting but no call
+  // row yet: a refresh must not hand them over again. Read once, not once per chunk.
+  const awaitingConsumer =
+    kind === "call" && onExisting === "update"
+      ? await deps.outbox.customersAwaitingConsumer(campaign.pk, importId)
+      : undefined;
   const stored = await storeChunks(deps, judged.valid, {
     campaignPk: campaign.pk,
     importId,
@@ -110,6 +116,7 @@ async function runImport(
     onExisting,
     handOff: kind ? { kind, batchSize: DISPATCH_BATCH_SIZE } : undefined,
     leaseExpiredBefore: deps.clock.now() - CLAIM_LEASE_MS,
+    awaitingConsumer,
     log: deps.log,
   });
   const errors = [...judged.errors, ...stored.errors].sort((a, b) => a.index - b.index);

@@ -45,6 +45,8 @@ export interface StoreChunksInput {
   handOff?: ChunkHandOff;
   /** Claims older than this (unix ms) belong to a consumer that died. */
   leaseExpiredBefore: number;
+  /** See UpsertChunkOptions.awaitingConsumer. */
+  awaitingConsumer?: readonly number[];
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -94,6 +96,7 @@ export async function storeChunks(
           // Only an update can make a stored customer paid.
           stopsPaid: input.onExisting === "update" && c.some((r) => r.paid),
           leaseExpiredBefore: input.leaseExpiredBefore,
+          awaitingConsumer: input.awaitingConsumer,
         },
       );
       const { added, updated } = written;

@@ -37,6 +37,11 @@ export interface UpsertChunkOptions {
   stopsPaid: boolean;
   /** Claims older than this (unix ms) belong to a consumer that died: their calls count as waiting. */
   leaseExpiredBefore: number;
+  /**
+   * Customers handed to the call queue by other requests whose batch no consumer has reached yet
+   * (OutboxRepository.customersAwaitingConsumer): they have a call waiting, without a row yet.
+   */
+  awaitingConsumer?: readonly number[];
 }
 
 /** dedupe key -> customer id of the rows a chunk added, and of the rows it updated. */
