@@ -13,6 +13,7 @@ import {
   capturingQueue,
   createCampaign,
   deliver,
+  failingQueue,
   pinnedClock,
   progressOf,
   until,
@@ -143,6 +144,30 @@ describe("initiation filters — each one, and together", () => {
     const handed = large.batches.flatMap((b) => b.customerIds);
     expect(handed).toEqual([...handed].sort((a, b) => a - b));
     expect(new Set(handed).size).toBe(1_001);
+  });
+
+  it("a hand-off that has to wait → 400 with the batches in errors; they stay pending for the cron", async () => {
+    const { t } = await book();
+    const deps = createDeps(env, { callsQueue: failingQueue });
+    const outcome = await initiateCalls(deps, {
+      organizationId: t.orgId,
+      campaignId: "book",
+      ...CALL_CONFIG,
+      filters: { payment_status: ["bounced"] },
+    });
+    expect(outcome.status).toBe(400);
+    expect(outcome.body.results).toMatchObject({
+      totalMatched: 3,
+      customersSelected: 3,
+      initiated: 0,
+      failed: 3,
+      batchesProcessed: 1,
+      errors: [
+        { code: "not_queued", batch: 0, customers: 3, message: expect.stringMatching(/automatically/) },
+      ],
+    });
+    const batches = await deps.outbox.listForImport(outcome.body.initiationId);
+    expect(batches).toMatchObject([{ state: "pending", size: 3, sendAttempts: 1 }]);
   });
 
   it("nothing matched → 400 with the full results", async () => {
