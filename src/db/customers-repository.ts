@@ -42,13 +42,6 @@ export function encodeCustomerRow(c: CustomerToStore): string {
 
 const POSITION = new Map<string, number>(ROW_COLUMNS.map(([column], i) => [column, i]));
 
-/** The JSON path of a column in a positional row, for statements that join the chunk's rows. */
-export function rowField(column: CustomerColumn): SQL {
-  const position = POSITION.get(column);
-  if (position === undefined) throw new Error(`customers.${column} is not part of a chunk row`);
-  return sql.raw(`j.value->>${position}`);
-}
-
 /** The columns an update may change: every record column except the key it is found by. */
 const UPDATABLE = ROW_COLUMNS.map(([column]) => column).filter((c) => c !== "dedupeKey");
 

@@ -23,7 +23,7 @@ import { stopWaitingCallsStatement } from "./calls-repository";
 import type { Db } from "./client";
 
 /** The tombstone prefix of an erased customer's dedupe_key; a stored key never starts with a space. */
-export const ERASED_KEY_PREFIX = " erased:";
+const ERASED_KEY_PREFIX = " erased:";
 
 /** What a free-text column becomes when it quotes an erased customer. */
 const REDACTED = "[removed: customer data erased]";
