@@ -7,8 +7,10 @@ import { campaignCallsRoutes } from "./http/calls/campaign-calls";
 import { CALL_EVENTS_PATH, callEventsRoutes } from "./http/calls/events";
 import { campaignsRoutes } from "./http/campaigns/campaigns";
 import { bulkRoutes } from "./http/customers/bulk";
+import { singleCustomerRoutes } from "./http/customers/single";
 import { errorBody, handleError } from "./http/errors";
 import { importsRoutes } from "./http/imports/imports";
+import { initiationRoutes } from "./http/initiations/initiations";
 import { adminAuth, apiKeyAuth } from "./http/middleware/auth";
 import { jsonBody } from "./http/middleware/json-body";
 import { requestId } from "./http/middleware/request-id";
@@ -40,10 +42,12 @@ export function createApp(options: AppOptions = {}) {
   app.use("/admin/v1/*", adminAuth, jsonBody);
 
   app.route("/api/v1/customers", bulkRoutes);
+  app.route("/api/v1/customers", singleCustomerRoutes);
   app.route("/api/v1/campaigns", campaignsRoutes);
   app.route("/api/v1/campaigns", campaignCallsRoutes);
   app.route("/api/v1/calls", callEventsRoutes);
   app.route("/api/v1/imports", importsRoutes);
+  app.route("/api/v1", initiationRoutes);
   app.route("/api/v1/suppressions", suppressionsRoutes);
   app.route("/api/v1/webhooks", webhooksRoutes);
   app.route("/api/v1/agents", namedResourceRoutes("agents", "Agent"));

@@ -78,6 +78,7 @@ describe("bulk request with initiateCall, through the real queue", () => {
       skipped: { paid, suppressed: 2 },
       failed: 0,
       completed: 0,
+      cancelled: 0,
       errors: [],
     });
 

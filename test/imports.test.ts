@@ -34,6 +34,7 @@ describe("GET /api/v1/imports/{importId}", () => {
     const { errors: _errors, ...counts } = bulk.json.results;
     expect(r.json).toEqual({
       importId: bulk.json.importId,
+      kind: "bulk",
       campaignId: "emi",
       state: "completed",
       attempt: { number: 1, leaseExpiresAt: null },
@@ -47,6 +48,7 @@ describe("GET /api/v1/imports/{importId}", () => {
         skipped: {},
         failed: 0,
         completed: 0,
+        cancelled: 0,
         errors: [],
       },
       workflows: { requested: 0, started: 0, running: 0, completed: 0, failed: 0, errors: [] },

@@ -159,6 +159,7 @@ describe("call outcomes", () => {
         timestamp: imported[0]?.data.completedAt,
         data: {
           importId,
+          kind: "bulk",
           campaignId: "open",
           results: countsOf(progress.results),
           initiateCall: true,

@@ -147,7 +147,8 @@ describe("campaign workflow definitions", () => {
     expect(refused.json.error.details).toEqual([
       {
         path: "callConfig",
-        message: "is required: the campaign's workflow has call steps that name no agent",
+        message:
+          "is required: the campaign's workflow has call steps that name no agent, and the campaign has no default agentId and dispositionId",
       },
     ]);
     const accepted = await call(
@@ -566,7 +567,7 @@ describe("a run's waits (pinned clock, stand-in steps)", () => {
       const r = await runs.run(id, FRIDAY_10_IST);
       expect(await r.outcome).toEqual({ outcome: "finished" });
       expect(r.sleeps).toEqual([]);
-      expect(r.executed).toEqual(["load", "0:wait:deadline", "1:call:0", "finish"]);
+      expect(r.executed).toEqual(["load", "0:check", "0:wait:deadline", "1:check", "1:call:0", "finish"]);
       expect(await runs.calls(id)).toEqual([["workflow:1", "dispatched", FRIDAY_10_IST]]);
     }
 
@@ -640,7 +641,7 @@ describe("a run's waits (pinned clock, stand-in steps)", () => {
     // Woken a day after the deadline: the engine runs the workflow from the top over its journal.
     const replay = await runs.run(id, "2026-11-30T04:30:00.000Z", { journal });
     expect(await replay.outcome).toEqual({ outcome: "finished" });
-    expect(replay.executed).toEqual(["1:call:0", "finish"]);
+    expect(replay.executed).toEqual(["1:check", "1:call:0", "finish"]);
     // The recorded deadline (not one recomputed from the later clock), already behind the clock.
     expect(replay.sleeps).toEqual([
       { name: "0:wait", at: ms("2026-11-29T04:30:00Z"), askedAt: ms("2026-11-30T04:30:00.000Z") },

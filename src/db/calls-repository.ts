@@ -1,8 +1,8 @@
 // Call rows. Statements that expand a list of rows (INSERT ... SELECT FROM json_each, UPDATE ... FROM
 // json_each) are raw SQL: the query builder cannot express them, and D1 binds at most 100 parameters
 // per statement while a batch holds 500 customers. The rest goes through the query builder.
-import { and, asc, count, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
-import type { CallsRepository, StatusCount } from "../domain/ports/calls-repository";
+import { and, asc, count, eq, gt, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import type { CallsRepository, StatusCount, StopOutcome } from "../domain/ports/calls-repository";
 import type { Db } from "./client";
 import { calls, customers } from "./schema";
 import { inList } from "./sql";
@@ -15,6 +15,33 @@ const claimable = (leaseExpiredBefore: number) =>
   );
 
 const OUTSTANDING = ["queued", "delayed", "dispatching"] as const;
+
+/**
+ * Moves the claimable calls of the customers `customerIds` (a subquery yielding customer ids) to
+ * skipped / cancelled with a reason, in one statement that can join another repository's atomic
+ * batch (a paid update skips the calls in the write that records the payment). A live claim is left
+ * alone: its dialer request is in flight, and the dialer's report settles it. Probes calls_customer.
+ */
+export function stopWaitingCallsStatement(
+  db: Db,
+  customerIds: SQL,
+  outcome: StopOutcome,
+  at: number,
+  leaseExpiredBefore: number,
+) {
+  return db
+    .update(calls)
+    .set({
+      status: outcome.status,
+      reason: outcome.reason,
+      notBefore: null,
+      claimToken: null,
+      finishedAt: at,
+      updatedAt: at,
+    })
+    .where(and(sql`${calls.customerId} IN (${customerIds})`, claimable(leaseExpiredBefore)))
+    .returning({ id: calls.id });
+}
 
 export function createCallsRepository(db: Db): CallsRepository {
   const findCalls: CallsRepository["findCalls"] = async (importId, origin, customerIds) => {
@@ -32,13 +59,21 @@ export function createCallsRepository(db: Db): CallsRepository {
     async ensureCalls(input) {
       if (input.customers.length === 0) return [];
       const rows = JSON.stringify(input.customers.map((c) => [c.id, c.phoneNumber]));
-      // The unique (import, customer, origin) index turns a second run into a no-op.
+      // The unique (import, customer, origin) index turns a second run into a no-op. A customer
+      // erased, or of a campaign deleted, after its batch was written gets its row already
+      // cancelled, so the import's progress still adds up and nobody can claim it.
       await db.run(sql`INSERT INTO calls (id, organization_id, campaign_pk, import_id, batch_no, origin,
-          customer_id, phone_number, status, attempts, created_at, updated_at)
+          customer_id, phone_number, status, reason, attempts, finished_at, created_at, updated_at)
         SELECT 'call_' || lower(hex(randomblob(12))), ${input.organizationId}, ${input.campaignPk},
-          ${input.importId}, ${input.batchNo}, ${input.origin}, value->>0, value->>1, 'queued', 0,
-          ${input.at}, ${input.at}
-        FROM json_each(${rows}) WHERE true
+          ${input.importId}, ${input.batchNo}, ${input.origin}, j.cid, j.phone,
+          CASE WHEN j.gone IS NULL THEN 'queued' ELSE 'cancelled' END, j.gone, 0,
+          CASE WHEN j.gone IS NULL THEN NULL ELSE ${input.at} END, ${input.at}, ${input.at}
+        FROM (SELECT value->>0 AS cid, value->>1 AS phone,
+            (SELECT CASE WHEN cu.erased_at IS NOT NULL THEN 'erased'
+                WHEN ca.deleted_at IS NOT NULL THEN 'campaign_deleted' END
+              FROM customers cu JOIN campaigns ca ON ca.pk = cu.campaign_pk WHERE cu.id = value->>0) AS gone
+          FROM json_each(${rows})) j
+        WHERE true
         ON CONFLICT (import_id, customer_id, origin) DO NOTHING`);
       return findCalls(
         input.importId,
@@ -118,6 +153,34 @@ export function createCallsRepository(db: Db): CallsRepository {
     },
 
     findCalls,
+
+    async stopWaitingForCustomers(customerIds, outcome, at, leaseExpiredBefore) {
+      if (customerIds.length === 0) return 0;
+      const rows = await stopWaitingCallsStatement(
+        db,
+        sql`SELECT value FROM json_each(${JSON.stringify(customerIds)})`,
+        outcome,
+        at,
+        leaseExpiredBefore,
+      );
+      return rows.length;
+    },
+
+    async stopWaitingForCampaign(campaignPk, outcome, at, leaseExpiredBefore) {
+      const rows = await db
+        .update(calls)
+        .set({
+          status: outcome.status,
+          reason: outcome.reason,
+          notBefore: null,
+          claimToken: null,
+          finishedAt: at,
+          updatedAt: at,
+        })
+        .where(and(eq(calls.campaignPk, campaignPk), claimable(leaseExpiredBefore)))
+        .returning({ id: calls.id });
+      return rows.length;
+    },
 
     async countOutstanding(importId, batchNo, origin) {
       const [row] = await db

@@ -1,7 +1,11 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Campaign } from "../domain/model/campaign";
 import type { WorkflowDefinition } from "../domain/model/workflow";
-import type { CampaignsRepository, NamedResourceRepository } from "../domain/ports/campaigns-repository";
+import type {
+  CampaignChange,
+  CampaignsRepository,
+  NamedResourceRepository,
+} from "../domain/ports/campaigns-repository";
 import type { Db } from "./client";
 import { agents, campaigns, dispositions } from "./schema";
 
@@ -23,9 +27,33 @@ function toCampaign(row: CampaignRow): Campaign {
     },
     // Validated when the campaign was stored.
     workflow: row.workflow === null ? null : (JSON.parse(row.workflow) as WorkflowDefinition),
+    agentId: row.agentId,
+    dispositionId: row.dispositionId,
     createdAt: row.createdAt,
+    deletedAt: row.deletedAt,
   };
 }
+
+/** The stored columns of the campaign fields a change may set. */
+function changedColumns(change: CampaignChange): Partial<typeof campaigns.$inferInsert> {
+  const columns: Partial<typeof campaigns.$inferInsert> = {};
+  if (change.name !== undefined) columns.name = change.name;
+  if (change.timezone !== undefined) columns.timezone = change.timezone;
+  if (change.defaultCountry !== undefined) columns.defaultCountry = change.defaultCountry;
+  if (change.callingWindow !== undefined) {
+    columns.windowStart = change.callingWindow.start;
+    columns.windowEnd = change.callingWindow.end;
+    columns.windowDays = JSON.stringify(change.callingWindow.days);
+  }
+  if (change.workflow !== undefined) {
+    columns.workflow = change.workflow === null ? null : JSON.stringify(change.workflow);
+  }
+  if (change.agentId !== undefined) columns.agentId = change.agentId;
+  if (change.dispositionId !== undefined) columns.dispositionId = change.dispositionId;
+  return columns;
+}
+
+const live = isNull(campaigns.deletedAt);
 
 export function createCampaignsRepository(db: Db): CampaignsRepository {
   // Agents and dispositions are the same shape of resource: an id and a name per organization.
@@ -80,6 +108,8 @@ export function createCampaignsRepository(db: Db): CampaignsRepository {
           windowEnd: c.callingWindow.end,
           windowDays: JSON.stringify(c.callingWindow.days),
           workflow: c.workflow == null ? null : JSON.stringify(c.workflow),
+          agentId: c.agentId ?? null,
+          dispositionId: c.dispositionId ?? null,
           createdAt: c.createdAt,
         })
         .onConflictDoNothing()
@@ -91,9 +121,60 @@ export function createCampaignsRepository(db: Db): CampaignsRepository {
       const row = await db
         .select()
         .from(campaigns)
-        .where(and(eq(campaigns.organizationId, organizationId), eq(campaigns.id, id)))
+        .where(and(eq(campaigns.organizationId, organizationId), eq(campaigns.id, id), live))
         .get();
       return row ? toCampaign(row) : undefined;
+    },
+
+    async updateCampaign(organizationId, id, change) {
+      const columns = changedColumns(change);
+      const where = and(eq(campaigns.organizationId, organizationId), eq(campaigns.id, id), live);
+      if (Object.keys(columns).length === 0) {
+        const row = await db.select().from(campaigns).where(where).get();
+        return row ? toCampaign(row) : undefined;
+      }
+      const [row] = await db.update(campaigns).set(columns).where(where).returning();
+      return row ? toCampaign(row) : undefined;
+    },
+
+    async markDeleted(organizationId, id, at) {
+      const [row] = await db
+        .update(campaigns)
+        .set({ deletedAt: at })
+        .where(and(eq(campaigns.organizationId, organizationId), eq(campaigns.id, id), live))
+        .returning();
+      return row ? toCampaign(row) : undefined;
+    },
+
+    async listUnpurged(limit) {
+      const rows = await db
+        .select()
+        .from(campaigns)
+        .where(and(isNotNull(campaigns.deletedAt), isNull(campaigns.purgedAt)))
+        .orderBy(asc(campaigns.deletedAt))
+        .limit(limit);
+      return rows.map(toCampaign);
+    },
+
+    async markPurged(pk, at) {
+      await db.update(campaigns).set({ purgedAt: at }).where(eq(campaigns.pk, pk));
+    },
+
+    // Raw SQL: three counts over three tables in one round trip, each through an index
+    // (calls_campaign_status, imports_campaign + outbox_batches_import_kind_no, workflow_runs_import).
+    async activeWork(campaignPk) {
+      const row = await db.get<{ calls: number; batches: number; runs: number }>(sql`SELECT
+          (SELECT count(*) FROM calls WHERE campaign_pk = ${campaignPk}
+            AND status IN ('queued', 'delayed', 'dispatching')) AS calls,
+          (SELECT count(*) FROM outbox_batches o JOIN imports i ON i.id = o.import_id
+            WHERE i.campaign_pk = ${campaignPk} AND o.state IN ('pending', 'sent', 'processing')) AS batches,
+          (SELECT count(*) FROM workflow_runs r JOIN imports i ON i.id = r.import_id
+            WHERE i.campaign_pk = ${campaignPk} AND r.status IN ('queued', 'started', 'running')) AS runs`);
+      return {
+        calls: Number(row?.calls ?? 0),
+        batches: Number(row?.batches ?? 0),
+        runs: Number(row?.runs ?? 0),
+      };
     },
 
     async findCampaignByPk(pk) {
@@ -108,6 +189,7 @@ export function createCampaignsRepository(db: Db): CampaignsRepository {
         .where(
           and(
             eq(campaigns.organizationId, organizationId),
+            live,
             after === undefined ? undefined : gt(campaigns.id, after),
           ),
         )

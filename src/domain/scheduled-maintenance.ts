@@ -1,8 +1,12 @@
 // What the cron trigger does on every tick: re-drive outbox batches whose hand-off was lost, forget
-// Idempotency-Keys past their retention (their imports stay readable), and hand webhook deliveries
-// that were never queued, or whose message was lost, to the queue (deleting old finished ones).
+// Idempotency-Keys past their retention (their imports stay readable), hand webhook deliveries
+// that were never queued, or whose message was lost, to the queue (deleting old finished ones), and
+// go on erasing the customers of deleted campaigns.
 
 import { type RedriveDeps, type RedriveResult, redriveOutbox } from "./calls/redrive-outbox";
+import { purgeDeletedCampaigns } from "./campaigns/delete-campaign";
+import type { CampaignsRepository } from "./ports/campaigns-repository";
+import type { CustomersRepository } from "./ports/customers-repository";
 import type { ImportsRepository } from "./ports/imports-repository";
 import { type HandOffDeps, redriveDeliveries } from "./webhooks/hand-off";
 
@@ -13,6 +17,8 @@ const ABANDONED_PER_RUN = 100;
 
 export interface MaintenanceDeps extends RedriveDeps, HandOffDeps {
   imports: ImportsRepository;
+  campaigns: CampaignsRepository;
+  customers: CustomersRepository;
 }
 
 export async function runScheduledMaintenance(deps: MaintenanceDeps): Promise<{
@@ -20,6 +26,7 @@ export async function runScheduledMaintenance(deps: MaintenanceDeps): Promise<{
   expiredIdempotencyKeys: number;
   abandonedImports: number;
   webhooks: Awaited<ReturnType<typeof redriveDeliveries>>;
+  purge: Awaited<ReturnType<typeof purgeDeletedCampaigns>>;
 }> {
   // An import whose attempt died and was never retried is failed with what it stored, so its key
   // stops being held and expires like any other; the customers it stored were written with their
@@ -33,5 +40,6 @@ export async function runScheduledMaintenance(deps: MaintenanceDeps): Promise<{
     deps.clock.now() - IDEMPOTENCY_RETENTION_MS,
   );
   if (expiredIdempotencyKeys > 0) deps.log("idempotency_keys_expired", { count: expiredIdempotencyKeys });
-  return { redrive, expiredIdempotencyKeys, abandonedImports: abandoned.length, webhooks };
+  const purge = await purgeDeletedCampaigns(deps);
+  return { redrive, expiredIdempotencyKeys, abandonedImports: abandoned.length, webhooks, purge };
 }

@@ -20,6 +20,7 @@ import { describeError } from "../../src/domain/errors";
 import type { Call } from "../../src/domain/model/call";
 import type { NormalizedRecord } from "../../src/domain/model/customer";
 import type { WebhookEventType } from "../../src/domain/model/webhook";
+import { dayTwoContract } from "./day-two-contract";
 
 /** A first name the test trigger refuses, to make one row of a chunk fail inside the database. */
 export const REFUSED_FIRST_NAME = "__contract_refused__";
@@ -297,6 +298,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           variables: { branch: "Pune", vip: true, score: 712 },
           importId: "imp_full",
           createdAt: T0 + 7,
+          updatedAt: null,
+          erasedAt: null,
         });
         const [storedLead] = await repos.customers.findByIds([leads.get("LEAD-9") as number]);
         expect(storedLead).toMatchObject({
@@ -987,6 +990,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           timestamp: iso(T0 + 999),
           data: {
             importId: "imp_done_hook",
+            kind: "bulk",
             campaignId: "emi",
             results: counts,
             initiateCall: true,
@@ -994,6 +998,31 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
             createdAt: iso(T0),
             completedAt: iso(T0 + 999),
           },
+        });
+
+        // The counts only some kinds have come with them: a refresh's split, an initiation's matches.
+        for (const [id, kind, extra] of [
+          ["imp_refresh_hook", "bulk", { added: 1, updated: 1, unchanged: 0 }],
+          ["imp_initiation_hook", "initiation", { matched: 9 }],
+        ] as const) {
+          await repos.imports.begin({
+            id,
+            organizationId: t.orgId,
+            campaignPk: t.emi.pk,
+            kind,
+            state: "processing",
+            createdAt: T0,
+          });
+          await repos.imports.complete(id, 1, { ...counts, ...extra }, { status: 201, body: null }, T0 + 5);
+        }
+        const [, refresh, initiation] = await deliveriesOf(watcher.pk);
+        expect(refresh?.body.data).toMatchObject({
+          kind: "bulk",
+          results: { ...counts, added: 1, updated: 1, unchanged: 0 },
+        });
+        expect(initiation?.body.data).toMatchObject({
+          kind: "initiation",
+          results: { ...counts, matched: 9 },
         });
       });
 
@@ -1316,6 +1345,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
       });
     });
 
+    dayTwoContract(() => ({ db, repos }));
+
     describe("tenant scoping", () => {
       it("one organization never sees or clashes with another's rows", async () => {
         const a = await tenant();
@@ -1375,8 +1406,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         });
         expect(await repos.tenancy.findOrganizationIdByKeyHash(hashA)).toBe(a.orgId);
         expect(await repos.tenancy.findOrganizationIdByKeyHash(hashB)).toBe(b.orgId);
-        expect(await repos.tenancy.revokeApiKey(`key_${hashA}`, T0 + 1)).toBe(true);
-        expect(await repos.tenancy.revokeApiKey(`key_${hashA}`, T0 + 2)).toBe(false);
+        expect(await repos.tenancy.revokeApiKey(`key_${hashA}`, T0 + 1)).toBe(hashA);
+        expect(await repos.tenancy.revokeApiKey(`key_${hashA}`, T0 + 2)).toBeUndefined();
         expect(await repos.tenancy.findOrganizationIdByKeyHash(hashA)).toBeUndefined();
         expect(await repos.tenancy.findOrganizationIdByKeyHash(hashB)).toBe(b.orgId);
       });

@@ -9,6 +9,7 @@ export const CALL_STATUSES = [
   "skipped",
   "failed",
   "completed",
+  "cancelled",
 ] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 

@@ -38,8 +38,16 @@ export interface Campaign {
   callingWindow: CallingWindow;
   /** The campaign's own workflow, or null for the default of its type. */
   workflow: WorkflowDefinition | null;
+  /**
+   * The agent and disposition of calls (initiateCall, useWorkflow, initiations) whose request names
+   * none; both set or both null.
+   */
+  agentId: string | null;
+  dispositionId: string | null;
   /** Unix ms. */
   createdAt: number;
+  /** Unix ms when the campaign was deleted; a deleted campaign is only seen by work already under way. */
+  deletedAt: number | null;
 }
 
 /** An agent or a disposition set: an id and a name per organization. */

@@ -31,14 +31,25 @@ export interface StatusCount {
 }
 
 /**
+ * How waiting calls end when something outside the call path stops them: `skipped` when the rule
+ * would have skipped them at dial time anyway (paid), `cancelled` when the customer or the campaign
+ * is gone (erased, deleted) or the work was called off.
+ */
+export interface StopOutcome {
+  status: "skipped" | "cancelled";
+  reason: string;
+}
+
+/**
  * Call rows. "Claimable" rows are the ones nobody is working on: `queued` and `delayed` ones, and
  * `dispatching` ones whose claim is older than the lease (`leaseExpiredBefore`, unix ms): their
  * holder died.
  */
 export interface CallsRepository {
   /**
-   * Creates the missing call rows (`queued`) and returns every row of these customers for this
-   * import and origin: a second run reads what the first one made instead of making new rows.
+   * Creates the missing call rows (`queued`; `cancelled` for a customer erased or a campaign deleted
+   * since the batch was written) and returns every row of these customers for this import and
+   * origin: a second run reads what the first one made instead of making new rows.
    */
   ensureCalls(input: NewCalls): Promise<Call[]>;
   /** Claimable rows -> skipped for good; returns how many moved. */
@@ -79,6 +90,23 @@ export interface CallsRepository {
   ): Promise<void>;
   /** The dialer did not take the calls: give the claim back so a later attempt can take it. */
   release(token: string, at: number): Promise<void>;
+  /**
+   * The claimable rows of these customers (any import) -> `outcome`, in one statement; a live claim
+   * (a dialer request in flight) is never touched. Returns how many moved.
+   */
+  stopWaitingForCustomers(
+    customerIds: readonly number[],
+    outcome: StopOutcome,
+    at: number,
+    leaseExpiredBefore: number,
+  ): Promise<number>;
+  /** The same for every claimable row of the campaign. */
+  stopWaitingForCampaign(
+    campaignPk: number,
+    outcome: StopOutcome,
+    at: number,
+    leaseExpiredBefore: number,
+  ): Promise<number>;
   /** Rows of these customers for this import and origin, oldest first. */
   findCalls(importId: string, origin: string, customerIds: readonly number[]): Promise<Call[]>;
   /** Rows of one batch that still need work: queued, delayed, or claimed. */

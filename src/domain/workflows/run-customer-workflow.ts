@@ -35,7 +35,12 @@ interface Plan {
   dates: { emi_due_date: string | null; lead_date: string | null };
 }
 
-export type RunOutcome = "finished" | "stopped_paid" | "gone";
+/**
+ * How a run ended: it went through every step (finished), or it stopped before a step because the
+ * customer had paid (stopped_paid), its data was erased (erased) or its campaign was deleted
+ * (campaign_deleted); gone when the import, campaign or customer was missing when it started.
+ */
+export type RunOutcome = "finished" | "stopped_paid" | "erased" | "campaign_deleted" | "gone";
 
 type WaitStep = Extract<WorkflowStep, { type: "wait" }>;
 
@@ -102,6 +107,14 @@ export async function runCustomerWorkflow(
     for (const [index, step] of plan.definition.steps.entries()) {
       const label = `${index}:${step.type}`;
       doing = `step ${index} (${step.type})`;
+      // Every step starts by asking whether the run must end: a payment recorded by an update, an
+      // erasure or a campaign deletion ends it here, whichever step comes next. A durable step, so
+      // a replay takes the same decision.
+      const stop = await steps.do(`${index}:check`, () => stopReason(deps, plan, customerId));
+      if (stop) {
+        await finish(deps, steps, instanceId, stop);
+        return { outcome: stop };
+      }
       switch (step.type) {
         case "wait": {
           const until = await steps.do(`${label}:deadline`, async () => {
@@ -168,6 +181,22 @@ export async function runCustomerWorkflow(
     });
     throw err;
   }
+}
+
+/** Why the run must end before its next step, or null when it goes on. */
+async function stopReason(
+  deps: RunCustomerWorkflowDeps,
+  plan: Plan,
+  customerId: number,
+): Promise<Exclude<RunOutcome, "finished" | "gone"> | null> {
+  const [[customer], campaign] = await Promise.all([
+    deps.customers.findByIds([customerId]),
+    deps.campaigns.findCampaignByPk(plan.campaignPk),
+  ]);
+  if (!campaign || campaign.deletedAt !== null) return "campaign_deleted";
+  if (!customer || customer.erasedAt !== null) return "erased";
+  if (isPaid(customer.paymentStatus)) return "stopped_paid";
+  return null;
 }
 
 /**

@@ -1,5 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createCampaign } from "../../domain/campaigns/create-campaign";
+import { deleteCampaign } from "../../domain/campaigns/delete-campaign";
+import { updateCampaign } from "../../domain/campaigns/update-campaign";
+import { eraseCustomer } from "../../domain/customers/erase-customer";
 import { DomainError } from "../../domain/errors";
 import { CAMPAIGN_TYPES, type Campaign, WEEKDAYS } from "../../domain/model/campaign";
 import { PAYMENT_STATUSES, type StoredCustomer } from "../../domain/model/customer";
@@ -10,6 +13,9 @@ import { createRouter } from "../router";
 import { CampaignParam, Country, decodeCursor, iso, PageQuery, page, ResourceId } from "../schemas";
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/** An agent or disposition id, as POST /api/v1/agents and /dispositions take them. */
+const DefaultResource = z.string().min(1).max(128);
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -52,8 +58,45 @@ export const CreateCampaign = z
       description:
         "The steps each customer added with useWorkflow goes through; when absent, the default for the campaign type (see the README).",
     }),
+    agentId: DefaultResource.optional().openapi({
+      description:
+        "The agent of calls whose request names none (callConfig then becomes optional); set together with dispositionId.",
+    }),
+    dispositionId: DefaultResource.optional().openapi({
+      description: "The disposition set of calls whose request names none; set together with agentId.",
+    }),
   })
   .openapi("CreateCampaign");
+
+const FIXED_FIELDS: Record<string, string> = {
+  campaignType: "cannot be changed: the campaign's type decides which fields its customers carry",
+  id: "cannot be changed: create a new campaign",
+};
+
+const UpdateCampaign = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    timezone: z.string().refine(isTimeZone, "an IANA time zone such as Asia/Kolkata").optional(),
+    defaultCountry: Country.optional().openapi({
+      description: "For records added from now on; stored numbers are already in E.164.",
+    }),
+    callingWindow: CallingWindow.optional(),
+    workflow: WorkflowDefinition.nullable().optional().openapi({
+      description:
+        "null goes back to the default of the campaign type. Runs already started keep their steps.",
+    }),
+    agentId: DefaultResource.nullable().optional().openapi({ description: "null clears the default." }),
+    dispositionId: DefaultResource.nullable().optional().openapi({ description: "null clears the default." }),
+    campaignType: z.unknown().optional().openapi({ description: "Cannot be changed (400)." }),
+    id: z.unknown().optional().openapi({ description: "Cannot be changed (400)." }),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    for (const [field, message] of Object.entries(FIXED_FIELDS)) {
+      if (Object.hasOwn(body, field)) ctx.addIssue({ code: "custom", path: [field], message });
+    }
+  })
+  .openapi("UpdateCampaign");
 
 const CampaignSchema = z
   .object({
@@ -64,6 +107,8 @@ const CampaignSchema = z
     defaultCountry: z.string(),
     callingWindow: z.object({ start: z.string(), end: z.string(), days: z.array(z.string()) }),
     workflow: z.unknown(),
+    agentId: z.string().nullable(),
+    dispositionId: z.string().nullable(),
     createdAt: z.string(),
   })
   .openapi("Campaign");
@@ -93,8 +138,12 @@ const CustomerSchema = z
       .openapi({ enum: [...storedLanguages(), null], description: "Stored as the name." }),
     lead_date: z.string().nullable().openapi({ format: "date" }),
     variables: z.record(z.string(), z.unknown()),
-    importId: z.string(),
+    importId: z.string().openapi({ description: "The import that added the customer." }),
     createdAt: z.string().openapi({ format: "date-time" }),
+    updatedAt: z
+      .string()
+      .nullable()
+      .openapi({ format: "date-time", description: "When an update last changed the customer." }),
   })
   .openapi("Customer", {
     description: "A stored customer: its record's fields as the record rules normalized them.",
@@ -114,6 +163,8 @@ function campaignJson(c: Campaign) {
     defaultCountry: c.defaultCountry,
     callingWindow: c.callingWindow,
     workflow: c.workflow,
+    agentId: c.agentId,
+    dispositionId: c.dispositionId,
     createdAt: iso(c.createdAt),
   };
 }
@@ -137,6 +188,7 @@ function customerJson(r: StoredCustomer) {
     variables: r.variables,
     importId: r.importId,
     createdAt: iso(r.createdAt),
+    updatedAt: r.updatedAt === null ? null : iso(r.updatedAt),
   };
 }
 
@@ -167,6 +219,8 @@ campaignsRoutes.openapi(
       defaultCountry: input.defaultCountry,
       callingWindow: input.callingWindow,
       workflow: input.workflow,
+      agentId: input.agentId,
+      dispositionId: input.dispositionId,
     });
     return c.json(campaignJson(created), 201);
   },
@@ -261,5 +315,109 @@ campaignsRoutes.openapi(
       page(rows.map(customerJson), limit, (r) => r.id),
       200,
     );
+  },
+);
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/{campaignId}",
+    tags: ["Campaigns"],
+    summary: "Change a campaign",
+    description:
+      "Name, time zone, default country, calling window, workflow and default agent and disposition; the type cannot change. The calling window applies at once (it is read when a call is dialled); a workflow change applies to runs started after it.",
+    request: {
+      params: CampaignParam,
+      body: { required: true, content: { "application/json": { schema: UpdateCampaign } } },
+    },
+    responses: {
+      200: {
+        description: "The campaign as stored",
+        content: { "application/json": { schema: CampaignSchema } },
+      },
+      ...errorResponses(400, 401, 404, 415),
+    },
+  }),
+  async (c) => {
+    const { campaignType: _type, id: _id, ...change } = c.req.valid("json");
+    const updated = await updateCampaign(
+      c.var.deps,
+      c.var.organizationId,
+      c.req.valid("param").campaignId,
+      change,
+    );
+    return c.json(campaignJson(updated), 200);
+  },
+);
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{campaignId}",
+    tags: ["Campaigns"],
+    summary: "Delete a campaign",
+    description:
+      "The campaign leaves the API at once (its id may be reused) and its customers' personal data is erased (large campaigns finish on the cron). Its imports stay readable (counts only), and its calls and runs stay de-identified. 409 while calls or workflow runs are waiting or under way, unless force=true, which cancels them first (a call already handed to the dialer finishes there).",
+    request: {
+      params: CampaignParam,
+      query: z.object({
+        force: z
+          .enum(["true", "false"])
+          .default("false")
+          .openapi({ description: "Cancel waiting calls and running workflow runs first." }),
+      }),
+    },
+    responses: {
+      204: { description: "Deleted" },
+      ...errorResponses(400, 401, 404, 409),
+    },
+  }),
+  async (c) => {
+    await deleteCampaign(c.var.deps, {
+      organizationId: c.var.organizationId,
+      campaignId: c.req.valid("param").campaignId,
+      force: c.req.valid("query").force === "true",
+    });
+    return c.body(null, 204);
+  },
+);
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{campaignId}/customers/{key}",
+    tags: ["Customers"],
+    summary: "Erase a customer",
+    description:
+      "The borrower's right to erasure (DPDP Act 2023): the customer's personal data leaves every table (customer, calls, the dialer's events, webhook payloads, stored Idempotency-Key answers), its waiting calls are cancelled and its workflow runs end at their next step. De-identified counts stay, so an import's progress still adds up. With suppress=true the number is put on the suppression list first (and kept there).",
+    request: {
+      params: CampaignParam.extend({
+        key: z
+          .string()
+          .min(1)
+          .max(512)
+          .openapi({ description: "The customer's loan_id (lead_id in a lead campaign)." }),
+      }),
+      query: z.object({
+        suppress: z
+          .enum(["true", "false"])
+          .default("false")
+          .openapi({ description: "Put the number on the suppression list first." }),
+      }),
+    },
+    responses: {
+      204: { description: "Erased" },
+      ...errorResponses(400, 401, 404),
+    },
+  }),
+  async (c) => {
+    const { campaignId, key } = c.req.valid("param");
+    await eraseCustomer(c.var.deps, {
+      organizationId: c.var.organizationId,
+      campaignId,
+      key,
+      suppress: c.req.valid("query").suppress === "true",
+    });
+    return c.body(null, 204);
   },
 );

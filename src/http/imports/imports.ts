@@ -6,10 +6,10 @@ import {
   FAILURE_REASONS_LISTED,
   getImportProgress,
 } from "../../domain/imports/get-import-progress";
-import { IMPORT_STATES } from "../../domain/model/imports";
+import { IMPORT_KINDS, IMPORT_STATES } from "../../domain/model/imports";
 import { errorResponses } from "../errors";
 import { createRouter } from "../router";
-import { ImportCountsSchema, iso } from "../schemas";
+import { ImportCountsSchema, iso, RefreshCountsSchema } from "../schemas";
 
 const BatchError = z
   .object({ batch: z.number().int(), customers: z.number().int(), message: z.string() })
@@ -41,9 +41,29 @@ const RunFailure = z
     description: `Started runs that failed for the same reason. At most ${FAILURE_REASONS_LISTED} reasons are listed, the most frequent first; one more item counts the runs that failed for any other reason (with no examples).`,
   });
 
+export const CallProgressSchema = z
+  .object({
+    requested: z.number().int(),
+    queued: z.number().int(),
+    dispatched: z.number().int(),
+    delayed: z.number().int(),
+    skipped: z.record(z.string(), z.number().int()).openapi({ example: { paid: 3, suppressed: 1 } }),
+    failed: z.number().int(),
+    completed: z.number().int(),
+    cancelled: z.number().int().openapi({
+      description: "Stopped before dialling: the customer was erased or the campaign deleted.",
+    }),
+    errors: BatchErrors,
+  })
+  .openapi("CallProgress");
+
 const ImportSchema = z
   .object({
     importId: z.string(),
+    kind: z.enum(IMPORT_KINDS).openapi({
+      description:
+        "bulk (POST /customers/add/bulk), single (POST /customers/add) or initiation (POST /initiate/{campaignId}/calls).",
+    }),
     campaignId: z.string(),
     createdAt: z.string(),
     state: z.enum(IMPORT_STATES).openapi({
@@ -57,21 +77,16 @@ const ImportSchema = z
       }),
     }),
     results: ImportCountsSchema.extend({
+      ...RefreshCountsSchema.shape,
+      matched: z.number().int().optional().openapi({
+        description: "Only for an initiation: the customers its filters matched (it took `total`).",
+      }),
       pending: z.number().int().openapi({
         description:
           "Records whose outcome is not final yet (while processing): valid + invalid + pending = total and successful + failed + pending = total.",
       }),
     }),
-    calls: z.object({
-      requested: z.number().int(),
-      queued: z.number().int(),
-      dispatched: z.number().int(),
-      delayed: z.number().int(),
-      skipped: z.record(z.string(), z.number().int()).openapi({ example: { paid: 3, suppressed: 1 } }),
-      failed: z.number().int(),
-      completed: z.number().int(),
-      errors: BatchErrors,
-    }),
+    calls: CallProgressSchema,
     workflows: z.object({
       requested: z.number().int(),
       started: z.number().int(),
@@ -93,9 +108,9 @@ importsRoutes.openapi(
     method: "get",
     path: "/{importId}",
     tags: ["Imports"],
-    summary: "Get a bulk request's progress",
+    summary: "Get a request's progress (bulk, single customer or initiation)",
     description:
-      "calls.requested = queued + delayed + dispatched + skipped (all reasons) + failed + completed at every moment.",
+      "calls.requested = queued + delayed + dispatched + skipped (all reasons) + failed + completed + cancelled at every moment.",
     request: { params: z.object({ importId: z.string().min(1).max(64) }) },
     responses: {
       200: { description: "The import", content: { "application/json": { schema: ImportSchema } } },
