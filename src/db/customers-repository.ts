@@ -1,58 +1,24 @@
 import { and, asc, eq, getTableColumns, gt, isNull, type SQL, sql } from "drizzle-orm";
 import type { StoredCustomer } from "../domain/model/customer";
-import type { CustomersRepository, CustomerToStore } from "../domain/ports/customers-repository";
+import type { CustomersRepository } from "../domain/ports/customers-repository";
 import { stopWaitingCallsStatement } from "./calls-repository";
 import type { Db } from "./client";
 import { customerFilterSql, filteredCustomers } from "./customer-filter";
+import {
+  type CustomerColumn,
+  columnName,
+  differsFromExcluded,
+  encodeCustomerRow,
+  POSITION,
+  rowValues,
+  SETTLED,
+  UPDATABLE,
+} from "./customer-rows";
 import { eraseStatements } from "./erasure";
 import { renewLeaseStatement } from "./imports-repository";
 import { pendingBatchesStatement, recallBatchesStatement } from "./outbox-repository";
 import { customers } from "./schema";
 import { inList } from "./sql";
-
-type CustomerColumn = keyof typeof customers.$inferSelect;
-
-/**
- * The columns a chunk's positional JSON rows carry, in row order: the one list both the encoder and
- * the INSERT read, so a column can never be written from another column's position. The remaining
- * columns (id, campaign, import, times) are the same for the whole chunk and are bound once.
- */
-const ROW_COLUMNS: readonly (readonly [CustomerColumn, (c: CustomerToStore) => unknown])[] = [
-  ["dedupeKey", (c) => c.dedupeKey],
-  ["loanId", (c) => c.record.loan_id],
-  ["leadId", (c) => c.record.lead_id],
-  ["firstName", (c) => c.record.first_name],
-  ["lastName", (c) => c.record.last_name],
-  ["phoneNumber", (c) => c.record.phone_number],
-  ["loanAmount", (c) => c.record.loan_amount],
-  ["emiAmount", (c) => c.record.emi_amount],
-  ["loanPeriod", (c) => c.record.loan_period],
-  ["currentEmi", (c) => c.record.current_emi],
-  ["emiDueDate", (c) => c.record.emi_due_date],
-  ["paymentStatus", (c) => c.record.payment_status],
-  ["language", (c) => c.record.language],
-  ["leadDate", (c) => c.record.lead_date],
-  // Stored as JSON text: `->>` of an object yields its JSON, of a JSON null yields SQL NULL.
-  ["variables", (c) => c.record.variables],
-];
-
-/** One customer as the positional JSON row insertChunk expects. */
-export function encodeCustomerRow(c: CustomerToStore): string {
-  return JSON.stringify(ROW_COLUMNS.map(([, read]) => read(c) ?? null));
-}
-
-const POSITION = new Map<string, number>(ROW_COLUMNS.map(([column], i) => [column, i]));
-
-/** The columns an update may change: every record column except the key it is found by. */
-const UPDATABLE = ROW_COLUMNS.map(([column]) => column).filter((c) => c !== "dedupeKey");
-
-const columnName = (column: CustomerColumn) => customers[column].name;
-
-/** True when the stored row differs from the row the statement would have inserted. */
-const differsFromExcluded = sql.join(
-  UPDATABLE.map((c) => sql.raw(`"customers"."${columnName(c)}" IS NOT excluded."${columnName(c)}"`)),
-  sql` OR `,
-);
 
 /**
  * A chunk of positional JSON rows expanded by json_each: one statement, a handful of bound
@@ -116,9 +82,6 @@ function upsertChunkStatement(
 function chunkCustomers(campaignPk: number, json: string): SQL {
   return sql`json_each(${json}) j CROSS JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0`;
 }
-
-/** A paid or received payment status: paid and received stop every call and workflow. */
-const SETTLED = sql.raw(`('paid', 'received')`);
 
 function toStoredCustomer(row: typeof customers.$inferSelect): StoredCustomer {
   return {
@@ -221,9 +184,7 @@ export function createCustomersRepository(db: Db): CustomersRepository {
     },
 
     async replaceOne(current, next, at, leaseExpiredBefore) {
-      const values = Object.fromEntries(
-        ROW_COLUMNS.map(([column, read]) => [column, read(next) ?? null]),
-      ) as Record<CustomerColumn, unknown>;
+      const values = rowValues(next);
       values.variables = next.record.variables ? JSON.stringify(next.record.variables) : null;
       // Compare-and-set: the row must still hold what the caller read and merged its patch into,
       // so a concurrent write is never overwritten with stale values (the caller reads again).

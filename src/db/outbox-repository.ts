@@ -3,6 +3,7 @@ import type { DispatchKind, OutboxBatch } from "../domain/model/outbox";
 import type { OutboxRepository, SendOutcome } from "../domain/ports/outbox-repository";
 import type { Db } from "./client";
 import { customerFilterSql, filteredCustomers } from "./customer-filter";
+import { becomesCallable } from "./customer-rows";
 import { outboxBatches } from "./schema";
 import { inList } from "./sql";
 
@@ -88,9 +89,7 @@ export function recallBatchesStatement(
     FROM (
       SELECT c.id, (row_number() OVER (ORDER BY c.id) - 1) / CAST(${batchSize} AS INTEGER) AS grp
       FROM json_each(${json}) j CROSS JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0
-      WHERE coalesce(j.value->>11, '') NOT IN ('paid', 'received')
-        AND (c.emi_due_date IS NOT j.value->>10 OR c.payment_status IS NOT j.value->>11
-          OR c.lead_date IS NOT j.value->>13)
+      WHERE ${becomesCallable("c", "j")}
         AND NOT EXISTS (SELECT 1 FROM calls k
           WHERE k.customer_id = c.id AND k.status IN ('queued', 'delayed', 'dispatching'))
         AND c.id NOT IN (SELECT value FROM json_each(${JSON.stringify(awaitingConsumer)}))

@@ -8,7 +8,8 @@ import { createCallEventsRepository } from "../../src/db/call-events-repository"
 import { createCallsRepository } from "../../src/db/calls-repository";
 import { createCampaignsRepository } from "../../src/db/campaigns-repository";
 import type { Db } from "../../src/db/client";
-import { createCustomersRepository, encodeCustomerRow } from "../../src/db/customers-repository";
+import { encodeCustomerRow } from "../../src/db/customer-rows";
+import { createCustomersRepository } from "../../src/db/customers-repository";
 import { createImportsRepository } from "../../src/db/imports-repository";
 import { createOutboxRepository } from "../../src/db/outbox-repository";
 import { organizations } from "../../src/db/schema";
