@@ -120,3 +120,26 @@ export function mixedRecords(valid: readonly LoanRecord[], seeded: readonly stri
     return record;
   });
 }
+
+/**
+ * The refresh case's daily file over a campaign that holds `records[0..5000)`: the first 4,000 come
+ * back changed (the due date a month later; every fourth one now paid), the next 1,000 identical,
+ * and `records[5000..10000)` are new. Returns the file and how many customers it hands to the call
+ * queue (the new ones, and the changed ones that are not paid or received afterwards).
+ */
+export function refreshRecords(records: readonly LoanRecord[]): { file: LoanRecord[]; handedOver: number } {
+  let handedOver = 5_000;
+  const changed = records.slice(0, 4_000).map((r, i) => {
+    const status = i % 4 === 0 ? "paid" : (r.payment_status as string);
+    if (status !== "paid" && status !== "received") handedOver++;
+    return { ...r, emi_due_date: nextMonth(r.emi_due_date as string), payment_status: status };
+  });
+  return { file: [...changed, ...records.slice(4_000, 10_000)], handedOver };
+}
+
+/** The same day a month later (days 1-28 only, as loanRecords writes them). */
+function nextMonth(date: string): string {
+  const [year, month, day] = date.split("-").map(Number) as [number, number, number];
+  const next = month === 12 ? [year + 1, 1] : [year, month + 1];
+  return `${next[0]}-${pad2(next[1] as number)}-${pad2(day)}`;
+}

@@ -13,7 +13,7 @@ import { callTenant } from "../test/calls-fixtures";
 import { type D1Counts, meterD1 } from "../test/d1-meter";
 import { call, newTenant } from "../test/helpers";
 import { bulkRoundTrips, consumerRoundTrips } from "../test/round-trips";
-import { loanRecords, mixedRecords, prng, seededKeys } from "./data";
+import { loanRecords, mixedRecords, prng, refreshRecords, seededKeys } from "./data";
 import {
   type CaseResult,
   type IngestResults,
@@ -86,10 +86,16 @@ async function newCampaign(tenant: Tenant): Promise<{ id: string; pk: number }> 
 }
 
 /** The bulk request body, built around records already serialized once. */
-function bulkBody(campaignId: string, recordsJson: string, initiateCall = true): string {
+function bulkBody(
+  campaignId: string,
+  recordsJson: string,
+  initiateCall = true,
+  onExisting?: "update",
+): string {
+  const refresh = onExisting ? `"onExisting":"${onExisting}",` : "";
   const envelope = initiateCall
-    ? `{"campaignId":${JSON.stringify(campaignId)},"initiateCall":true,"callConfig":{"agentId":"agent-1","dispositionId":"disp-1"},"records":`
-    : `{"campaignId":${JSON.stringify(campaignId)},"records":`;
+    ? `{"campaignId":${JSON.stringify(campaignId)},${refresh}"initiateCall":true,"callConfig":{"agentId":"agent-1","dispositionId":"disp-1"},"records":`
+    : `{"campaignId":${JSON.stringify(campaignId)},${refresh}"records":`;
   return `${envelope}${recordsJson}}`;
 }
 
@@ -99,7 +105,16 @@ async function clearCampaign(pk: number): Promise<void> {
 
 interface BulkAnswer {
   importId: string;
-  results: { total: number; successful: number; invalid: number; failed: number; errors: { code: string }[] };
+  results: {
+    total: number;
+    successful: number;
+    invalid: number;
+    failed: number;
+    added?: number;
+    updated?: number;
+    unchanged?: number;
+    errors: { code: string }[];
+  };
   callResults?: { queued: number };
 }
 
@@ -141,6 +156,9 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
     records10k.slice(0, seeded.length).map((r, i) => ({ ...r, loan_id: seeded[i] })),
   );
   const mixedAdded = mixed.length - 3_000 - 1_000;
+  const refresh = refreshRecords(records10k);
+  const jsonRefreshHeld = JSON.stringify(records10k.slice(0, 5_000));
+  const jsonRefresh = JSON.stringify(refresh.file);
 
   const tenant = await newTenant();
   const clients = [tenant, await newTenant(), await newTenant(), await newTenant()];
@@ -334,6 +352,42 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
       },
     },
     {
+      // The daily file of a loan-management system over the campaign that holds yesterday's 5,000
+      // loans (stored untimed first), with initiateCall like bulkcall_10k.
+      name: "refresh_10k",
+      records: 10_000,
+      async once() {
+        const campaign = await newCampaign(tenant);
+        expectBulk(
+          await post(
+            "/api/v1/customers/add/bulk",
+            bulkBody(campaign.id, jsonRefreshHeld, false),
+            tenant.auth,
+          ),
+          201,
+          5_000,
+          5_000,
+          false,
+        );
+        const timed = await post(
+          "/api/v1/customers/add/bulk",
+          bulkBody(campaign.id, jsonRefresh, true, "update"),
+          tenant.auth,
+        );
+        expect(timed.status, timed.text.slice(0, 500)).toBe(201);
+        const answer = JSON.parse(timed.text) as BulkAnswer;
+        expect(answer.results).toMatchObject({
+          successful: 10_000,
+          added: 5_000,
+          updated: 4_000,
+          unchanged: 1_000,
+        });
+        expect(answer.callResults?.queued).toBe(refresh.handedOver);
+        await clearCampaign(campaign.pk);
+        return timed.ms;
+      },
+    },
+    {
       name: "growth_1st",
       records: 10_000,
       async once() {
@@ -432,6 +486,7 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
     growth_50th_over_1st: ["growth_50th", "growth_1st", divide],
     // Records per second with four clients over records per second with one.
     concurrent_over_single_throughput: ["concurrent_4x10k", "bulkcall_10k", (four, one) => (4 * one) / four],
+    refresh_over_bulkcall_10k: ["refresh_10k", "bulkcall_10k", divide],
   };
   const ratios = {} as Record<RatioName, number>;
   const spread = {} as Record<RatioName, RatioSpread>;

@@ -9,8 +9,10 @@ import { callEventsRoutes, isCallEventsRequest } from "./http/calls/events";
 import { campaignDialingRoutes } from "./http/campaigns/campaign-dialing";
 import { campaignsRoutes } from "./http/campaigns/campaigns";
 import { bulkRoutes } from "./http/customers/bulk";
+import { singleCustomerRoutes } from "./http/customers/single";
 import { errorBody, handleError } from "./http/errors";
 import { importsRoutes } from "./http/imports/imports";
+import { initiationRoutes } from "./http/initiations/initiations";
 import { adminAuth, apiKeyAuth } from "./http/middleware/auth";
 import { jsonBody } from "./http/middleware/json-body";
 import { requestId } from "./http/middleware/request-id";
@@ -43,6 +45,7 @@ export function createApp(options: AppOptions = {}) {
   app.use("/admin/v1/*", adminAuth, jsonBody);
 
   app.route("/api/v1/customers", bulkRoutes);
+  app.route("/api/v1/customers", singleCustomerRoutes);
   app.route("/api/v1/campaigns", campaignsRoutes);
   app.route("/api/v1/campaigns", campaignCallsRoutes);
   app.route("/api/v1/campaigns", campaignDialingRoutes);
@@ -50,6 +53,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/api/v1/calls", callDetailRoutes);
   app.route("/api/v1/organization", organizationRoutes);
   app.route("/api/v1/imports", importsRoutes);
+  app.route("/api/v1", initiationRoutes);
   app.route("/api/v1/suppressions", suppressionsRoutes);
   app.route("/api/v1/webhooks", webhooksRoutes);
   app.route("/api/v1/agents", namedResourceRoutes("agents", "Agent"));

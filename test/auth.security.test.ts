@@ -49,6 +49,31 @@ async function importOf(t: Tenant): Promise<string> {
   return r.json.importId;
 }
 
+/** A campaign of the owner's holding one customer (loan LN-000001). */
+async function customerOf(t: Tenant): Promise<{ campaignId: string; key: string }> {
+  const campaignId = await campaignOf(t);
+  const r = await call(
+    "POST",
+    "/api/v1/customers/add/bulk",
+    { campaignId, records: [loanRecord(1)] },
+    t.auth,
+  );
+  if (r.status !== 201) throw new Error(`customer setup failed: ${r.text}`);
+  return { campaignId, key: "LN-000001" };
+}
+
+async function initiationOf(t: Tenant): Promise<string> {
+  const { campaignId } = await customerOf(t);
+  const r = await call(
+    "POST",
+    `/api/v1/initiate/${campaignId}/calls`,
+    { agentId: "agent-1", dispositionId: "disp-1" },
+    t.auth,
+  );
+  if (r.status !== 200) throw new Error(`initiation setup failed: ${r.text}`);
+  return r.json.initiationId;
+}
+
 async function webhookOf(t: Tenant, events: string[] = []): Promise<string> {
   const r = await call("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/hook", events }, t.auth);
   if (r.status !== 201) throw new Error(`webhook setup failed: ${r.text}`);
@@ -96,6 +121,52 @@ const FIXTURES: Record<string, Fixture> = {
     request: async () => ({ path: "/api/v1/campaigns", body: { name: "x", campaignType: "emi" } }),
   },
   "GET /api/v1/campaigns": { request: async () => ({ path: "/api/v1/campaigns" }) },
+  "PATCH /api/v1/campaigns/{campaignId}": {
+    request: async (t) => ({ path: `/api/v1/campaigns/${await campaignOf(t)}`, body: { name: "renamed" } }),
+    foreign: true,
+  },
+  "DELETE /api/v1/campaigns/{campaignId}": {
+    request: async (t) => ({ path: `/api/v1/campaigns/${await campaignOf(t)}` }),
+    foreign: true,
+  },
+  "DELETE /api/v1/campaigns/{campaignId}/customers/{key}": {
+    request: async (t) => {
+      const { campaignId, key } = await customerOf(t);
+      return { path: `/api/v1/campaigns/${campaignId}/customers/${key}` };
+    },
+    foreign: true,
+  },
+  "POST /api/v1/customers/add": {
+    request: async (t) => ({
+      path: "/api/v1/customers/add",
+      body: { campaignId: await campaignOf(t), data: loanRecord(1) },
+    }),
+    foreign: true,
+  },
+  "PUT /api/v1/customers/update": {
+    request: async (t) => {
+      const { campaignId, key } = await customerOf(t);
+      return {
+        path: "/api/v1/customers/update",
+        body: { campaignId, loan_id: key, data: { first_name: "Ravi" } },
+      };
+    },
+    foreign: true,
+  },
+  "POST /api/v1/initiate/{campaignId}/calls": {
+    request: async (t) => {
+      const { campaignId } = await customerOf(t);
+      return {
+        path: `/api/v1/initiate/${campaignId}/calls`,
+        body: { agentId: "agent-1", dispositionId: "disp-1" },
+      };
+    },
+    foreign: true,
+  },
+  "GET /api/v1/initiations/{initiationId}": {
+    request: async (t) => ({ path: `/api/v1/initiations/${await initiationOf(t)}` }),
+    foreign: true,
+  },
   "GET /api/v1/campaigns/{campaignId}": {
     request: async (t) => ({ path: `/api/v1/campaigns/${await campaignOf(t)}` }),
     foreign: true,

@@ -42,6 +42,7 @@ describe("GET /api/v1/imports/{importId}", () => {
     const { errors: _errors, ...counts } = bulk.json.results;
     expect(r.json).toEqual({
       importId: bulk.json.importId,
+      kind: "bulk",
       campaignId: "emi",
       state: "completed",
       attempt: { number: 1, leaseExpiresAt: null },

@@ -1,11 +1,7 @@
 // The dialing policy's settings through the API: the organization's contact limits and blackout
 // dates, a campaign's retry policy, limits and blackout dates, their bounds, and what is stored.
 
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createDeps } from "../src/deps";
-import { updateCampaignPolicy } from "../src/domain/campaigns/campaign-policy";
-import { DomainError } from "../src/domain/errors";
 import { call, newTenant } from "./helpers";
 
 async function campaign(auth: Record<string, string>, body: Record<string, unknown>) {
@@ -149,31 +145,46 @@ describe("a campaign's dialing policy", () => {
     expect((await call("GET", "/api/v1/campaigns/bad", undefined, t.auth)).status).toBe(404);
   });
 
-  it("updateCampaignPolicy (for the campaign PATCH route) changes the policy and keeps the organization's floor", async () => {
+  it("PATCH of a campaign changes its retry policy, limits and blackout dates, and keeps the organization's floor", async () => {
     const t = await newTenant();
-    const deps = createDeps(env);
-    const updated = await updateCampaignPolicy(deps, t.orgId, "emi", {
+    const patch = (body: Record<string, unknown>, auth = t.auth) =>
+      call("PATCH", "/api/v1/campaigns/emi", body, auth);
+    const updated = await patch({
       retry: { maxAttempts: 2, intervalsMinutes: [90], on: ["busy"] },
       contactPolicy: { maxPer7Days: 5 },
-      blackoutDates: ["2027-01-26"],
+      callingWindow: { start: "09:00", end: "18:00", blackoutDates: ["2027-01-26"] },
     });
-    expect(updated).toMatchObject({
+    expect(updated.status, updated.text).toBe(200);
+    expect(updated.json.effectiveContactPolicy).toEqual({ maxPerDay: 3, maxPer7Days: 5, minGapMinutes: 30 });
+    const stored = async () => (await call("GET", "/api/v1/campaigns/emi", undefined, t.auth)).json;
+    expect(await stored()).toMatchObject({
       retry: { maxAttempts: 2, intervalsMinutes: [90], on: ["busy"] },
       contactPolicy: { maxPer7Days: 5 },
-      callingWindow: { blackoutDates: ["2027-01-26"] },
+      callingWindow: { start: "09:00", end: "18:00", blackoutDates: ["2027-01-26"] },
     });
-    expect((await call("GET", "/api/v1/campaigns/emi", undefined, t.auth)).json.retry.maxAttempts).toBe(2);
-    const looser = await updateCampaignPolicy(deps, t.orgId, "emi", {
-      contactPolicy: { maxPerDay: 9 },
-    }).catch((e: unknown) => e);
-    expect(looser).toBeInstanceOf(DomainError);
-    expect((looser as DomainError).details).toEqual([
+
+    // A new window without blackout dates keeps the campaign's dates.
+    expect((await patch({ callingWindow: { start: "10:00", end: "17:00" } })).status).toBe(200);
+    expect((await stored()).callingWindow).toMatchObject({ start: "10:00", blackoutDates: ["2027-01-26"] });
+
+    // Looser than the organization's 3 a day: refused, nothing stored.
+    const looser = await patch({ contactPolicy: { maxPerDay: 9 } });
+    expect([looser.status, looser.json.error.code]).toEqual([400, "validation_error"]);
+    expect(looser.json.error.details).toEqual([
       { path: "contactPolicy.maxPerDay", message: expect.stringMatching(/tighten the organization's 3/) },
     ]);
-    const stranger = await newTenant();
-    await expect(updateCampaignPolicy(deps, stranger.orgId, "nope", {})).rejects.toMatchObject({
-      code: "campaign_not_found",
+    expect((await stored()).contactPolicy).toEqual({ maxPer7Days: 5 });
+
+    // null follows the organization again.
+    expect((await patch({ contactPolicy: null })).status).toBe(200);
+    expect(await stored()).toMatchObject({
+      contactPolicy: null,
+      effectiveContactPolicy: { maxPerDay: 3, maxPer7Days: 7, minGapMinutes: 30 },
     });
+
+    const stranger = await newTenant();
+    const foreign = await call("PATCH", "/api/v1/campaigns/emi-of-nobody", { retry: {} }, stranger.auth);
+    expect([foreign.status, foreign.json.error.code]).toEqual([404, "campaign_not_found"]);
   });
 
   it("pause and resume of a campaign show in its state; another organization's campaign is 404", async () => {

@@ -102,6 +102,7 @@ describe("delivery to the receiver", () => {
       timestamp: expect.any(String),
       data: {
         importId,
+        kind: "bulk",
         campaignId: "emi",
         results: countsOf(progress.results),
         initiateCall: false,

@@ -161,6 +161,7 @@ describe("call outcomes", () => {
         timestamp: imported[0]?.data.completedAt,
         data: {
           importId,
+          kind: "bulk",
           campaignId: "open",
           results: countsOf(progress.results),
           initiateCall: true,

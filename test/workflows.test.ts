@@ -147,7 +147,8 @@ describe("campaign workflow definitions", () => {
     expect(refused.json.error.details).toEqual([
       {
         path: "callConfig",
-        message: "is required: the campaign's workflow has call steps that name no agent",
+        message:
+          "is required: the campaign's workflow has call steps that name no agent, and the campaign has no default agentId and dispositionId",
       },
     ]);
     const accepted = await call(

@@ -2,10 +2,10 @@
 // json_each) and the claim (a CTE with window functions feeding an UPDATE ... FROM) are raw SQL: the
 // query builder cannot express them, and D1 binds at most 100 parameters per statement while a batch
 // holds 500 customers. The rest goes through the query builder.
-import { and, asc, count, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import { DIALER_UNAVAILABLE } from "../domain/model/call";
 import { RETRY_OUTCOMES } from "../domain/model/policy";
-import type { CallsRepository, StatusCount } from "../domain/ports/calls-repository";
+import type { CallsRepository, StatusCount, StopOutcome } from "../domain/ports/calls-repository";
 import type { Db } from "./client";
 import { callAttempts, callDecisions, calls, customers } from "./schema";
 import { inList } from "./sql";
@@ -21,6 +21,53 @@ const OUTSTANDING = ["queued", "delayed", "dispatching"] as const;
 
 /** The reasons of a call waiting for its retry interval: it may not be claimed before `not_before`. */
 const RETRY_WAITS = sql.raw(RETRY_OUTCOMES.map((o) => `'retry_after_${o}'`).join(", "));
+
+/**
+ * The one statement that stops waiting calls, whoever stops them (a payment, an erasure, a campaign
+ * deleted, an import or campaign cancelled): the claimable calls matching `target` (a condition on
+ * `calls`) move to skipped / cancelled with a reason. A live claim is left alone: its dialer request
+ * is in flight, and the dialer's report settles it. It can join another repository's atomic batch.
+ */
+export function stopWaitingCallsWhere(
+  db: Db,
+  target: SQL,
+  outcome: StopOutcome,
+  at: number,
+  leaseExpiredBefore: number,
+) {
+  return db
+    .update(calls)
+    .set({
+      status: outcome.status,
+      reason: outcome.reason,
+      notBefore: null,
+      claimToken: null,
+      finishedAt: at,
+      updatedAt: at,
+    })
+    .where(and(target, claimable(leaseExpiredBefore)))
+    .returning({ id: calls.id });
+}
+
+/**
+ * stopWaitingCallsWhere for the customers `customerIds` (a subquery yielding customer ids): a paid
+ * update skips their calls in the write that records the payment. Probes calls_customer.
+ */
+export function stopWaitingCallsStatement(
+  db: Db,
+  customerIds: SQL,
+  outcome: StopOutcome,
+  at: number,
+  leaseExpiredBefore: number,
+) {
+  return stopWaitingCallsWhere(
+    db,
+    sql`${calls.customerId} IN (${customerIds})`,
+    outcome,
+    at,
+    leaseExpiredBefore,
+  );
+}
 
 export function createCallsRepository(db: Db): CallsRepository {
   const findCalls: CallsRepository["findCalls"] = async (importId, origin, customerIds) => {
@@ -44,13 +91,23 @@ export function createCallsRepository(db: Db): CallsRepository {
     async ensureCalls(input) {
       if (input.customers.length === 0) return [];
       const rows = JSON.stringify(input.customers.map((c) => [c.id, c.phoneNumber, c.loanId]));
-      // The unique (import, customer, origin) index turns a second run into a no-op.
+      // The unique (import, customer, origin) index turns a second run into a no-op. A customer
+      // erased, or of a campaign deleted, after its batch was written gets its row already
+      // cancelled, so the import's progress still adds up and nobody can claim it.
       await db.run(sql`INSERT INTO calls (id, organization_id, campaign_pk, import_id, batch_no, origin,
-          customer_id, phone_number, loan_id, agent_id, disposition_id, status, attempts, created_at, updated_at)
+          customer_id, phone_number, loan_id, agent_id, disposition_id, status, reason, attempts,
+          finished_at, created_at, updated_at)
         SELECT 'call_' || lower(hex(randomblob(12))), ${input.organizationId}, ${input.campaignPk},
-          ${input.importId}, ${input.batchNo}, ${input.origin}, value->>0, value->>1, value->>2,
-          ${input.agentId}, ${input.dispositionId}, 'queued', 0, ${input.at}, ${input.at}
-        FROM json_each(${rows}) WHERE true
+          ${input.importId}, ${input.batchNo}, ${input.origin}, j.cid, j.phone, j.loan,
+          ${input.agentId}, ${input.dispositionId},
+          CASE WHEN j.gone IS NULL THEN 'queued' ELSE 'cancelled' END, j.gone, 0,
+          CASE WHEN j.gone IS NULL THEN NULL ELSE ${input.at} END, ${input.at}, ${input.at}
+        FROM (SELECT value->>0 AS cid, value->>1 AS phone, value->>2 AS loan,
+            (SELECT CASE WHEN cu.erased_at IS NOT NULL THEN 'erased'
+                WHEN ca.deleted_at IS NOT NULL THEN 'campaign_deleted' END
+              FROM customers cu JOIN campaigns ca ON ca.pk = cu.campaign_pk WHERE cu.id = value->>0) AS gone
+          FROM json_each(${rows})) j
+        WHERE true
         ON CONFLICT (import_id, customer_id, origin) DO NOTHING`);
       return findCalls(
         input.importId,
@@ -187,6 +244,41 @@ export function createCallsRepository(db: Db): CallsRepository {
 
     findCalls,
 
+    async stopWaitingForCustomers(customerIds, outcome, at, leaseExpiredBefore) {
+      if (customerIds.length === 0) return 0;
+      const rows = await stopWaitingCallsStatement(
+        db,
+        sql`SELECT value FROM json_each(${JSON.stringify(customerIds)})`,
+        outcome,
+        at,
+        leaseExpiredBefore,
+      );
+      return rows.length;
+    },
+
+    async stopWaitingForCampaign(campaignPk, outcome, at, leaseExpiredBefore) {
+      const rows = await stopWaitingCallsWhere(
+        db,
+        eq(calls.campaignPk, campaignPk),
+        outcome,
+        at,
+        leaseExpiredBefore,
+      );
+      return rows.length;
+    },
+
+    async stopWaitingForImports(importIds, outcome, at, leaseExpiredBefore) {
+      if (importIds.length === 0) return 0;
+      const rows = await stopWaitingCallsWhere(
+        db,
+        inList(calls.importId, importIds),
+        outcome,
+        at,
+        leaseExpiredBefore,
+      );
+      return rows.length;
+    },
+
     async countOutstanding(importId, batchNo, origin) {
       const [row] = await db
         .select({ n: count() })
@@ -224,23 +316,6 @@ export function createCallsRepository(db: Db): CallsRepository {
         .update(calls)
         .set({ status: "failed", reason, finishedAt: at, claimToken: null, notBefore: null, updatedAt: at })
         .where(and(inList(calls.id, callIds), claimable(leaseExpiredBefore)))
-        .returning({ id: calls.id });
-      return rows.length;
-    },
-
-    async cancelWaiting(importIds, at, leaseExpiredBefore) {
-      if (importIds.length === 0) return 0;
-      const rows = await db
-        .update(calls)
-        .set({
-          status: "cancelled",
-          reason: "cancelled",
-          notBefore: null,
-          claimToken: null,
-          finishedAt: at,
-          updatedAt: at,
-        })
-        .where(and(inList(calls.importId, importIds), claimable(leaseExpiredBefore)))
         .returning({ id: calls.id });
       return rows.length;
     },

@@ -1,8 +1,12 @@
 // Pause, resume and cancel statements that span calls, runs, outbox batches and imports. Raw SQL for
 // the INSERT ... SELECT FROM json_each over the outbox batches' customer lists.
 import { sql } from "drizzle-orm";
+import { CANCELLED_BY_REQUEST } from "../domain/model/call";
 import type { DialingControlRepository } from "../domain/ports/dialing-control-repository";
+import { stopWaitingCallsWhere } from "./calls-repository";
 import type { Db } from "./client";
+import { calls as callsTable } from "./schema";
+import { inList } from "./sql";
 
 /** The run of a customer of an import is named `<importId>-c<customerId>`, as workflowInstanceId does. */
 const INSTANCE_ID_SQL = sql.raw(`b.import_id || '-c' || j.value`);
@@ -42,13 +46,13 @@ export function createDialingControlRepository(db: Db): DialingControlRepository
             JOIN imports i ON i.id = b.import_id
           WHERE ${unfinishedBatches("call")}
           ON CONFLICT (import_id, customer_id, origin) DO NOTHING`),
-        db.all<{
-          id: string;
-        }>(sql`UPDATE calls SET status = 'cancelled', reason = 'cancelled', not_before = NULL,
-            claim_token = NULL, finished_at = ${at}, updated_at = ${at}
-          WHERE ${inImports("import_id")} AND (status IN ('queued', 'delayed')
-            OR (status = 'dispatching' AND claimed_at < ${leaseExpiredBefore}))
-          RETURNING id`),
+        stopWaitingCallsWhere(
+          db,
+          inList(callsTable.importId, importIds),
+          CANCELLED_BY_REQUEST,
+          at,
+          leaseExpiredBefore,
+        ),
         db.run(sql`INSERT INTO workflow_runs (instance_id, import_id, batch_no, customer_id, status,
             created_at, updated_at)
           SELECT ${INSTANCE_ID_SQL}, b.import_id, b.batch_no, j.value, 'queued', ${at}, ${at}

@@ -154,6 +154,20 @@ export function createImportsRepository(db: Db): ImportsRepository {
       return completed.length > 0;
     },
 
+    async withStoredAnswers(campaignPk) {
+      const rows = await db
+        .selectDistinct({ id: importResponses.importId })
+        .from(importResponses)
+        .innerJoin(imports, eq(imports.id, importResponses.importId))
+        .where(eq(imports.campaignPk, campaignPk));
+      return rows.map((r) => r.id);
+    },
+
+    async dropStoredAnswersOfCampaign(campaignPk) {
+      await db.run(sql`DELETE FROM import_responses
+        WHERE import_id IN (SELECT id FROM imports WHERE campaign_pk = ${campaignPk})`);
+    },
+
     async storedResponse(id) {
       const parts = await db
         .select({ data: importResponses.data })

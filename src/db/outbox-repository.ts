@@ -2,6 +2,8 @@ import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { DispatchKind, OutboxBatch } from "../domain/model/outbox";
 import type { OutboxRepository, SendOutcome } from "../domain/ports/outbox-repository";
 import type { Db } from "./client";
+import { customerFilterSql, filteredCustomers } from "./customer-filter";
+import { becomesCallable } from "./customer-rows";
 import { outboxBatches } from "./schema";
 import { inList } from "./sql";
 
@@ -41,6 +43,91 @@ export function pendingBatchesStatement(
     )
     GROUP BY grp
     ORDER BY grp`);
+}
+
+/**
+ * The ids of the campaign's customers handed to the call queue whose batch no consumer has reached
+ * yet (no call row exists for it), outside the import `exceptImportId`. Such batches only live
+ * between a hand-off and its consumer: outbox_batches_state finds the batches in flight (of every
+ * campaign, a transient set), calls_import_batch tells whether the consumer made their rows.
+ */
+function awaitingConsumerSql(campaignPk: number, exceptImportId: string) {
+  return sql`SELECT j.value AS id
+    FROM outbox_batches o INDEXED BY outbox_batches_state CROSS JOIN imports i ON i.id = o.import_id,
+      json_each(o.customer_ids) j
+    WHERE o.state IN ('pending', 'sent', 'processing') AND o.kind = 'call' AND i.campaign_pk = ${campaignPk}
+      AND o.import_id != ${exceptImportId}
+      AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.import_id = o.import_id AND k.batch_no = o.batch_no)`;
+}
+
+/**
+ * The outbox batches, in batches of `batchSize`, for the customers of a chunk (positional JSON rows,
+ * see customers-repository.ts) that an upsert with onExisting "update" is about to make callable
+ * again: a stored customer whose emi_due_date, lead_date or payment_status the chunk changes, who is
+ * not paid or received afterwards, and who has no call waiting already (a waiting call dials the
+ * customer as the update leaves it, so a second one would ring twice): no waiting call row, and not
+ * among `awaitingConsumer` (customersAwaitingConsumer, read once per request rather than per chunk). It runs right BEFORE the
+ * upsert in the same atomic batch, while the stored values are still there to compare with;
+ * positions 0, 10, 11 and 13 of a row are dedupe_key, emi_due_date, payment_status and lead_date.
+ * Numbered on from the import's last batch. CROSS JOIN keeps the chunk's rows the outer loop: one
+ * probe of the unique (campaign, key) index each.
+ */
+export function recallBatchesStatement(
+  db: Db,
+  importId: string,
+  campaignPk: number,
+  json: string,
+  batchSize: number,
+  at: number,
+  awaitingConsumer: readonly number[],
+) {
+  return db.run(sql`INSERT INTO outbox_batches (import_id, kind, batch_no, customer_ids, size, max_customer_id,
+      state, send_attempts, created_at, updated_at)
+    SELECT ${importId}, 'call',
+      (SELECT COALESCE(MAX(batch_no) + 1, 0) FROM outbox_batches WHERE import_id = ${importId} AND kind = 'call') + grp,
+      json_group_array(id), count(*), max(id), 'pending', 0, ${at}, ${at}
+    FROM (
+      SELECT c.id, (row_number() OVER (ORDER BY c.id) - 1) / CAST(${batchSize} AS INTEGER) AS grp
+      FROM json_each(${json}) j CROSS JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0
+      WHERE ${becomesCallable("c", "j")}
+        AND NOT EXISTS (SELECT 1 FROM calls k
+          WHERE k.customer_id = c.id AND k.status IN ('queued', 'delayed', 'dispatching'))
+        AND c.id NOT IN (SELECT value FROM json_each(${JSON.stringify(awaitingConsumer)}))
+    )
+    GROUP BY grp
+    ORDER BY grp`);
+}
+
+/**
+ * One outbox batch of a call initiation: the next `batchSize` customers of the campaign matching
+ * the filter, in id order after the highest id the initiation already holds, and no more than
+ * `limit` in all. Every input comes from the database, so a run of these statements in one atomic
+ * batch walks the campaign without a round trip per batch, and a retry continues where the last
+ * committed one stopped. Returns no row when nothing was left to select.
+ */
+function selectBatchStatement(
+  db: Db,
+  importId: string,
+  campaignPk: number,
+  filter: Parameters<typeof customerFilterSql>[1],
+  batchSize: number,
+  limit: number,
+  at: number,
+) {
+  const mine = sql`FROM outbox_batches WHERE import_id = ${importId} AND kind = 'call'`;
+  return db.all<{ batch_no: number; size: number }>(sql`INSERT INTO outbox_batches (import_id, kind, batch_no,
+      customer_ids, size, max_customer_id, state, send_attempts, created_at, updated_at)
+    SELECT ${importId}, 'call', (SELECT COALESCE(MAX(batch_no) + 1, 0) ${mine}),
+      json_group_array(id), count(*), max(id), 'pending', 0, ${at}, ${at}
+    FROM (
+      SELECT c.id FROM ${filteredCustomers(filter)}
+      WHERE ${customerFilterSql(campaignPk, filter)}
+        AND c.id > (SELECT COALESCE(MAX(max_customer_id), 0) ${mine})
+      ORDER BY c.id
+      LIMIT max(0, min(${batchSize}, ${limit} - (SELECT COALESCE(SUM(size), 0) ${mine})))
+    )
+    HAVING count(*) > 0
+    RETURNING batch_no, size`);
 }
 
 /**
@@ -133,6 +220,36 @@ export function createOutboxRepository(db: Db): OutboxRepository {
         .orderBy(asc(b.updatedAt))
         .limit(options.limit);
       return rows.map(toOutboxBatch);
+    },
+
+    // Raw SQL: json_each over the batches' id lists.
+    async customersAwaitingConsumer(campaignPk, exceptImportId) {
+      const rows = await db.all<{ id: number }>(awaitingConsumerSql(campaignPk, exceptImportId));
+      return rows.map((r) => Number(r.id));
+    },
+
+    async selectIntoBatches(importId, campaignPk, filter, options) {
+      const created: { batchNo: number; size: number }[] = [];
+      for (;;) {
+        const statements = Array.from({ length: options.batchesPerWrite }, () =>
+          selectBatchStatement(
+            db,
+            importId,
+            campaignPk,
+            filter,
+            options.batchSize,
+            options.limit,
+            options.at,
+          ),
+        );
+        const results = (await db.batch(
+          statements as [(typeof statements)[number], ...typeof statements],
+        )) as { batch_no: number; size: number }[][];
+        const rows = results.flat();
+        for (const r of rows) created.push({ batchNo: Number(r.batch_no), size: Number(r.size) });
+        // A statement that found nothing means the walk is over; the ones after it found nothing too.
+        if (rows.length < statements.length) return created;
+      }
     },
 
     async recordRedrive(batchIds, outcome, at) {

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { CALL_OUTCOMES, CALL_STATUSES } from "../domain/model/call";
 import { CAMPAIGN_DIALING_STATES, CAMPAIGN_TYPES } from "../domain/model/campaign";
-import { IMPORT_DIALING_STATES, IMPORT_STATES } from "../domain/model/imports";
+import { IMPORT_DIALING_STATES, IMPORT_KINDS, IMPORT_STATES } from "../domain/model/imports";
 import { DISPATCH_KINDS, OUTBOX_STATES } from "../domain/model/outbox";
 import { DELIVERY_STATUSES } from "../domain/model/webhook";
 import { WORKFLOW_RUN_STATUSES } from "../domain/model/workflow";
@@ -65,9 +65,18 @@ export const campaigns = sqliteTable(
     blackoutDates: text("blackout_dates"),
     dialingState: text("dialing_state", { enum: CAMPAIGN_DIALING_STATES }).notNull().default("active"),
     pausedAt: integer("paused_at"),
+    // The agent and disposition of calls whose request names none (callConfig is then optional).
+    // Both set or both NULL.
+    agentId: text("agent_id"),
+    dispositionId: text("disposition_id"),
     createdAt: integer("created_at").notNull().default(now),
+    // A deleted campaign keeps its row (its imports and de-identified calls point at it, for audit)
+    // but leaves the API at once; its id may be given to a new campaign. `purged_at` is set once
+    // every customer's personal data has been erased (large campaigns finish on the cron).
+    deletedAt: integer("deleted_at"),
+    purgedAt: integer("purged_at"),
   },
-  (t) => [uniqueIndex("campaigns_org_id").on(t.organizationId, t.id)],
+  (t) => [uniqueIndex("campaigns_org_id").on(t.organizationId, t.id).where(sql`deleted_at IS NULL`)],
 );
 
 export const agents = sqliteTable(
@@ -124,11 +133,22 @@ export const customers = sqliteTable(
     variables: text("variables"),
     importId: text("import_id").notNull(),
     createdAt: integer("created_at").notNull(),
+    // When an update last changed the row; NULL while it is as it was added.
+    updatedAt: integer("updated_at"),
+    // Set when the customer's personal data was erased: every field above is cleared, and
+    // dedupe_key becomes a tombstone no record key can equal (see customers-repository.ts).
+    erasedAt: integer("erased_at"),
   },
-  (t) => [uniqueIndex("customers_campaign_key").on(t.campaignPk, t.dedupeKey)],
+  (t) => [
+    uniqueIndex("customers_campaign_key").on(t.campaignPk, t.dedupeKey),
+    // A campaign's customers in id order (the rowid follows the indexed column): listings and the
+    // selection of an initiation walk it with a keyset instead of sorting the campaign.
+    index("customers_campaign").on(t.campaignPk),
+  ],
 );
 
-// One row per bulk request: its counts and the hand-off it asked for. With an Idempotency-Key it is
+// One row per request that writes customers or hands them to a queue (`kind`: bulk, single,
+// initiation): its counts and the hand-off it asked for. With an Idempotency-Key it is
 // also the key's lock: `processing` while an attempt runs (since `started_at`), `failed` when an
 // attempt died with an error (a retry with the same key resumes it), `completed` with the answer
 // kept in import_responses for replays.
@@ -144,6 +164,7 @@ export const imports = sqliteTable(
       .references(() => campaigns.pk),
     idempotencyKey: text("idempotency_key"),
     bodyHash: text("body_hash"),
+    kind: text("kind", { enum: IMPORT_KINDS }).notNull().default("bulk"),
     state: text("state", { enum: IMPORT_STATES }).notNull(),
     total: integer("total").notNull().default(0),
     valid: integer("valid").notNull().default(0),
@@ -151,6 +172,12 @@ export const imports = sqliteTable(
     successful: integer("successful").notNull().default(0),
     failed: integer("failed").notNull().default(0),
     batchesProcessed: integer("batches_processed").notNull().default(0),
+    // A bulk request with onExisting "update": how its successful records split. NULL otherwise.
+    added: integer("added"),
+    updated: integer("updated"),
+    unchanged: integer("unchanged"),
+    // An initiation: the customers its filters matched (it selected `total` of them).
+    matched: integer("matched"),
     initiateCall: integer("initiate_call", { mode: "boolean" }).notNull().default(false),
     useWorkflow: integer("use_workflow", { mode: "boolean" }).notNull().default(false),
     agentId: text("agent_id"),
@@ -288,6 +315,8 @@ export const calls = sqliteTable(
     index("calls_campaign_status").on(t.campaignPk, t.status, t.pk),
     // The cron's look for waiting calls whose moment has passed but whose message never came.
     index("calls_delayed_due").on(t.notBefore).where(sql`status = 'delayed'`),
+    // A customer's calls: stopping its waiting ones (paid, erased) and telling whether it has one.
+    index("calls_customer").on(t.customerId, t.status),
   ],
 );
 
@@ -322,7 +351,7 @@ export const callAttempts = sqliteTable(
 );
 
 // The decision log: every judgement of a call (dispatched, delayed and why until when, skipped,
-// paused, cancelled, retry scheduled, failed, completed), written by a trigger of migration 0007 in
+// paused, cancelled, retry scheduled, failed, completed), written by a trigger of migration 0008 in
 // the statement that changes the call, so no code path can change a call without a trace.
 export const callDecisions = sqliteTable(
   "call_decisions",

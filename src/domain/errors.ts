@@ -5,7 +5,10 @@ export const ERROR_CODES = [
   "forbidden",
   "not_found",
   "campaign_not_found",
+  "customer_not_found",
   "validation_error",
+  "invalid_record",
+  "duplicate_existing",
   "invalid_json",
   "request_incomplete",
   "too_many_records",
@@ -26,6 +29,17 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorDetail {
   path: string;
   message: string;
+}
+
+/** The contract's error body: what every refused request answers. */
+export interface ErrorBody {
+  success: false;
+  message: string;
+  error: { code: ErrorCode; details: ErrorDetail[] };
+}
+
+export function errorBody(code: ErrorCode, message: string, details: ErrorDetail[] = []): ErrorBody {
+  return { success: false, message, error: { code, details } };
 }
 
 export class DomainError extends Error {

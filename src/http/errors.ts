@@ -11,16 +11,21 @@ import {
   describeError,
   ERROR_CODES,
   type ErrorCode,
-  type ErrorDetail,
+  errorBody,
   UnavailableError,
 } from "../domain/errors";
+
+export { type ErrorBody, errorBody } from "../domain/errors";
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   campaign_not_found: 404,
+  customer_not_found: 404,
   validation_error: 400,
+  invalid_record: 400,
+  duplicate_existing: 409,
   invalid_json: 400,
   request_incomplete: 400,
   too_many_records: 400,
@@ -46,7 +51,10 @@ export const ERROR_CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
   forbidden: "the credentials may not do this",
   not_found: "no such resource in your organization (or it belongs to another)",
   campaign_not_found: "no such campaign in your organization (or it belongs to another)",
+  customer_not_found: "the campaign holds no customer with this loan_id / lead_id",
   validation_error: "a field of the request is missing or not valid; error.details names each",
+  invalid_record: "the customer record breaks a record rule; error.details names each field",
+  duplicate_existing: "the campaign already holds a customer with this loan_id / lead_id",
   invalid_json: "the body is not JSON, or not UTF-8 (the message gives the byte offset)",
   request_incomplete: "the connection closed before the whole body arrived; send it again",
   too_many_records: "more than 10,000 records in one request",
@@ -68,16 +76,6 @@ export const ERROR_CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
 /** The codes answered with `status`, in ERROR_CODES order. */
 export function errorCodesFor(status: number): ErrorCode[] {
   return ERROR_CODES.filter((code) => STATUS[code] === status);
-}
-
-export interface ErrorBody {
-  success: false;
-  message: string;
-  error: { code: ErrorCode; details: ErrorDetail[] };
-}
-
-export function errorBody(code: ErrorCode, message: string, details: ErrorDetail[] = []): ErrorBody {
-  return { success: false, message, error: { code, details } };
 }
 
 export function errorResponse(c: Context, err: DomainError): Response {

@@ -70,5 +70,32 @@ export const ImportCountsSchema = z.object({
   batchesProcessed: z.number().int(),
 });
 
+/** With onExisting "update": how the successful records split (added + updated + unchanged). */
+export const RefreshCountsSchema = z.object({
+  added: z.number().int().optional().openapi({ description: "Only with onExisting update: new customers." }),
+  updated: z
+    .number()
+    .int()
+    .optional()
+    .openapi({ description: "Only with onExisting update: stored customers changed in place." }),
+  unchanged: z.number().int().optional().openapi({
+    description: "Only with onExisting update: stored customers whose every value was the same.",
+  }),
+});
+
+/** The Idempotency-Key header of the requests that run as an import. */
+/** The Idempotency-Key header of the requests that run as imports (bulk, single add, initiation). */
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+  .optional()
+  .openapi({
+    description:
+      "Makes retries safe: a retry with the same key and the same JSON body (object key order ignored, array order kept) gets the first answer back (with Idempotent-Replayed: true) and writes nothing; the same key with a different body is a 422 naming the first import.",
+    example: "daily-file-2026-11-27",
+  });
+
 /** A path parameter naming one of the organization's campaigns. */
 export const CampaignParam = z.object({ campaignId: z.string().min(1).max(128) });

@@ -8,7 +8,8 @@ import { createCallEventsRepository } from "../../src/db/call-events-repository"
 import { createCallsRepository } from "../../src/db/calls-repository";
 import { createCampaignsRepository } from "../../src/db/campaigns-repository";
 import type { Db } from "../../src/db/client";
-import { createCustomersRepository, encodeCustomerRow } from "../../src/db/customers-repository";
+import { encodeCustomerRow } from "../../src/db/customer-rows";
+import { createCustomersRepository } from "../../src/db/customers-repository";
 import { createDialingControlRepository } from "../../src/db/dialing-control-repository";
 import { createImportsRepository } from "../../src/db/imports-repository";
 import { createOutboxRepository } from "../../src/db/outbox-repository";
@@ -23,6 +24,7 @@ import type { NormalizedRecord } from "../../src/domain/model/customer";
 import type { WebhookEventType } from "../../src/domain/model/webhook";
 import type { CallEventToRecord, CallTransition } from "../../src/domain/ports/call-events-repository";
 import type { ClaimRules } from "../../src/domain/ports/calls-repository";
+import { dayTwoContract } from "./day-two-contract";
 
 /** A first name the test trigger refuses, to make one row of a chunk fail inside the database. */
 export const REFUSED_FIRST_NAME = "__contract_refused__";
@@ -337,6 +339,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           variables: { branch: "Pune", vip: true, score: 712 },
           importId: "imp_full",
           createdAt: T0 + 7,
+          updatedAt: null,
+          erasedAt: null,
         });
         const [storedLead] = await repos.customers.findByIds([leads.get("LEAD-9") as number]);
         expect(storedLead).toMatchObject({
@@ -1051,6 +1055,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           timestamp: iso(T0 + 999),
           data: {
             importId: "imp_done_hook",
+            kind: "bulk",
             campaignId: "emi",
             results: counts,
             initiateCall: true,
@@ -1058,6 +1063,31 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
             createdAt: iso(T0),
             completedAt: iso(T0 + 999),
           },
+        });
+
+        // The counts only some kinds have come with them: a refresh's split, an initiation's matches.
+        for (const [id, kind, extra] of [
+          ["imp_refresh_hook", "bulk", { added: 1, updated: 1, unchanged: 0 }],
+          ["imp_initiation_hook", "initiation", { matched: 9 }],
+        ] as const) {
+          await repos.imports.begin({
+            id,
+            organizationId: t.orgId,
+            campaignPk: t.emi.pk,
+            kind,
+            state: "processing",
+            createdAt: T0,
+          });
+          await repos.imports.complete(id, 1, { ...counts, ...extra }, { status: 201, body: null }, T0 + 5);
+        }
+        const [, refresh, initiation] = await deliveriesOf(watcher.pk);
+        expect(refresh?.body.data).toMatchObject({
+          kind: "bulk",
+          results: { ...counts, added: 1, updated: 1, unchanged: 0 },
+        });
+        expect(initiation?.body.data).toMatchObject({
+          kind: "initiation",
+          results: { ...counts, matched: 9 },
         });
       });
 
@@ -1501,6 +1531,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(rows.map((r) => r.status).sort()).toEqual(["cancelled", "dispatching"]);
       });
     });
+
+    dayTwoContract(() => ({ db, repos }));
 
     describe("tenant scoping", () => {
       it("one organization never sees or clashes with another's rows", async () => {

@@ -12,7 +12,7 @@
 // a call the claim refused is delayed to the moment it is allowed (and the next opening after it).
 
 import { newId } from "../ids";
-import { type Call, DELAY_REASONS, type DelayReason } from "../model/call";
+import { CANCELLED_BY_REQUEST, type Call, DELAY_REASONS, type DelayReason } from "../model/call";
 import type { Campaign, CampaignDialingState } from "../model/campaign";
 import type { StoredCustomer } from "../model/customer";
 import type { ImportDialingState } from "../model/imports";
@@ -149,7 +149,12 @@ export async function settleCalls(
   if (actionable.length === 0) return result;
 
   if (context.importState === "cancelled") {
-    result.cancelled = await deps.calls.cancelWaiting([context.importId], now, leaseExpiredBefore);
+    result.cancelled = await deps.calls.stopWaitingForImports(
+      [context.importId],
+      CANCELLED_BY_REQUEST,
+      now,
+      leaseExpiredBefore,
+    );
     return result;
   }
 
@@ -308,7 +313,12 @@ async function judgeAndDial(
   ]);
   const now = deps.clock.now();
   if (imp?.dialingState === "cancelled") {
-    result.cancelled += await deps.calls.cancelWaiting([context.importId], now, leaseExpiredBefore);
+    result.cancelled += await deps.calls.stopWaitingForImports(
+      [context.importId],
+      CANCELLED_BY_REQUEST,
+      now,
+      leaseExpiredBefore,
+    );
   } else if (imp?.dialingState === "paused" || campaign?.dialingState === "paused") {
     result.paused += await deps.calls.markWaiting(
       pending.map((r) => ({ id: r.id, reason: "paused", notBefore: null })),

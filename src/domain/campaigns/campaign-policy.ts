@@ -1,16 +1,7 @@
-// A campaign's dialing policy: its retry policy, its own contact limits (which may only tighten the
-// organization's) and its blackout dates. createCampaign checks them on creation; the campaign PATCH
-// route calls updateCampaignPolicy for a change.
+// A campaign's own contact limits may only tighten the organization's: createCampaign and
+// updateCampaign (POST and PATCH /api/v1/campaigns) check them.
 import { DomainError, type ErrorDetail } from "../errors";
-import type { Campaign } from "../model/campaign";
-import {
-  type CampaignContactLimits,
-  type ContactLimits,
-  DEFAULT_CONTACT_LIMITS,
-  type RetryPolicy,
-} from "../model/policy";
-import type { CampaignsRepository } from "../ports/campaigns-repository";
-import type { TenancyRepository } from "../ports/tenancy-repository";
+import type { CampaignContactLimits, ContactLimits } from "../model/policy";
 
 /**
  * Refuses (400 validation_error, one detail per field) campaign limits looser than the
@@ -46,40 +37,4 @@ export function checkCampaignLimits(
       details,
     );
   }
-}
-
-/** A change of a campaign's policy; absent fields keep their value, `contactPolicy: null` clears it. */
-export interface CampaignPolicyChange {
-  retry?: RetryPolicy;
-  contactPolicy?: CampaignContactLimits | null;
-  blackoutDates?: string[];
-}
-
-/**
- * Changes a campaign's retry policy, contact limits and blackout dates. Throws campaign_not_found
- * (404) for an unknown campaign or another organization's, validation_error (400) for limits looser
- * than the organization's. Calls already waiting keep their moment; every later judgement (the next
- * retry, the next claim) uses the new policy.
- */
-export async function updateCampaignPolicy(
-  deps: { campaigns: CampaignsRepository; tenancy: TenancyRepository },
-  organizationId: string,
-  campaignId: string,
-  change: CampaignPolicyChange,
-): Promise<Campaign> {
-  const current = await deps.campaigns.findCampaign(organizationId, campaignId);
-  if (!current) throw new DomainError("campaign_not_found", "Campaign not found.");
-  const contactPolicy = change.contactPolicy === undefined ? current.contactPolicy : change.contactPolicy;
-  const organization = await deps.tenancy.findOrganization(organizationId);
-  checkCampaignLimits(organization?.contactPolicy ?? DEFAULT_CONTACT_LIMITS, contactPolicy);
-  const updated = await deps.campaigns.updatePolicy(organizationId, campaignId, {
-    retry: change.retry ?? current.retry,
-    contactPolicy,
-    callingWindow: {
-      ...current.callingWindow,
-      blackoutDates: change.blackoutDates ?? current.callingWindow.blackoutDates,
-    },
-  });
-  if (!updated) throw new DomainError("campaign_not_found", "Campaign not found.");
-  return updated;
 }

@@ -21,17 +21,23 @@ export interface NewCampaign
     | "contactPolicy"
     | "dialingState"
     | "pausedAt"
+    | "agentId"
+    | "dispositionId"
+    | "deletedAt"
   > {
   callingWindow?: Campaign["callingWindow"];
   workflow?: WorkflowDefinition;
   retry?: RetryPolicy;
   contactPolicy?: CampaignContactLimits;
+  agentId?: string | null;
+  dispositionId?: string | null;
 }
 
 /**
  * Stores a new campaign (the default calling window and retry policy when none is given). Throws
- * unknown_agent / unknown_disposition (400) naming the workflow step, validation_error (400) for
- * contact limits looser than the organization's, or conflict (409) when the id is taken.
+ * unknown_agent / unknown_disposition (400) naming the workflow step or the default,
+ * validation_error (400) when only one of agentId and dispositionId is given or for contact limits
+ * looser than the organization's, or conflict (409) when the id is taken.
  */
 export async function createCampaign(
   deps: {
@@ -43,6 +49,10 @@ export async function createCampaign(
   input: NewCampaign,
 ): Promise<Campaign> {
   await checkWorkflowReferences(deps, input.organizationId, input.workflow);
+  await checkDefaultCallConfig(deps, input.organizationId, {
+    agentId: input.agentId ?? null,
+    dispositionId: input.dispositionId ?? null,
+  });
   if (input.contactPolicy) {
     const organization = await deps.tenancy.findOrganization(input.organizationId);
     checkCampaignLimits(organization?.contactPolicy ?? DEFAULT_CONTACT_LIMITS, input.contactPolicy);
@@ -97,5 +107,33 @@ export async function checkWorkflowReferences(
         { path: `workflow.steps.${index}.dispositionId`, message: "no disposition with this id" },
       ]);
     }
+  }
+}
+
+/**
+ * A campaign's default agent and disposition: both or neither (a call needs both), each one of the
+ * organization's. Throws validation_error, unknown_agent or unknown_disposition (400).
+ */
+export async function checkDefaultCallConfig(
+  deps: { campaigns: CampaignsRepository },
+  organizationId: string,
+  defaults: { agentId: string | null; dispositionId: string | null },
+): Promise<void> {
+  const { agentId, dispositionId } = defaults;
+  if ((agentId === null) !== (dispositionId === null)) {
+    const missing = agentId === null ? "agentId" : "dispositionId";
+    throw new DomainError("validation_error", "A campaign's default agentId and dispositionId go together.", [
+      { path: missing, message: "is required with the other default (set both, or clear both)" },
+    ]);
+  }
+  if (agentId !== null && !(await deps.campaigns.agents.find(organizationId, agentId))) {
+    throw new DomainError("unknown_agent", `Agent "${agentId}" does not exist.`, [
+      { path: "agentId", message: "no agent with this id" },
+    ]);
+  }
+  if (dispositionId !== null && !(await deps.campaigns.dispositions.find(organizationId, dispositionId))) {
+    throw new DomainError("unknown_disposition", `Disposition "${dispositionId}" does not exist.`, [
+      { path: "dispositionId", message: "no disposition with this id" },
+    ]);
   }
 }

@@ -1,12 +1,13 @@
-// GET /api/v1/imports/{importId}: the stored counts of a bulk request plus the live progress of
-// everything it set in motion. Every customer handed to the call queue is in exactly one call
-// bucket, so requested = queued + delayed + dispatched + skipped + failed + completed + cancelled.
+// GET /api/v1/imports/{importId} (and /initiations/{id}): the stored counts of a request plus the
+// live progress of everything it set in motion. Every customer handed to the call queue is in
+// exactly one call bucket, so requested = queued + delayed + dispatched + skipped + failed +
+// completed + cancelled.
 
 import { BULK_ORIGIN } from "../calls/dispatch-call-batch";
 import { DomainError } from "../errors";
 import { type Decision, decisionOf } from "../model/call";
 import type { Campaign } from "../model/campaign";
-import type { Import, ImportCounts, ImportState } from "../model/imports";
+import type { Import, ImportCounts, ImportKind, ImportState, RefreshCounts } from "../model/imports";
 import type { OutboxBatch } from "../model/outbox";
 import type { CallsRepository } from "../ports/calls-repository";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
@@ -31,6 +32,10 @@ export interface CallProgress {
   skipped: Record<string, number>;
   failed: number;
   completed: number;
+  /**
+   * Stopped before dialling: the import (or its campaign) was cancelled, the customer erased or the
+   * campaign deleted.
+   */
   cancelled: number;
   /** Batches the dead-letter queue gave up on, with the reason. */
   errors: BatchError[];
@@ -78,18 +83,22 @@ export const FAILURE_EXAMPLES = 3;
  * `pending`, so valid + invalid + pending = total and successful + failed + pending = total hold at
  * every moment; pending is 0 once the import has completed or failed.
  */
-export interface ImportResults extends ImportCounts {
+export interface ImportResults extends ImportCounts, Partial<RefreshCounts> {
   pending: number;
+  /** For an initiation: the customers its filters matched. */
+  matched?: number;
 }
 
 export interface ImportProgress {
   importId: string;
+  kind: ImportKind;
   campaignId: string;
   /** processing (an attempt holds it), failed (a retry with the key resumes it), completed. */
   state: ImportState;
   /** The attempt number, and while processing, until when (unix ms) the attempt holds the import. */
   attempt: { number: number; leaseExpiresAt: number | null };
   createdAt: number;
+  /** With onExisting "update", also how the successful records split; for an initiation, `matched`. */
   results: ImportResults;
   dialing: DialingStatus;
   calls: CallProgress;
@@ -179,6 +188,7 @@ export async function getImportProgress(
   const processing = imp.state === "processing";
   return {
     importId: imp.id,
+    kind: imp.kind,
     campaignId: campaign?.id ?? "",
     state: imp.state,
     attempt: { number: imp.attempt, leaseExpiresAt: processing ? imp.leaseExpiresAt : null },
@@ -201,6 +211,10 @@ export async function getImportProgress(
           failed: imp.failed,
           batchesProcessed: imp.batchesProcessed,
           pending: 0,
+          ...(imp.added === null ? {} : { added: imp.added }),
+          ...(imp.updated === null ? {} : { updated: imp.updated }),
+          ...(imp.unchanged === null ? {} : { unchanged: imp.unchanged }),
+          ...(imp.matched === null ? {} : { matched: imp.matched }),
         },
     dialing: dialingStatus(imp, campaign, unfinished),
     calls,

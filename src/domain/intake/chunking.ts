@@ -3,7 +3,7 @@
 // their round trips overlap; a chunk that fails is rolled back whole and reported record by record.
 import { describeError } from "../errors";
 import type { Clock } from "../ports/clock";
-import type { ChunkHandOff, CustomersRepository } from "../ports/customers-repository";
+import type { ChunkHandOff, CustomersRepository, OnExisting } from "../ports/customers-repository";
 import type { ValidRecord } from "./judge-records";
 import type { RecordError } from "./results";
 
@@ -44,13 +44,25 @@ export interface StoreChunksInput {
   attempt: number;
   leaseMs: number;
   dedupeField: "loan_id" | "lead_id";
+  /** What happens to keys the campaign already holds (see UpsertChunkOptions). */
+  onExisting: OnExisting;
   handOff?: ChunkHandOff;
+  /** Claims older than this (unix ms) belong to a consumer that died. */
+  leaseExpiredBefore: number;
+  /** See UpsertChunkOptions.awaitingConsumer. */
+  awaitingConsumer?: readonly number[];
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
 export interface StoredChunks {
-  /** Records this import added (including, for a resumed import, those its earlier attempt added). */
+  /**
+   * Records stored: added by this import (including, for a resumed import, those its earlier
+   * attempt added) and, with onExisting "update", updated or found unchanged.
+   */
   successful: number;
+  added: number;
+  updated: number;
+  unchanged: number;
   /** duplicate_existing and storage_error errors, in record order. */
   errors: RecordError[];
   batchesProcessed: number;
@@ -77,20 +89,29 @@ export async function storeChunks(
 
   const outcomes = await Promise.allSettled(
     chunks.map(async (c) => {
-      const added = await deps.customers.insertChunk(
+      const written = await deps.customers.upsertChunk(
         campaignPk,
         importId,
         input.at,
         c.map((r) => r.encoded),
-        input.handOff,
-        { importId, attempt: input.attempt, until: deps.clock.now() + input.leaseMs },
+        {
+          onExisting: input.onExisting,
+          handOff: input.handOff,
+          // Only an update can make a stored customer paid.
+          stopsPaid: input.onExisting === "update" && c.some((r) => r.paid),
+          leaseExpiredBefore: input.leaseExpiredBefore,
+          awaitingConsumer: input.awaitingConsumer,
+          lease: { importId, attempt: input.attempt, until: deps.clock.now() + input.leaseMs },
+        },
       );
-      if (input.resumed && added.size < c.length) {
-        for (const [key, id] of await ownFromEarlierAttempt(c.filter((r) => !added.has(r.key)))) {
-          added.set(key, id);
-        }
+      const { added, updated } = written;
+      if (input.resumed && added.size + updated.size < c.length) {
+        // A row the earlier attempt stored is unchanged now; it was added by this import all the same.
+        // (One the earlier attempt updated reads as unchanged: that attempt's answer was never given.)
+        const rest = c.filter((r) => !added.has(r.key) && !updated.has(r.key));
+        for (const [key, id] of await ownFromEarlierAttempt(rest)) added.set(key, id);
       }
-      return added;
+      return written;
     }),
   );
   const ownInFailedChunks = input.resumed
@@ -103,7 +124,7 @@ export async function storeChunks(
       )
     : [];
 
-  let successful = 0;
+  const tally = { added: 0, updated: 0, unchanged: 0 };
   const errors: RecordError[] = [];
   outcomes.forEach((outcome, i) => {
     const members = chunks[i] as ValidRecord[];
@@ -117,7 +138,7 @@ export async function storeChunks(
       const own = ownInFailedChunks[i];
       for (const r of members) {
         if (own?.has(r.key)) {
-          successful++;
+          tally.added++;
           continue;
         }
         errors.push({
@@ -130,9 +151,15 @@ export async function storeChunks(
       }
       return;
     }
+    const { added, updated } = outcome.value;
     for (const r of members) {
-      if (outcome.value.has(r.key)) {
-        successful++;
+      if (added.has(r.key)) {
+        tally.added++;
+        continue;
+      }
+      if (input.onExisting === "update") {
+        if (updated.has(r.key)) tally.updated++;
+        else tally.unchanged++;
         continue;
       }
       errors.push({
@@ -143,5 +170,10 @@ export async function storeChunks(
       });
     }
   });
-  return { successful, errors, batchesProcessed: chunks.length };
+  return {
+    successful: tally.added + tally.updated + tally.unchanged,
+    ...tally,
+    errors,
+    batchesProcessed: chunks.length,
+  };
 }

@@ -1,13 +1,22 @@
-// Idempotency-Key handling of the bulk endpoint. The import row is the key's lock and the unit of
-// retry: a replay gets the stored answer, a retry after an attempt that died resumes the same import
-// (as its next, numbered attempt) instead of starting another, and a request still running is
-// refused with 409.
+// Idempotency-Key handling of every request that runs as an import (bulk, single customer,
+// initiation). The import row is the key's lock and the unit of retry: a replay gets the stored
+// answer, a retry after an attempt that died resumes the same import (as its next, numbered attempt)
+// instead of starting another, and a request still running is refused with 409 while its lease
+// holds.
 import { sha256Hex } from "../auth";
-import { DomainError } from "../errors";
+import { DomainError, describeError } from "../errors";
 import type { Import } from "../model/imports";
-import type { ImportsRepository, NewImport } from "../ports/imports-repository";
-import type { BulkOutcome, BulkResponseBody } from "./results";
-import { unpackResponse } from "./stored-response";
+import type { Clock } from "../ports/clock";
+import type { ImportsRepository, NewImport, StoredCounts } from "../ports/imports-repository";
+import { packResponse, unpackResponse } from "./stored-response";
+
+/** A request's answer: its status and body, and whether it is the stored answer of an earlier one. */
+export interface ImportOutcome<Body = unknown, Status extends number = number> {
+  status: Status;
+  body: Body;
+  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
+  replayed: boolean;
+}
 
 /**
  * How long a running attempt holds its import without renewing: every chunk it writes renews it,
@@ -84,7 +93,7 @@ export async function replayIfCompleted(
   deps: IdempotencyDeps,
   earlier: Import,
   bodyHash: string,
-): Promise<BulkOutcome | undefined> {
+): Promise<ImportOutcome | undefined> {
   if (earlier.bodyHash !== bodyHash) {
     throw new DomainError(
       "idempotency_key_reused",
@@ -101,8 +110,7 @@ export async function replayIfCompleted(
       [{ path: "Idempotency-Key", message: `completed as import ${earlier.id}` }],
     );
   }
-  const body = (await unpackResponse(packed)) as BulkResponseBody;
-  return { status: earlier.responseStatus as BulkOutcome["status"], body, replayed: true };
+  return { status: earlier.responseStatus, body: await unpackResponse(packed), replayed: true };
 }
 
 /**
@@ -127,7 +135,7 @@ export async function beginAttempt(
   row: NewImport,
   earlier: Import | undefined,
   idempotency: { key: string; bodyHash: string } | undefined,
-): Promise<{ attempt: Attempt } | { replay: BulkOutcome }> {
+): Promise<{ attempt: Attempt } | { replay: ImportOutcome }> {
   if (earlier) return { attempt: await resumeOrRefuse(deps, earlier, row.createdAt) };
   if (await deps.imports.begin({ ...row, leaseExpiresAt: row.createdAt + IMPORT_LEASE_MS })) {
     return { attempt: { importId: row.id, number: 1, startedAt: row.createdAt, resumed: false } };
@@ -139,4 +147,70 @@ export async function beginAttempt(
   const replay = await replayIfCompleted(deps, winner, idempotency.bodyHash);
   if (replay) return { replay };
   return { attempt: await resumeOrRefuse(deps, winner, row.createdAt) };
+}
+
+/** What a request's work hands back: its answer, and the counts its import row keeps. */
+export interface ImportWork<Body> {
+  status: number;
+  body: Body;
+  counts: StoredCounts;
+}
+
+export interface RunAsImportInput {
+  /** The import row a new request writes. */
+  row: NewImport;
+  /** The import an earlier request with the same Idempotency-Key left, if any. */
+  earlier: Import | undefined;
+  idempotency: { key: string; bodyHash: string } | undefined;
+}
+
+/**
+ * Runs `work` as one attempt of an import: a new import, the resumption of one an earlier request
+ * with the same key left failed or abandoned, or (when another request completed the key meanwhile)
+ * a replay of its answer. The import is completed with the work's counts and, for a request with an
+ * Idempotency-Key, its answer; when the work throws, whatever it stored is kept and the import is
+ * marked failed, so that a retry with the same key resumes it at once. The caller replays a
+ * completed `earlier` and checks everything that writes nothing before calling this.
+ */
+export async function runAsImport<Body>(
+  deps: IdempotencyDeps & { clock: Clock },
+  input: RunAsImportInput,
+  work: (attempt: Attempt) => Promise<ImportWork<Body>>,
+): Promise<ImportOutcome<Body>> {
+  const begun = await beginAttempt(deps, input.row, input.earlier, input.idempotency);
+  if ("replay" in begun) return begun.replay as ImportOutcome<Body>;
+  const { attempt } = begun;
+  const kind = input.row.kind ?? "bulk";
+  // What this attempt knows once its work has run: the counts a failure after that point records.
+  let known: StoredCounts | undefined;
+  try {
+    const done = await work(attempt);
+    known = done.counts;
+    // Only a request with an Idempotency-Key can be replayed, so only its answer is kept.
+    const stored = input.idempotency ? await packResponse(done.body) : null;
+    const completed = await deps.imports.complete(
+      attempt.importId,
+      attempt.number,
+      done.counts,
+      { status: done.status, body: stored },
+      deps.clock.now(),
+    );
+    deps.log(completed ? `${kind}_import_completed` : `${kind}_import_superseded`, {
+      importId: attempt.importId,
+      attempt: attempt.number,
+      status: done.status,
+      ...done.counts,
+    });
+    return { status: done.status, body: done.body, replayed: false };
+  } catch (err) {
+    deps.log(`${kind}_import_failed`, {
+      importId: attempt.importId,
+      attempt: attempt.number,
+      error: describeError(err),
+    });
+    await deps.imports
+      .markFailed(attempt.importId, attempt.number, deps.clock.now(), known)
+      .catch(() => undefined);
+    throw err;
+  }
 }

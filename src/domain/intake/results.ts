@@ -1,7 +1,8 @@
 // The answer of a bulk request, as the API contract documents it.
-import type { ImportCounts } from "../model/imports";
+import type { ImportCounts, RefreshCounts } from "../model/imports";
 import type { FieldError } from "../records/record-rules";
 import type { HandOffResult } from "./hand-off";
+import type { ImportOutcome } from "./idempotency";
 
 export type RecordErrorCode =
   | "invalid_record"
@@ -19,7 +20,8 @@ export interface RecordError {
   fields?: FieldError[];
 }
 
-export interface BulkResults extends ImportCounts {
+/** With onExisting "update", the split of `successful` (added + updated + unchanged) is added. */
+export interface BulkResults extends ImportCounts, Partial<RefreshCounts> {
   errors: RecordError[];
 }
 
@@ -34,12 +36,7 @@ export interface BulkResponseBody {
 
 export type BulkStatus = 201 | 207 | 400;
 
-export interface BulkOutcome {
-  status: BulkStatus;
-  body: BulkResponseBody;
-  /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
-  replayed: boolean;
-}
+export type BulkOutcome = ImportOutcome<BulkResponseBody, BulkStatus>;
 
 /** 201 every record added, 207 some, 400 none. */
 export function bulkStatus(results: ImportCounts): BulkStatus {

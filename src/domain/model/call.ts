@@ -71,6 +71,12 @@ export const DELAY_REASONS = [
 ] as const;
 export type DelayReason = (typeof DELAY_REASONS)[number];
 
+/**
+ * How a waiting call ends when its import, initiation or campaign is cancelled (POST .../cancel):
+ * the one StopOutcome of the cancel, whether the request or a consumer mid-run applies it.
+ */
+export const CANCELLED_BY_REQUEST = { status: "cancelled", reason: "cancelled" } as const;
+
 /** The reason of a call handed back to the queue because the dialer did not take it. */
 export const DIALER_UNAVAILABLE = "dialer_unavailable";
 

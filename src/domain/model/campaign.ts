@@ -55,8 +55,16 @@ export interface Campaign {
   dialingState: CampaignDialingState;
   /** Unix ms of the pause in force, or null. */
   pausedAt: number | null;
+  /**
+   * The agent and disposition of calls (initiateCall, useWorkflow, initiations) whose request names
+   * none; both set or both null.
+   */
+  agentId: string | null;
+  dispositionId: string | null;
   /** Unix ms. */
   createdAt: number;
+  /** Unix ms when the campaign was deleted; a deleted campaign is only seen by work already under way. */
+  deletedAt: number | null;
 }
 
 /** An agent or a disposition set: an id and a name per organization. */

@@ -44,7 +44,12 @@ export interface StoredCustomer {
   language: string | null;
   leadDate: string | null;
   variables: Record<string, VariableValue>;
+  /** The import that added the customer. */
   importId: string;
   /** Unix ms. */
   createdAt: number;
+  /** Unix ms when an update last changed the customer; null while it is as it was added. */
+  updatedAt: number | null;
+  /** Unix ms when its personal data was erased (every field above is then blank); null otherwise. */
+  erasedAt: number | null;
 }

@@ -1,4 +1,12 @@
-// Imports: one per bulk request, with its counts and the hand-off it asked for.
+// Imports: one per request that writes customers or hands them to a queue (a bulk request, a single
+// customer, a call initiation), with its counts and the hand-off it asked for.
+
+/**
+ * What wrote the import row: the bulk endpoint, the single-customer endpoint, or a call initiation
+ * over a campaign's stored customers (which owns outbox batches and calls like a bulk import).
+ */
+export const IMPORT_KINDS = ["bulk", "single", "initiation"] as const;
+export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 /** processing while an attempt runs, failed when it died with an error, completed with its answer. */
 export const IMPORT_STATES = ["processing", "failed", "completed"] as const;
@@ -21,10 +29,24 @@ export interface ImportCounts {
   batchesProcessed: number;
 }
 
+/** How the successful records of a bulk request with onExisting "update" split. */
+export interface RefreshCounts {
+  added: number;
+  updated: number;
+  unchanged: number;
+}
+
 export interface Import extends ImportCounts {
   id: string;
   organizationId: string;
   campaignPk: number;
+  kind: ImportKind;
+  /** Set for a bulk request with onExisting "update"; null otherwise. */
+  added: number | null;
+  updated: number | null;
+  unchanged: number | null;
+  /** An initiation: the customers its filters matched; null for other kinds. */
+  matched: number | null;
   idempotencyKey: string | null;
   bodyHash: string | null;
   state: ImportState;

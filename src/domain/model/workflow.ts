@@ -69,7 +69,7 @@ export interface WorkflowRun {
   batchNo: number;
   customerId: number;
   status: WorkflowRunStatus;
-  /** Why a completed run ended: finished, stopped_paid, gone. */
+  /** Why a completed run ended: finished, stopped_paid, erased, campaign_deleted, cancelled, gone. */
   outcome: string | null;
   step: number | null;
   lastError: string | null;

@@ -69,14 +69,25 @@ export interface ClaimRules {
 }
 
 /**
+ * How waiting calls end when something outside the call path stops them: `skipped` when the rule
+ * would have skipped them at dial time anyway (paid), `cancelled` when the customer or the campaign
+ * is gone (erased, deleted) or the work was called off.
+ */
+export interface StopOutcome {
+  status: "skipped" | "cancelled";
+  reason: string;
+}
+
+/**
  * Call rows. "Claimable" rows are the ones nobody is working on: `queued` and `delayed` ones, and
  * `dispatching` ones whose claim is older than the lease (`leaseExpiredBefore`, unix ms): their
  * holder died.
  */
 export interface CallsRepository {
   /**
-   * Creates the missing call rows (`queued`) and returns every row of these customers for this
-   * import and origin: a second run reads what the first one made instead of making new rows.
+   * Creates the missing call rows (`queued`; `cancelled` for a customer erased or a campaign deleted
+   * since the batch was written) and returns every row of these customers for this import and
+   * origin: a second run reads what the first one made instead of making new rows.
    */
   ensureCalls(input: NewCalls): Promise<Call[]>;
   /** Claimable rows -> skipped for good; returns how many moved. */
@@ -128,6 +139,30 @@ export interface CallsRepository {
    * attempt stays open: the next hand-off repeats it.
    */
   release(token: string, callIds: readonly string[], at: number): Promise<void>;
+  /**
+   * The claimable rows of these customers (any import) -> `outcome`, in one statement; a live claim
+   * (a dialer request in flight) is never touched. Returns how many moved.
+   */
+  stopWaitingForCustomers(
+    customerIds: readonly number[],
+    outcome: StopOutcome,
+    at: number,
+    leaseExpiredBefore: number,
+  ): Promise<number>;
+  /** The same for every claimable row of the campaign. */
+  stopWaitingForCampaign(
+    campaignPk: number,
+    outcome: StopOutcome,
+    at: number,
+    leaseExpiredBefore: number,
+  ): Promise<number>;
+  /** The same for every claimable row of these imports (a cancel seen by the consumer mid-run). */
+  stopWaitingForImports(
+    importIds: readonly string[],
+    outcome: StopOutcome,
+    at: number,
+    leaseExpiredBefore: number,
+  ): Promise<number>;
   /** Rows of these customers for this import and origin, oldest first. */
   findCalls(importId: string, origin: string, customerIds: readonly number[]): Promise<Call[]>;
   /** Rows of one batch that still need work: queued, delayed, or claimed. */
@@ -147,11 +182,6 @@ export interface CallsRepository {
     at: number,
     leaseExpiredBefore: number,
   ): Promise<number>;
-  /**
-   * Cancels every claimable call of these imports, in one statement: live claims (a dialer request
-   * in flight) are left alone. Returns how many moved.
-   */
-  cancelWaiting(importIds: readonly string[], at: number, leaseExpiredBefore: number): Promise<number>;
   countsForImport(importId: string, origin: string): Promise<StatusCount[]>;
   /** Decision-log rows of an import's calls of one origin, per status and reason. */
   decisionCounts(importId: string, origin: string): Promise<StatusCount[]>;

@@ -1,10 +1,15 @@
-import type { Import, ImportCounts, ImportDialingState } from "../model/imports";
+import type { Import, ImportCounts, ImportDialingState, ImportKind, RefreshCounts } from "../model/imports";
+
+/** What a completed import stores: its counts, and the ones only some kinds have. */
+export type StoredCounts = ImportCounts & Partial<RefreshCounts> & { matched?: number };
 
 /** What a new import row is created with; the rest starts empty (counts 0, attempt 1). */
 export interface NewImport {
   id: string;
   organizationId: string;
   campaignPk: number;
+  /** bulk when not given. */
+  kind?: ImportKind;
   state: Import["state"];
   /** Unix ms; also the first attempt's start. */
   createdAt: number;
@@ -21,7 +26,7 @@ export interface NewImport {
 }
 
 /** What a failed attempt knew when it stopped, for the import's counts. */
-export type FailedCounts = ImportCounts;
+export type FailedCounts = StoredCounts;
 
 export interface ImportsRepository {
   /**
@@ -69,12 +74,16 @@ export interface ImportsRepository {
   complete(
     id: string,
     attempt: number,
-    counts: ImportCounts,
+    counts: StoredCounts,
     response: { status: number; body: string | null },
     completedAt: number,
   ): Promise<boolean>;
   /** The packed answer stored by `complete`, or undefined when none was stored. */
   storedResponse(id: string): Promise<string | undefined>;
+  /** The campaign's imports whose answer is still stored for replays. */
+  withStoredAnswers(campaignPk: number): Promise<string[]>;
+  /** Drops every stored answer of the campaign's imports (the imports and their counts stay). */
+  dropStoredAnswersOfCampaign(campaignPk: number): Promise<void>;
   /** Forgets idempotency keys of imports created before `before`; returns how many. */
   expireIdempotencyKeys(before: number): Promise<number>;
 }

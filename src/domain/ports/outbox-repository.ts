@@ -1,4 +1,5 @@
 import type { DispatchKind, OutboxBatch } from "../model/outbox";
+import type { CustomerFilter } from "./customers-repository";
 
 /** The outcome of one attempt to send batches' messages to their queue. */
 export type SendOutcome = { sent: true } | { sent: false; error: string };
@@ -34,6 +35,25 @@ export interface OutboxRepository {
    * Oldest first.
    */
   listStale(options: { pendingBefore: number; stuckBefore: number; limit: number }): Promise<OutboxBatch[]>;
+  /**
+   * A call initiation's selection: writes call batches of up to `batchSize` of the campaign's
+   * customers matching `filter`, in id order, at most `limit` customers in all, `batchesPerWrite`
+   * batches per atomic write (each batch is one INSERT ... SELECT, so the campaign is never loaded
+   * into memory). Continues after the customers the import already holds, so a retry resumes.
+   * Returns the batches written by this call.
+   */
+  selectIntoBatches(
+    importId: string,
+    campaignPk: number,
+    filter: CustomerFilter,
+    options: { batchSize: number; limit: number; batchesPerWrite: number; at: number },
+  ): Promise<{ batchNo: number; size: number }[]>;
+  /**
+   * Customers of the campaign handed to the call queue whose batch the consumer has not reached yet
+   * (no call row exists for it), leaving out the batches of `exceptImportId`. Such batches only live
+   * between a hand-off and its consumer, so this reads the few outbox rows in flight.
+   */
+  customersAwaitingConsumer(campaignPk: number, exceptImportId: string): Promise<number[]>;
   /** Records a cron re-drive's send attempt for these batch ids; a failure leaves the re-drive clock. */
   recordRedrive(batchIds: readonly number[], outcome: SendOutcome, at: number): Promise<void>;
 }

@@ -399,3 +399,16 @@ function variablesBytes(raw: Record<string, unknown>, extras: readonly string[])
   for (const k of extras) variables[k] = raw[k];
   return encoder.encode(JSON.stringify(variables)).length;
 }
+
+/**
+ * A value read as the record rule of a choice field reads it (payment_status: case-insensitive;
+ * language: names, ISO 639-1 codes, BCP 47 tags), as it is stored; undefined when the rule refuses
+ * it. Filters over stored customers use it, so they accept exactly the spellings records do.
+ */
+export function readChoice(field: "payment_status" | "language", value: unknown): string | undefined {
+  const entry = CHECKS.find((c) => c.spec.name === field) as (typeof CHECKS)[number];
+  const trimmed = typeof value === "string" ? value.trim() : "";
+  if (trimmed === "") return undefined;
+  const out = entry.check(value, trimmed, "");
+  return typeof out === "string" ? out : undefined;
+}

@@ -38,7 +38,13 @@ interface Plan {
   dates: { emi_due_date: string | null; lead_date: string | null };
 }
 
-export type RunOutcome = "finished" | "stopped_paid" | "gone" | "cancelled";
+/**
+ * How a run ended: it went through every step (finished), or it stopped before a step because the
+ * customer had paid (stopped_paid), its data was erased (erased), its campaign was deleted
+ * (campaign_deleted) or its import (or initiation, or campaign) was cancelled (cancelled); gone when
+ * the import, campaign or customer was missing when it started.
+ */
+export type RunOutcome = "finished" | "stopped_paid" | "erased" | "campaign_deleted" | "cancelled" | "gone";
 
 type WaitStep = Extract<WorkflowStep, { type: "wait" }>;
 
@@ -112,15 +118,13 @@ export async function runCustomerWorkflow(
     for (const [index, step] of plan.definition.steps.entries()) {
       const label = `${index}:${step.type}`;
       doing = `step ${index} (${step.type})`;
-      // Before every step: a run whose import (or campaign) was cancelled ends here, however long
-      // it slept.
-      const stop = await steps.do(`${index}:check`, async () => {
-        const imp = await deps.imports.findById(importId);
-        return imp?.dialingState === "cancelled" ? "cancelled" : null;
-      });
-      if (stop === "cancelled") {
-        await finish(deps, steps, instanceId, "cancelled");
-        return { outcome: "cancelled" };
+      // Every step starts by asking whether the run must end: a payment recorded by an update, an
+      // erasure, a campaign deletion or a cancel of its import ends it here, whichever step comes
+      // next and however long the run slept. A durable step, so a replay takes the same decision.
+      const stop = await steps.do(`${index}:check`, () => stopReason(deps, plan, importId, customerId));
+      if (stop) {
+        await finish(deps, steps, instanceId, stop);
+        return { outcome: stop };
       }
       switch (step.type) {
         case "wait": {
@@ -188,6 +192,26 @@ export async function runCustomerWorkflow(
     });
     throw err;
   }
+}
+
+/** Why the run must end before its next step, or null when it goes on. */
+async function stopReason(
+  deps: RunCustomerWorkflowDeps,
+  plan: Plan,
+  importId: string,
+  customerId: number,
+): Promise<Exclude<RunOutcome, "finished" | "gone"> | null> {
+  const [[customer], campaign, imp] = await Promise.all([
+    deps.customers.findByIds([customerId]),
+    deps.campaigns.findCampaignByPk(plan.campaignPk),
+    deps.imports.findById(importId),
+  ]);
+  if (!campaign || campaign.deletedAt !== null) return "campaign_deleted";
+  if (!customer || customer.erasedAt !== null) return "erased";
+  // A cancelled campaign cancels its imports (src/domain/dialing/control.ts), so the import says it.
+  if (imp?.dialingState === "cancelled") return "cancelled";
+  if (isPaid(customer.paymentStatus)) return "stopped_paid";
+  return null;
 }
 
 /**

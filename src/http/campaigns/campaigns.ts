@@ -1,6 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Deps } from "../../deps";
 import { createCampaign } from "../../domain/campaigns/create-campaign";
+import { deleteCampaign } from "../../domain/campaigns/delete-campaign";
+import { updateCampaign } from "../../domain/campaigns/update-campaign";
+import { eraseCustomer } from "../../domain/customers/erase-customer";
 import { DomainError } from "../../domain/errors";
 import {
   CAMPAIGN_DIALING_STATES,
@@ -24,6 +27,9 @@ import { CampaignParam, Country, decodeCursor, iso, PageQuery, page, ResourceId 
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 
+/** An agent or disposition id, as POST /api/v1/agents and /dispositions take them. */
+const DefaultResource = z.string().min(1).max(128);
+
 function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
@@ -33,21 +39,39 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+const windowHours = {
+  start: z.string().regex(TIME, "HH:MM, 24-hour").default("08:00"),
+  end: z.string().regex(TIME, "HH:MM, 24-hour").default("19:00"),
+  days: z
+    .array(z.enum(WEEKDAYS))
+    .min(1)
+    .refine((d) => new Set(d).size === d.length, "each day at most once")
+    .default([...WEEKDAYS]),
+};
+const startBeforeEnd = (w: { start: string; end: string }) => w.start < w.end;
+const START_BEFORE_END = { message: "start must be before end", path: ["end"] };
+
 const CallingWindow = z
-  .object({
-    start: z.string().regex(TIME, "HH:MM, 24-hour").default("08:00"),
-    end: z.string().regex(TIME, "HH:MM, 24-hour").default("19:00"),
-    days: z
-      .array(z.enum(WEEKDAYS))
-      .min(1)
-      .refine((d) => new Set(d).size === d.length, "each day at most once")
-      .default([...WEEKDAYS]),
-    blackoutDates: BlackoutDates.default([]),
-  })
-  .refine((w) => w.start < w.end, { message: "start must be before end", path: ["end"] })
+  .object({ ...windowHours, blackoutDates: BlackoutDates.default([]) })
+  .refine(startBeforeEnd, START_BEFORE_END)
   .openapi("CallingWindow", {
     description:
       "Local hours in which the campaign may call; 08:00-19:00 every day by default (RBI rule for recovery calls), except on the blackout dates (the campaign's and the organization's).",
+  });
+
+/** A new calling window: it replaces the whole window, except the blackout dates when left out. */
+const CallingWindowChange = z
+  .object({
+    ...windowHours,
+    blackoutDates: BlackoutDates.optional().openapi({
+      description:
+        "Local dates on which no call is made, replacing the campaign's; left out, the campaign keeps its dates.",
+    }),
+  })
+  .refine(startBeforeEnd, START_BEFORE_END)
+  .openapi("CallingWindowChange", {
+    description:
+      "Replaces the campaign's calling window: hours and days left out take their defaults (08:00-19:00, every day); blackout dates left out stay as they are.",
   });
 
 export const CreateCampaign = z
@@ -66,10 +90,54 @@ export const CreateCampaign = z
       description:
         "The steps each customer added with useWorkflow goes through; when absent, the default for the campaign type (see the README).",
     }),
+    agentId: DefaultResource.optional().openapi({
+      description:
+        "The agent of calls whose request names none (callConfig then becomes optional); set together with dispositionId.",
+    }),
+    dispositionId: DefaultResource.optional().openapi({
+      description: "The disposition set of calls whose request names none; set together with agentId.",
+    }),
     retry: RetryPolicySchema.optional(),
     contactPolicy: CampaignContactPolicySchema.optional(),
   })
   .openapi("CreateCampaign");
+
+const FIXED_FIELDS: Record<string, string> = {
+  campaignType: "cannot be changed: the campaign's type decides which fields its customers carry",
+  id: "cannot be changed: create a new campaign",
+};
+
+const UpdateCampaign = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    timezone: z.string().refine(isTimeZone, "an IANA time zone such as Asia/Kolkata").optional(),
+    defaultCountry: Country.optional().openapi({
+      description: "For records added from now on; stored numbers are already in E.164.",
+    }),
+    callingWindow: CallingWindowChange.optional(),
+    workflow: WorkflowDefinition.nullable().optional().openapi({
+      description:
+        "null goes back to the default of the campaign type. Runs already started keep their steps.",
+    }),
+    agentId: DefaultResource.nullable().optional().openapi({ description: "null clears the default." }),
+    dispositionId: DefaultResource.nullable().optional().openapi({ description: "null clears the default." }),
+    retry: RetryPolicySchema.optional().openapi({
+      description: "Replaces the retry policy (fields left out take their defaults).",
+    }),
+    contactPolicy: CampaignContactPolicySchema.nullable().optional().openapi({
+      description:
+        "Replaces the campaign's own limits, each at most as loose as the organization's; null follows the organization's.",
+    }),
+    campaignType: z.unknown().optional().openapi({ description: "Cannot be changed (400)." }),
+    id: z.unknown().optional().openapi({ description: "Cannot be changed (400)." }),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    for (const [field, message] of Object.entries(FIXED_FIELDS)) {
+      if (Object.hasOwn(body, field)) ctx.addIssue({ code: "custom", path: [field], message });
+    }
+  })
+  .openapi("UpdateCampaign");
 
 /** Counts of a campaign's calls that a pause holds and a cancel ends. */
 const WaitingCalls = z.object({
@@ -102,13 +170,15 @@ export const CampaignSchema = z
       blackoutDates: z.array(z.string()),
     }),
     workflow: z.unknown(),
+    agentId: z.string().nullable(),
+    dispositionId: z.string().nullable(),
     retry: RetryPolicySchema,
     contactPolicy: CampaignContactPolicySchema.nullable().openapi({
       description: "The campaign's own limits, or null when it follows the organization's.",
     }),
     effectiveContactPolicy: ContactPolicySchema.optional().openapi({
       description:
-        "The limits its calls obey: the organization's, tightened by the campaign's (on GET of one campaign).",
+        "The limits its calls obey: the organization's, tightened by the campaign's (on GET and PATCH of one campaign).",
     }),
     dialing: CampaignDialing,
     createdAt: z.string(),
@@ -140,8 +210,12 @@ const CustomerSchema = z
       .openapi({ enum: [...storedLanguages(), null], description: "Stored as the name." }),
     lead_date: z.string().nullable().openapi({ format: "date" }),
     variables: z.record(z.string(), z.unknown()),
-    importId: z.string(),
+    importId: z.string().openapi({ description: "The import that added the customer." }),
     createdAt: z.string().openapi({ format: "date-time" }),
+    updatedAt: z
+      .string()
+      .nullable()
+      .openapi({ format: "date-time", description: "When an update last changed the customer." }),
   })
   .openapi("Customer", {
     description: "A stored customer: its record's fields as the record rules normalized them.",
@@ -166,6 +240,8 @@ export function campaignJson(
     defaultCountry: c.defaultCountry,
     callingWindow: c.callingWindow,
     workflow: c.workflow,
+    agentId: c.agentId,
+    dispositionId: c.dispositionId,
     retry: c.retry,
     contactPolicy: c.contactPolicy,
     ...(details ? { effectiveContactPolicy: details.effectiveContactPolicy } : {}),
@@ -214,6 +290,7 @@ function customerJson(r: StoredCustomer) {
     variables: r.variables,
     importId: r.importId,
     createdAt: iso(r.createdAt),
+    updatedAt: r.updatedAt === null ? null : iso(r.updatedAt),
   };
 }
 
@@ -244,6 +321,8 @@ campaignsRoutes.openapi(
       defaultCountry: input.defaultCountry,
       callingWindow: input.callingWindow,
       workflow: input.workflow,
+      agentId: input.agentId,
+      dispositionId: input.dispositionId,
       retry: input.retry,
       contactPolicy: input.contactPolicy,
     });
@@ -344,5 +423,112 @@ campaignsRoutes.openapi(
       page(rows.map(customerJson), limit, (r) => r.id),
       200,
     );
+  },
+);
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/{campaignId}",
+    operationId: "updateCampaign",
+    tags: ["Campaigns"],
+    summary: "Change a campaign",
+    description:
+      "Name, time zone, default country, calling window and blackout dates, workflow, default agent and disposition, retry policy and own contact limits; the type cannot change. The calling window, blackout dates, retry policy and limits apply at once (they are read when a call is judged); a workflow change applies to runs started after it. Limits looser than the organization's answer 400.",
+    request: {
+      params: CampaignParam,
+      body: { required: true, content: { "application/json": { schema: UpdateCampaign } } },
+    },
+    responses: {
+      200: {
+        description: "The campaign as stored",
+        content: { "application/json": { schema: CampaignSchema } },
+      },
+      ...errorResponses(400, 401, 404, 415),
+    },
+  }),
+  async (c) => {
+    const { campaignType: _type, id: _id, ...change } = c.req.valid("json");
+    const updated = await updateCampaign(
+      c.var.deps,
+      c.var.organizationId,
+      c.req.valid("param").campaignId,
+      change,
+    );
+    return c.json(await campaignDetailsJson(c.var.deps, c.var.organizationId, updated), 200);
+  },
+);
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{campaignId}",
+    operationId: "deleteCampaign",
+    tags: ["Campaigns"],
+    summary: "Delete a campaign",
+    description:
+      "The campaign leaves the API at once (its id may be reused) and its customers' personal data is erased (large campaigns finish on the cron). Its imports stay readable (counts only), and its calls and runs stay de-identified. 409 while calls or workflow runs are waiting or under way, unless force=true, which cancels them first (a call already handed to the dialer finishes there).",
+    request: {
+      params: CampaignParam,
+      query: z.object({
+        force: z
+          .enum(["true", "false"])
+          .default("false")
+          .openapi({ description: "Cancel waiting calls and running workflow runs first." }),
+      }),
+    },
+    responses: {
+      204: { description: "Deleted" },
+      ...errorResponses(400, 401, 404, 409),
+    },
+  }),
+  async (c) => {
+    await deleteCampaign(c.var.deps, {
+      organizationId: c.var.organizationId,
+      campaignId: c.req.valid("param").campaignId,
+      force: c.req.valid("query").force === "true",
+    });
+    return c.body(null, 204);
+  },
+);
+
+campaignsRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{campaignId}/customers/{key}",
+    operationId: "eraseCustomer",
+    tags: ["Customers"],
+    summary: "Erase a customer",
+    description:
+      "The borrower's right to erasure (DPDP Act 2023): the customer's personal data leaves every table (customer, calls, the dialer's events, webhook payloads, stored Idempotency-Key answers), its waiting calls are cancelled and its workflow runs end at their next step. De-identified counts stay, so an import's progress still adds up. With suppress=true the number is put on the suppression list first (and kept there).",
+    request: {
+      params: CampaignParam.extend({
+        key: z
+          .string()
+          .min(1)
+          .max(512)
+          .openapi({ description: "The customer's loan_id (lead_id in a lead campaign)." }),
+      }),
+      query: z.object({
+        suppress: z
+          .enum(["true", "false"])
+          .default("false")
+          .openapi({ description: "Put the number on the suppression list first." }),
+      }),
+    },
+    responses: {
+      204: { description: "Erased" },
+      ...errorResponses(400, 401, 404),
+    },
+  }),
+  async (c) => {
+    const { campaignId, key } = c.req.valid("param");
+    await eraseCustomer(c.var.deps, {
+      organizationId: c.var.organizationId,
+      campaignId,
+      key,
+      suppress: c.req.valid("query").suppress === "true",
+    });
+    return c.body(null, 204);
   },
 );

@@ -5,7 +5,11 @@ import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { ErrorBodySchema, errorResponses } from "../errors";
 import { createRouter } from "../router";
-import { ImportCountsSchema } from "../schemas";
+import { IdempotencyKey, ImportCountsSchema, RefreshCountsSchema } from "../schemas";
+
+export const CallConfigSchema = z
+  .object({ agentId: z.string().min(1).max(128), dispositionId: z.string().min(1).max(128) })
+  .openapi("CallConfig");
 
 export const BulkRequest = z
   .object({
@@ -22,14 +26,15 @@ export const BulkRequest = z
         maxItems: MAX_RECORDS,
       }),
     initiateCall: z.boolean().default(false),
-    callConfig: z
-      .object({ agentId: z.string().min(1).max(128), dispositionId: z.string().min(1).max(128) })
-      .optional()
-      .openapi({
-        description:
-          "Required when initiateCall is true. With useWorkflow, the agent and disposition of the workflow's call steps that name none.",
-      }),
+    callConfig: CallConfigSchema.optional().openapi({
+      description:
+        "Required when initiateCall is true, unless the campaign has a default agentId and dispositionId. With useWorkflow, the agent and disposition of the workflow's call steps that name none (the campaign's defaults otherwise).",
+    }),
     useWorkflow: z.boolean().default(false),
+    onExisting: z.enum(["skip", "update"]).default("skip").openapi({
+      description:
+        "What happens to a record whose key the campaign already holds. skip (the default): it fails with duplicate_existing and the stored customer is left alone. update: the stored customer is refreshed in place with the record (it counts as successful: updated, or unchanged when every value was the same). With initiateCall, added customers are called, and updated ones that became callable again: not paid or received after the update, and their emi_due_date, lead_date or payment_status changed. A record that makes a customer paid or received skips its waiting calls in the same write.",
+    }),
   })
   .superRefine((body, ctx) => {
     if (body.initiateCall && body.useWorkflow) {
@@ -37,13 +42,6 @@ export const BulkRequest = z
         code: "custom",
         path: ["useWorkflow"],
         message: "cannot be true when initiateCall is true",
-      });
-    }
-    if (body.initiateCall && !body.callConfig) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["callConfig"],
-        message: "is required when initiateCall is true",
       });
     }
   })
@@ -61,7 +59,10 @@ const BulkResponse = z
   .object({
     success: z.boolean(),
     message: z.string().openapi({ example: "Added 3 of 3 records" }),
-    results: ImportCountsSchema.extend({ errors: z.array(RecordError) }),
+    results: ImportCountsSchema.extend({
+      ...RefreshCountsSchema.shape,
+      errors: z.array(RecordError),
+    }),
     callResults: z
       .object({
         requested: z.number().int(),
@@ -78,18 +79,6 @@ const BulkResponse = z
     importId: z.string(),
   })
   .openapi("BulkAddCustomersResponse");
-
-const IdempotencyKey = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
-  .optional()
-  .openapi({
-    description:
-      "Makes retries safe: a retry with the same key and the same JSON body gets the first answer back (with Idempotent-Replayed: true) and writes nothing; the same key with another body answers 422, and 409 while the first request is still running. After a 500 or 503 the retry finishes the same import. Keys are kept 7 days.",
-    example: "daily-file-2026-11-27",
-  });
 
 /** On the answers an Idempotency-Key retry can get back: 201, 207 and the 400 with results. */
 const ReplayHeaders = {
@@ -109,7 +98,7 @@ bulkRoutes.openapi(
     operationId: "addCustomersInBulk",
     tags: ["Customers"],
     summary: "Bulk add customers",
-    description: `Adds up to ${MAX_RECORDS.toLocaleString("en-US")} customers to a campaign. Valid records are stored in atomic chunks; with initiateCall the added customers are handed to the call queue in batches of 500, with useWorkflow to the workflow queue.`,
+    description: `Adds up to ${MAX_RECORDS.toLocaleString("en-US")} customers to a campaign (with onExisting "update", refreshes the ones it holds: the daily file of a loan-management system). Valid records are stored in atomic chunks; with initiateCall the added customers are handed to the call queue in batches of 500, with useWorkflow to the workflow queue.`,
     request: {
       headers: z.object({ "idempotency-key": IdempotencyKey }),
       body: { required: true, content: { "application/json": { schema: BulkRequest } } },
@@ -147,6 +136,7 @@ bulkRoutes.openapi(
       initiateCall: body.initiateCall,
       useWorkflow: body.useWorkflow,
       callConfig: body.callConfig,
+      onExisting: body.onExisting,
       idempotency: key ? { key, bodyHash: await requestFingerprint(await c.req.json()) } : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");

@@ -3,18 +3,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { cancelImport, pauseImport, resumeImport } from "../../domain/dialing/control";
 import {
+  type DialingStatus,
   FAILURE_EXAMPLES,
   FAILURE_REASONS_LISTED,
   getImportProgress,
   type ImportProgress,
 } from "../../domain/imports/get-import-progress";
 import { DECISIONS } from "../../domain/model/call";
-import { IMPORT_STATES } from "../../domain/model/imports";
+import { IMPORT_KINDS, IMPORT_STATES } from "../../domain/model/imports";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
 import { createRouter } from "../router";
-import { ImportCountsSchema, iso } from "../schemas";
+import { ImportCountsSchema, iso, RefreshCountsSchema } from "../schemas";
 
 const BatchError = z
   .object({ batch: z.number().int(), customers: z.number().int(), message: z.string() })
@@ -46,7 +47,7 @@ const RunFailure = z
     description: `Started runs that failed for the same reason. At most ${FAILURE_REASONS_LISTED} reasons are listed, the most frequent first; one more item counts the runs that failed for any other reason (with no examples).`,
   });
 
-const ImportDialing = z
+export const ImportDialing = z
   .object({
     status: z.enum(["active", "paused", "cancelled", "finished"]).openapi({
       description:
@@ -58,9 +59,42 @@ const ImportDialing = z
   })
   .openapi("ImportDialing");
 
+export const CallProgressSchema = z
+  .object({
+    requested: z.number().int(),
+    queued: z.number().int(),
+    dispatched: z.number().int(),
+    delayed: z.number().int(),
+    delayedBy: z.record(z.string(), z.number().int()).openapi({
+      description: "The delayed calls by the reason they wait.",
+      example: { outside_calling_window: 40, phone_daily_cap: 2, retry_after_no_answer: 7 },
+    }),
+    skipped: z.record(z.string(), z.number().int()).openapi({ example: { paid: 3, suppressed: 1 } }),
+    failed: z.number().int(),
+    completed: z.number().int(),
+    cancelled: z.number().int().openapi({
+      description:
+        "Stopped before dialling: the import (or its campaign) was cancelled, the customer erased or the campaign deleted.",
+    }),
+    errors: BatchErrors,
+    decisions: z
+      .array(
+        z.object({ decision: z.enum(DECISIONS), reason: z.string().nullable(), count: z.number().int() }),
+      )
+      .openapi({
+        description:
+          "The calls' decision logs (GET /api/v1/calls/{callId}), counted per decision and reason.",
+      }),
+  })
+  .openapi("CallProgress");
+
 const ImportSchema = z
   .object({
     importId: z.string(),
+    kind: z.enum(IMPORT_KINDS).openapi({
+      description:
+        "bulk (POST /customers/add/bulk), single (POST /customers/add) or initiation (POST /initiate/{campaignId}/calls).",
+    }),
     campaignId: z.string(),
     createdAt: z.string(),
     state: z.enum(IMPORT_STATES).openapi({
@@ -74,35 +108,17 @@ const ImportSchema = z
       }),
     }),
     results: ImportCountsSchema.extend({
+      ...RefreshCountsSchema.shape,
+      matched: z.number().int().optional().openapi({
+        description: "Only for an initiation: the customers its filters matched (it took `total`).",
+      }),
       pending: z.number().int().openapi({
         description:
           "Records whose outcome is not final yet (while processing): valid + invalid + pending = total and successful + failed + pending = total.",
       }),
     }),
     dialing: ImportDialing,
-    calls: z.object({
-      requested: z.number().int(),
-      queued: z.number().int(),
-      dispatched: z.number().int(),
-      delayed: z.number().int(),
-      delayedBy: z.record(z.string(), z.number().int()).openapi({
-        description: "The delayed calls by the reason they wait.",
-        example: { outside_calling_window: 40, phone_daily_cap: 2, retry_after_no_answer: 7 },
-      }),
-      skipped: z.record(z.string(), z.number().int()).openapi({ example: { paid: 3, suppressed: 1 } }),
-      failed: z.number().int(),
-      completed: z.number().int(),
-      cancelled: z.number().int(),
-      errors: BatchErrors,
-      decisions: z
-        .array(
-          z.object({ decision: z.enum(DECISIONS), reason: z.string().nullable(), count: z.number().int() }),
-        )
-        .openapi({
-          description:
-            "The calls' decision logs (GET /api/v1/calls/{callId}), counted per decision and reason.",
-        }),
-    }),
+    calls: CallProgressSchema,
     workflows: z.object({
       requested: z.number().int(),
       started: z.number().int(),
@@ -124,7 +140,7 @@ importsRoutes.openapi(
     method: "get",
     path: "/{importId}",
     tags: ["Imports"],
-    summary: "Get a bulk request's progress",
+    summary: "Get a request's progress (bulk, single customer or initiation)",
     description:
       "calls.requested = queued + delayed + dispatched + skipped (all reasons) + failed + completed + cancelled at every moment.",
     request: { params: z.object({ importId: z.string().min(1).max(64) }) },
@@ -140,17 +156,21 @@ importsRoutes.openapi(
 );
 
 function progressJson(progress: ImportProgress) {
-  const { dialing } = progress;
   const { leaseExpiresAt } = progress.attempt;
   return {
     ...progress,
     attempt: { ...progress.attempt, leaseExpiresAt: leaseExpiresAt === null ? null : iso(leaseExpiresAt) },
     createdAt: iso(progress.createdAt),
-    dialing: {
-      ...dialing,
-      pausedAt: dialing.pausedAt === null ? null : iso(dialing.pausedAt),
-      cancelledAt: dialing.cancelledAt === null ? null : iso(dialing.cancelledAt),
-    },
+    dialing: dialingJson(progress.dialing),
+  };
+}
+
+/** An import's (or initiation's) dialing status as answered (ImportDialing). */
+export function dialingJson(dialing: DialingStatus) {
+  return {
+    ...dialing,
+    pausedAt: dialing.pausedAt === null ? null : iso(dialing.pausedAt),
+    cancelledAt: dialing.cancelledAt === null ? null : iso(dialing.cancelledAt),
   };
 }
 

@@ -1,12 +1,13 @@
 // The bodies bulkcall POSTs to webhooks, as OpenAPI `webhooks` and components. The payloads of call,
-// import and workflow outcomes are built by the store's triggers (migration 0005) and the
+// import and workflow outcomes are built by the store's triggers (migrations 0005 and 0006) and the
 // workflow.step payload by src/domain/webhooks/workflow-step-event.ts; the tests hold both to these
 // shapes.
 
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { IMPORT_KINDS } from "../../domain/model/imports";
 import type { WebhookEventType, WORKFLOW_STEP_EVENT } from "../../domain/model/webhook";
-import { ImportCountsSchema } from "../schemas";
+import { ImportCountsSchema, RefreshCountsSchema } from "../schemas";
 
 const Time = z.string().openapi({ format: "date-time", example: "2026-11-23T04:35:00.000Z" });
 const NullableTime = Time.nullable();
@@ -53,8 +54,15 @@ export const CallEventData = z
 export const ImportEventData = z
   .object({
     importId: z.string(),
+    kind: z.enum(IMPORT_KINDS).openapi({
+      description:
+        "bulk (a bulk request), single (one customer added) or initiation (calls to stored customers).",
+    }),
     campaignId: z.string().nullable(),
-    results: ImportCountsSchema,
+    results: ImportCountsSchema.extend({
+      ...RefreshCountsSchema.shape,
+      matched: z.number().int().optional().openapi({ description: "Only for an initiation." }),
+    }),
     initiateCall: z.boolean(),
     useWorkflow: z.boolean(),
     createdAt: Time,
@@ -66,10 +74,10 @@ export const WorkflowEventData = z
   .object({
     instanceId: z.string(),
     status: z.enum(["completed", "failed"]),
-    outcome: z
-      .string()
-      .nullable()
-      .openapi({ description: "How a completed run ended: finished, stopped_paid, gone." }),
+    outcome: z.string().nullable().openapi({
+      description:
+        "How a completed run ended: finished, stopped_paid, erased, campaign_deleted, cancelled, gone.",
+    }),
     reason: z.string().nullable().openapi({ description: "Why a run failed." }),
     step: z.number().int().nullable().openapi({ description: "The last step the run reached (0-based)." }),
     ...customerFields,
@@ -102,9 +110,12 @@ const DESCRIPTIONS: Record<WebhookEventType | typeof WORKFLOW_STEP_EVENT, [strin
     "The call was not placed: the customer had paid, or the number is suppressed.",
     CallEventData,
   ],
-  "import.completed": ["A bulk request finished storing its records (its counts).", ImportEventData],
+  "import.completed": [
+    "A request that stores customers or initiates calls (bulk, single, initiation) completed, with its counts.",
+    ImportEventData,
+  ],
   "workflow.completed": [
-    "A customer's workflow run ended (finished, stopped because paid, or gone).",
+    "A customer's workflow run ended (finished, or stopped: paid, erased, campaign deleted, gone).",
     WorkflowEventData,
   ],
   "workflow.failed": ["A customer's workflow run failed.", WorkflowEventData],

@@ -80,10 +80,13 @@ SELECT `pk`, `attempts`, `organization_id`, `phone_number`, `loan_id`, coalesce(
 FROM `calls` WHERE `attempts` > 0;--> statement-breakpoint
 -- The decision log: every change of a call's status, reason or moment is one row, written by the
 -- statement that makes it. A claim (`dispatching`) is not a judgement and is left out; what follows
--- it (dispatched, handed back, refused) is logged.
+-- it (dispatched, handed back, refused) is logged. So is an erasure that only blanks a reason quoting
+-- the customer (src/db/erasure.ts REDACTED): it redacts the logged reasons too, and judges nothing.
 CREATE TRIGGER `call_decision_log` AFTER UPDATE OF `status`, `reason`, `not_before` ON `calls`
 WHEN NEW.status <> 'dispatching'
   AND (OLD.status IS NOT NEW.status OR OLD.reason IS NOT NEW.reason OR OLD.not_before IS NOT NEW.not_before)
+  AND NOT (OLD.status IS NEW.status AND OLD.not_before IS NEW.not_before
+    AND NEW.reason IS '[removed: customer data erased]')
 BEGIN
   INSERT INTO call_decisions (call_pk, at, status, reason, not_before, attempt)
   VALUES (NEW.pk, NEW.updated_at, NEW.status, NEW.reason, NEW.not_before, NEW.attempts);

@@ -1,0 +1,153 @@
+// POST /api/v1/customers/add: one customer, through exactly the path of the bulk endpoint (the same
+// record rules and messages, the same atomic write with its outbox batch, the same Idempotency-Key
+// handling), as an import of kind `single`, answered in the platform's single-customer shape.
+import { CLAIM_LEASE_MS } from "../calls/place-calls";
+import { type ErrorBody, errorBody } from "../errors";
+import { newId } from "../ids";
+import type { Campaign } from "../model/campaign";
+import type { StoredCounts } from "../ports/imports-repository";
+import { dedupeFieldOf } from "../records/record-rules";
+import type { BulkDeps } from "./add-customers-in-bulk";
+import { storeChunks } from "./chunking";
+import { DISPATCH_BATCH_SIZE, sendPendingBatches } from "./hand-off";
+import {
+  type Attempt,
+  IMPORT_LEASE_MS,
+  type ImportOutcome,
+  type ImportWork,
+  runAsImport,
+} from "./idempotency";
+import { judgeRecords } from "./judge-records";
+import { type CallConfig, prepareImport } from "./prepare-import";
+
+export interface AddCustomerInput {
+  organizationId: string;
+  campaignId: string;
+  /** The record, judged like one record of a bulk request. */
+  data: unknown;
+  initiateCall: boolean;
+  /** Optional when the campaign has a default agent and disposition. */
+  callConfig?: CallConfig;
+  idempotency?: { key: string; bodyHash: string };
+}
+
+export interface AddCustomerBody {
+  success: true;
+  message: "Customer added to campaign successfully";
+  /** `id` is the customer's key: its loan_id, or lead_id in a lead campaign. */
+  data: { id: string; campaignId: string };
+  /** Only with initiateCall: the customer was handed to the call queue. */
+  callInitiated?: boolean;
+  /** Only when the hand-off has to wait: why (the call is handed over automatically later). */
+  callError?: string;
+  importId: string;
+}
+
+/** 201 added, 400 the record breaks a rule, 409 the campaign already holds its key. */
+export type AddCustomerOutcome = ImportOutcome<AddCustomerBody | ErrorBody, 201 | 400 | 409>;
+
+/**
+ * Adds one customer. Throws DomainError for what is refused before anything is written (see
+ * prepareImport); a record that breaks a rule (400 invalid_record, with every field error) and a
+ * key the campaign already holds (409 duplicate_existing) are answers, stored for replays like the
+ * success. A write that fails throws (500), and a retry with the same key resumes the same import.
+ */
+export async function addCustomer(deps: BulkDeps, input: AddCustomerInput): Promise<AddCustomerOutcome> {
+  const prepared = await prepareImport(deps, { ...input, useWorkflow: false });
+  if ("replay" in prepared) return prepared.replay as AddCustomerOutcome;
+  const { campaign, callConfig, earlier } = prepared;
+  const outcome = await runAsImport(
+    deps,
+    {
+      row: {
+        id: newId("imp"),
+        organizationId: input.organizationId,
+        campaignPk: campaign.pk,
+        kind: "single",
+        idempotencyKey: input.idempotency?.key ?? null,
+        bodyHash: input.idempotency?.bodyHash ?? null,
+        state: "processing",
+        total: 1,
+        initiateCall: input.initiateCall,
+        agentId: callConfig?.agentId ?? null,
+        dispositionId: callConfig?.dispositionId ?? null,
+        createdAt: deps.clock.now(),
+      },
+      earlier,
+      idempotency: input.idempotency,
+    },
+    (attempt) => addOne(deps, input, campaign, attempt),
+  );
+  return outcome as AddCustomerOutcome;
+}
+
+const counts = (stored: boolean, valid: boolean): StoredCounts => ({
+  total: 1,
+  valid: valid ? 1 : 0,
+  invalid: valid ? 0 : 1,
+  successful: stored ? 1 : 0,
+  failed: stored ? 0 : 1,
+  batchesProcessed: valid ? 1 : 0,
+});
+
+async function addOne(
+  deps: BulkDeps,
+  input: AddCustomerInput,
+  campaign: Campaign,
+  attempt: Attempt,
+): Promise<ImportWork<AddCustomerBody | ErrorBody>> {
+  const dedupeField = dedupeFieldOf(campaign.campaignType);
+  const judged = judgeRecords(deps, campaign, [input.data]);
+  const invalid = judged.errors[0];
+  if (invalid) {
+    const details = (invalid.fields ?? []).map((f) => ({ path: `data.${f.field}`, message: f.message }));
+    return {
+      status: 400,
+      body: errorBody("invalid_record", invalid.message, details),
+      counts: counts(false, false),
+    };
+  }
+  const stored = await storeChunks(deps, judged.valid, {
+    campaignPk: campaign.pk,
+    importId: attempt.importId,
+    at: attempt.startedAt,
+    resumed: attempt.resumed,
+    attempt: attempt.number,
+    leaseMs: IMPORT_LEASE_MS,
+    dedupeField,
+    onExisting: "skip",
+    handOff: input.initiateCall ? { kind: "call", batchSize: DISPATCH_BATCH_SIZE } : undefined,
+    leaseExpiredBefore: deps.clock.now() - CLAIM_LEASE_MS,
+    log: deps.log,
+  });
+  const refused = stored.errors[0];
+  if (refused?.code === "storage_error") {
+    // Nothing was written: fail the attempt, so that a retry with the same key resumes it.
+    throw new Error("the customer's chunk could not be stored");
+  }
+  if (refused) {
+    return {
+      status: 409,
+      body: errorBody("duplicate_existing", refused.message, [
+        { path: `data.${dedupeField}`, message: "the campaign already holds a customer with this key" },
+      ]),
+      counts: counts(false, true),
+    };
+  }
+  const key = judged.valid[0]?.key as string;
+  const body: AddCustomerBody = {
+    success: true,
+    message: "Customer added to campaign successfully",
+    data: { id: key, campaignId: campaign.id },
+    importId: attempt.importId,
+  };
+  if (input.initiateCall) {
+    const handed = await sendPendingBatches(deps, deps.callsQueue, attempt.importId, "call");
+    body.callInitiated = handed.queued > 0;
+    if (handed.failed > 0) {
+      body.callError =
+        "The call could not be handed to the call queue yet; it stays pending and is handed over automatically within minutes.";
+    }
+  }
+  return { status: 201, body, counts: counts(true, true) };
+}
