@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { DispatchKind, OutboxBatch } from "../domain/model/outbox";
 import type { OutboxRepository, SendOutcome } from "../domain/ports/outbox-repository";
 import type { Db } from "./client";
@@ -61,15 +61,27 @@ function awaitingConsumerSql(campaignPk: number, exceptImportId: string) {
 }
 
 /**
+ * True when an update with chunk row `j` hands stored customer `c` (aliases) to the call queue again:
+ * it becomes callable (customer-rows.ts becomesCallable) and has no call waiting — no queued,
+ * delayed or dispatching call row, and not among `awaitingConsumer` (handed over in a batch no
+ * consumer has reached). The recall's write and a dry run's probe both read this condition.
+ */
+export function recalled(c: string, j: string, awaitingConsumer: readonly number[]): SQL {
+  return sql`${becomesCallable(c, j)}
+        AND NOT EXISTS (SELECT 1 FROM calls k
+          WHERE k.customer_id = ${sql.raw(c)}.id AND k.status IN ('queued', 'delayed', 'dispatching'))
+        AND ${sql.raw(c)}.id NOT IN (SELECT value FROM json_each(${JSON.stringify(awaitingConsumer)}))`;
+}
+
+/**
  * The outbox batches, in batches of `batchSize`, for the customers of a chunk (positional JSON rows,
  * see customers-repository.ts) that an upsert with onExisting "update" is about to make callable
  * again: a stored customer whose emi_due_date, lead_date or payment_status the chunk changes, who is
  * not paid or received afterwards, and who has no call waiting already (a waiting call dials the
  * customer as the update leaves it, so a second one would ring twice): no waiting call row, and not
- * among `awaitingConsumer` (customersAwaitingConsumer, read once per request rather than per chunk). It runs right BEFORE the
- * upsert in the same atomic batch, while the stored values are still there to compare with;
- * positions 0, 10, 11 and 13 of a row are dedupe_key, emi_due_date, payment_status and lead_date.
- * Numbered on from the import's last batch. CROSS JOIN keeps the chunk's rows the outer loop: one
+ * among `awaitingConsumer` (customersAwaitingConsumer, read once per request rather than per chunk).
+ * It runs right BEFORE the upsert in the same atomic batch, while the stored values are still there
+ * to compare with. Numbered on from the import's last batch. CROSS JOIN keeps the chunk's rows the outer loop: one
  * probe of the unique (campaign, key) index each.
  */
 export function recallBatchesStatement(
@@ -89,10 +101,7 @@ export function recallBatchesStatement(
     FROM (
       SELECT c.id, (row_number() OVER (ORDER BY c.id) - 1) / CAST(${batchSize} AS INTEGER) AS grp
       FROM json_each(${json}) j CROSS JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0
-      WHERE ${becomesCallable("c", "j")}
-        AND NOT EXISTS (SELECT 1 FROM calls k
-          WHERE k.customer_id = c.id AND k.status IN ('queued', 'delayed', 'dispatching'))
-        AND c.id NOT IN (SELECT value FROM json_each(${JSON.stringify(awaitingConsumer)}))
+      WHERE ${recalled("c", "j", awaitingConsumer)}
     )
     GROUP BY grp
     ORDER BY grp`);

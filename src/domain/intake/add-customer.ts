@@ -8,7 +8,8 @@ import type { Campaign } from "../model/campaign";
 import type { StoredCounts } from "../ports/imports-repository";
 import { dedupeFieldOf } from "../records/record-rules";
 import type { BulkDeps } from "./add-customers-in-bulk";
-import { storeChunks } from "./chunking";
+import { storeChunks, type WouldHandOver } from "./chunking";
+import { type DryRunPreview, previewCalls } from "./dry-run";
 import { DISPATCH_BATCH_SIZE, sendPendingBatches } from "./hand-off";
 import {
   type Attempt,
@@ -41,6 +42,12 @@ export interface AddCustomerBody {
   /** Only when the hand-off has to wait: why (the call is handed over automatically later). */
   callError?: string;
   importId: string;
+}
+
+/** A dry run's answer: the real one without an import, with the call's preview (initiateCall). */
+export interface DryRunAddCustomerBody extends Omit<AddCustomerBody, "importId"> {
+  dryRun: true;
+  preview?: DryRunPreview;
 }
 
 /** 201 added, 400 the record breaks a rule, 409 the campaign already holds its key. */
@@ -81,6 +88,30 @@ export async function addCustomer(deps: BulkDeps, input: AddCustomerInput): Prom
   return outcome as AddCustomerOutcome;
 }
 
+/**
+ * The answer addCustomer would give to `input` now, with nothing written (see dryRunBulk): the same
+ * status and body, with `dryRun: true` instead of an importId, and with initiateCall `callInitiated`
+ * as the hand-off would report it and a preview of the call. The Idempotency-Key is neither read
+ * nor claimed. Throws DomainError like addCustomer.
+ */
+export async function dryRunAddCustomer(
+  deps: BulkDeps,
+  input: Omit<AddCustomerInput, "idempotency">,
+): Promise<{ status: 201 | 400 | 409; body: DryRunAddCustomerBody | ErrorBody }> {
+  const prepared = await prepareImport(deps, { ...input, useWorkflow: false });
+  if ("replay" in prepared) throw new Error("a request without an Idempotency-Key has nothing to replay");
+  const attempt: Attempt = { importId: "", number: 0, startedAt: deps.clock.now(), resumed: false };
+  const { status, body, handedOver } = await addOne(deps, input, prepared.campaign, attempt, true);
+  if (status !== 201) return { status: status as 400 | 409, body: body as ErrorBody };
+  const { importId: _none, ...added } = body as AddCustomerBody;
+  const dry: DryRunAddCustomerBody = { ...added, dryRun: true };
+  if (input.initiateCall) {
+    dry.callInitiated = (handedOver?.records.length ?? 0) > 0;
+    dry.preview = await previewCalls(deps, prepared.campaign, handedOver?.records ?? []);
+  }
+  return { status, body: dry };
+}
+
 const counts = (stored: boolean, valid: boolean): StoredCounts => ({
   total: 1,
   valid: valid ? 1 : 0,
@@ -95,7 +126,8 @@ async function addOne(
   input: AddCustomerInput,
   campaign: Campaign,
   attempt: Attempt,
-): Promise<ImportWork<AddCustomerBody | ErrorBody>> {
+  dryRun = false,
+): Promise<ImportWork<AddCustomerBody | ErrorBody> & { handedOver?: WouldHandOver }> {
   const dedupeField = dedupeFieldOf(campaign.campaignType);
   const judged = judgeRecords(deps, campaign, [input.data]);
   const invalid = judged.errors[0];
@@ -119,6 +151,7 @@ async function addOne(
     handOff: input.initiateCall ? { kind: "call", batchSize: DISPATCH_BATCH_SIZE } : undefined,
     leaseExpiredBefore: deps.clock.now() - CLAIM_LEASE_MS,
     log: deps.log,
+    dryRun,
   });
   const refused = stored.errors[0];
   if (refused?.code === "storage_error") {
@@ -141,6 +174,7 @@ async function addOne(
     data: { id: key, campaignId: campaign.id },
     importId: attempt.importId,
   };
+  if (dryRun) return { status: 201, body, counts: counts(true, true), handedOver: stored.handedOver };
   if (input.initiateCall) {
     const handed = await sendPendingBatches(deps, deps.callsQueue, attempt.importId, "call");
     body.callInitiated = handed.queued > 0;

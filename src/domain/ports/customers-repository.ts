@@ -61,6 +61,15 @@ export interface UpsertedChunk {
 }
 
 /**
+ * What upsertChunk would do with a chunk now, read without writing (a dry run). Keys the campaign
+ * does not hold are `added` (id 0: no row exists); `updated` holds the stored customers an update
+ * would change; `recalled` the updated ones it would hand to the call queue again.
+ */
+export interface ProbedChunk extends UpsertedChunk {
+  recalled: Set<string>;
+}
+
+/**
  * Which of a campaign's customers a call initiation selects. Every condition given must hold.
  * Erased customers never match.
  */
@@ -128,6 +137,17 @@ export interface CustomersRepository {
     encodedRows: readonly string[],
     options: UpsertChunkOptions,
   ): Promise<UpsertedChunk>;
+  /**
+   * Reads what upsertChunk would do with these rows and options now, writing nothing: the same
+   * conditions (a key the campaign holds, a value that differs, a customer made callable again with
+   * no call waiting), in one read. `lease` and `stopsPaid` change nothing an answer reports and are
+   * ignored.
+   */
+  probeChunk(
+    campaignPk: number,
+    encodedRows: readonly string[],
+    options: Omit<UpsertChunkOptions, "lease" | "stopsPaid">,
+  ): Promise<ProbedChunk>;
   /** Which of these keys the campaign holds from this very import (an earlier attempt of it). */
   findOwn(campaignPk: number, importId: string, keys: readonly string[]): Promise<Map<string, number>>;
   /** The campaign's customer with this key (as stored); erased customers are never found. */
