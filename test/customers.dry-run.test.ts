@@ -29,7 +29,9 @@ async function storedKeys(campaignId: string, auth: Record<string, string>) {
 
 async function storedCustomer(campaignId: string, loanId: string, auth: Record<string, string>) {
   const r = await call("GET", `/api/v1/campaigns/${campaignId}/customers?limit=500`, undefined, auth);
-  return (r.json.data as { loan_id: string }[]).find((c) => c.loan_id === loanId);
+  return (r.json.data as { loan_id: string; emi_due_date: string; payment_status: string }[]).find(
+    (c) => c.loan_id === loanId,
+  );
 }
 
 /** A dry answer compared with the real one: the same, less the import and the dry-run marks. */

@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, gt, isNull, type SQL, sql } from "drizzle-orm";
 import type { StoredCustomer } from "../domain/model/customer";
+import type { WrittenBatch } from "../domain/model/outbox";
 import type { CustomersRepository, ProbedChunk } from "../domain/ports/customers-repository";
 import { stopWaitingCallsStatement } from "./calls-repository";
 import type { Db } from "./client";
@@ -142,7 +143,12 @@ export function createCustomersRepository(db: Db): CustomersRepository {
     const added = new Map<string, number>();
     const updated = new Map<string, number>();
     for (const row of rows) (row.added ? added : updated).set(row.dedupeKey, row.id);
-    return { added, updated };
+    // The outbox batches this write created, as their statements returned them.
+    const batches = [
+      ...((recall ? results[0] : []) as unknown as WrittenBatch[]),
+      ...((fresh ? results[recall ? 2 : 1] : []) as unknown as WrittenBatch[]),
+    ];
+    return { added, updated, batches };
   };
 
   return {
@@ -171,7 +177,7 @@ export function createCustomersRepository(db: Db): CustomersRepository {
         FROM ${chunkCustomers(campaignPk, json)}`,
       );
       const held = new Map(rows.map((r) => [r.key, r]));
-      const probed: ProbedChunk = { added: new Map(), updated: new Map(), recalled: new Set() };
+      const probed: ProbedChunk = { added: new Map(), updated: new Map(), batches: [], recalled: new Set() };
       for (const encoded of encodedRows) {
         const key = (JSON.parse(encoded) as unknown[])[0] as string;
         const row = held.get(key);

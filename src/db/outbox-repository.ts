@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import type { DispatchKind, OutboxBatch } from "../domain/model/outbox";
-import type { OutboxRepository, SendOutcome } from "../domain/ports/outbox-repository";
+import type { DispatchKind, OutboxBatch, WrittenBatch } from "../domain/model/outbox";
+import type { OutboxRepository, SendOutcome, SendRecord } from "../domain/ports/outbox-repository";
 import type { Db } from "./client";
 import { customerFilterSql, filteredCustomers } from "./customer-filter";
 import { becomesCallable } from "./customer-rows";
@@ -25,7 +25,7 @@ export function pendingBatchesStatement(
   batchSize: number,
   at: number,
 ) {
-  return db.run(sql`WITH inserted AS MATERIALIZED (
+  return db.all<WrittenBatch>(sql`WITH inserted AS MATERIALIZED (
       SELECT last_insert_rowid() AS last, changes() AS n,
         MAX(last_insert_rowid() - ${attempted},
           COALESCE((SELECT MAX(max_customer_id) FROM outbox_batches
@@ -42,7 +42,8 @@ export function pendingBatchesStatement(
       WHERE inserted.n > 0 AND c.id > inserted.floor AND c.id <= inserted.last AND c.import_id = ${importId}
     )
     GROUP BY grp
-    ORDER BY grp`);
+    ORDER BY grp
+    RETURNING kind, batch_no AS batchNo, size`);
 }
 
 /**
@@ -93,7 +94,7 @@ export function recallBatchesStatement(
   at: number,
   awaitingConsumer: readonly number[],
 ) {
-  return db.run(sql`INSERT INTO outbox_batches (import_id, kind, batch_no, customer_ids, size, max_customer_id,
+  return db.all<WrittenBatch>(sql`INSERT INTO outbox_batches (import_id, kind, batch_no, customer_ids, size, max_customer_id,
       state, send_attempts, created_at, updated_at)
     SELECT ${importId}, 'call',
       (SELECT COALESCE(MAX(batch_no) + 1, 0) FROM outbox_batches WHERE import_id = ${importId} AND kind = 'call') + grp,
@@ -104,7 +105,8 @@ export function recallBatchesStatement(
       WHERE ${recalled("c", "j", awaitingConsumer)}
     )
     GROUP BY grp
-    ORDER BY grp`);
+    ORDER BY grp
+    RETURNING kind, batch_no AS batchNo, size`);
 }
 
 /**
@@ -153,6 +155,24 @@ function sendOutcomeChanges(outcome: SendOutcome, at: number, options: { touchOn
   };
 }
 
+/**
+ * Records one send attempt at request time for these batches of the import (still `pending` ones
+ * only). A statement, so that the import's completion can carry it in its own atomic write.
+ */
+export function recordSendStatement(db: Db, importId: string, record: SendRecord, at: number) {
+  return db
+    .update(outboxBatches)
+    .set(sendOutcomeChanges(record.outcome, at, { touchOnFailure: true }))
+    .where(
+      and(
+        eq(outboxBatches.importId, importId),
+        eq(outboxBatches.kind, record.kind),
+        eq(outboxBatches.state, "pending"),
+        inList(outboxBatches.batchNo, record.batchNos),
+      ),
+    );
+}
+
 function toOutboxBatch(row: typeof outboxBatches.$inferSelect): OutboxBatch {
   return { ...row, customerIds: JSON.parse(row.customerIds) as number[] };
 }
@@ -170,17 +190,7 @@ export function createOutboxRepository(db: Db): OutboxRepository {
   }
   return {
     async recordSendOutcome(importId, kind, batchNos, outcome, at) {
-      await db
-        .update(b)
-        .set(sendOutcomeChanges(outcome, at, { touchOnFailure: true }))
-        .where(
-          and(
-            eq(b.importId, importId),
-            eq(b.kind, kind),
-            eq(b.state, "pending"),
-            inList(b.batchNo, batchNos),
-          ),
-        );
+      await recordSendStatement(db, importId, { kind, batchNos, outcome }, at);
     },
 
     async listForImport(importId) {

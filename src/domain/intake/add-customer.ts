@@ -6,11 +6,12 @@ import { type ErrorBody, errorBody } from "../errors";
 import { newId } from "../ids";
 import type { Campaign } from "../model/campaign";
 import type { StoredCounts } from "../ports/imports-repository";
+import type { SendRecord } from "../ports/outbox-repository";
 import { dedupeFieldOf } from "../records/record-rules";
 import type { BulkDeps } from "./add-customers-in-bulk";
 import { storeChunks, type WouldHandOver } from "./chunking";
 import { type DryRunPreview, previewCalls } from "./dry-run";
-import { DISPATCH_BATCH_SIZE, sendPendingBatches } from "./hand-off";
+import { DISPATCH_BATCH_SIZE, sendBatches } from "./hand-off";
 import {
   type Attempt,
   IMPORT_LEASE_MS,
@@ -175,13 +176,22 @@ async function addOne(
     importId: attempt.importId,
   };
   if (dryRun) return { status: 201, body, counts: counts(true, true), handedOver: stored.handedOver };
+  const sends: SendRecord[] = [];
   if (input.initiateCall) {
-    const handed = await sendPendingBatches(deps, deps.callsQueue, attempt.importId, "call");
+    const written = attempt.resumed ? undefined : stored.batches;
+    const { result: handed, records } = await sendBatches(
+      deps,
+      deps.callsQueue,
+      attempt.importId,
+      "call",
+      written,
+    );
+    sends.push(...records);
     body.callInitiated = handed.queued > 0;
     if (handed.failed > 0) {
       body.callError =
         "The call could not be handed to the call queue yet; it stays pending and is handed over automatically within minutes.";
     }
   }
-  return { status: 201, body, counts: counts(true, true) };
+  return { status: 201, body, counts: counts(true, true), sends };
 }

@@ -11,12 +11,12 @@ import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
 import type { CustomersRepository, OnExisting } from "../ports/customers-repository";
 import type { ImportsRepository, StoredCounts } from "../ports/imports-repository";
-import type { OutboxRepository } from "../ports/outbox-repository";
+import type { OutboxRepository, SendRecord } from "../ports/outbox-repository";
 import type { QueueProducer } from "../ports/queue";
 import { dedupeFieldOf } from "../records/record-rules";
 import { type StoredChunks, storeChunks } from "./chunking";
 import { type PreviewDeps, previewCalls } from "./dry-run";
-import { DISPATCH_BATCH_SIZE, sendPendingBatches } from "./hand-off";
+import { DISPATCH_BATCH_SIZE, sendBatches } from "./hand-off";
 import { type Attempt, IMPORT_LEASE_MS, type ImportWork, runAsImport } from "./idempotency";
 import { judgeRecords } from "./judge-records";
 import { type CallConfig, prepareImport } from "./prepare-import";
@@ -148,16 +148,22 @@ async function runImport(
   attempt: Attempt,
 ): Promise<ImportWork<BulkResponseBody>> {
   const { importId } = attempt;
-  const { counts, errors } = await storeRecords(deps, input, campaign, attempt, false);
+  const { counts, errors, stored } = await storeRecords(deps, input, campaign, attempt, false);
   const body: BulkResponseBody = { ...message(counts), results: { ...counts, errors }, importId };
+  // A first attempt knows every batch of its import from its own writes; a resumed one reads them.
+  const written = attempt.resumed ? undefined : stored.batches;
+  const sends: SendRecord[] = [];
   if (input.initiateCall) {
-    body.callResults = await sendPendingBatches(deps, deps.callsQueue, importId, "call");
+    const calls = await sendBatches(deps, deps.callsQueue, importId, "call", written);
+    body.callResults = calls.result;
+    sends.push(...calls.records);
   }
   if (input.useWorkflow) {
-    const workflows = await sendPendingBatches(deps, deps.workflowsQueue, importId, "workflow");
-    body.workflowTriggered = workflows.requested > 0 && workflows.failed === 0;
+    const workflows = await sendBatches(deps, deps.workflowsQueue, importId, "workflow", written);
+    body.workflowTriggered = workflows.result.requested > 0 && workflows.result.failed === 0;
+    sends.push(...workflows.records);
   }
-  return { status: bulkStatus(counts), body, counts };
+  return { status: bulkStatus(counts), body, counts, sends };
 }
 
 /** Judges and stores the records (or, `dryRun`, reads what storing them would do) and counts them. */

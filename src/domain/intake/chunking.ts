@@ -3,6 +3,7 @@
 // their round trips overlap; a chunk that fails is rolled back whole and reported record by record.
 import { isPaid } from "../calls/eligibility";
 import { describeError } from "../errors";
+import type { WrittenBatch } from "../model/outbox";
 import type { Clock } from "../ports/clock";
 import type { ChunkHandOff, CustomersRepository, OnExisting } from "../ports/customers-repository";
 import type { ValidRecord } from "./judge-records";
@@ -80,6 +81,8 @@ export interface StoredChunks {
   batchesProcessed: number;
   /** Only for a dry run with a hand-off. */
   handedOver?: WouldHandOver;
+  /** The outbox batches this attempt's chunk writes created (none in a dry run). */
+  batches: WrittenBatch[];
 }
 
 /**
@@ -217,6 +220,7 @@ export async function storeChunks(
     ...tally,
     errors,
     batchesProcessed: chunks.length,
+    batches: outcomes.flatMap((o) => (o.status === "fulfilled" ? o.value.batches : [])),
     ...(input.dryRun && input.handOff ? { handedOver } : {}),
   };
 }

@@ -18,6 +18,13 @@ export const DispatchMessage = z.object({
 });
 export type DispatchMessage = z.infer<typeof DispatchMessage>;
 
+/** An outbox batch as the write that created it reports it: enough to send its message. */
+export interface WrittenBatch {
+  kind: DispatchKind;
+  batchNo: number;
+  size: number;
+}
+
 export interface OutboxBatch {
   id: number;
   importId: string;

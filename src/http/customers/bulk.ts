@@ -173,7 +173,7 @@ bulkRoutes.openapi(
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
     // The completed import recorded its import.completed deliveries with it.
-    else afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
+    else if (outcome.notifies) afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
     return c.json(outcome.body, outcome.status);
   },
 );

@@ -139,7 +139,7 @@ singleCustomerRoutes.openapi(
       idempotency: key ? { key, bodyHash: await requestFingerprint(await c.req.json()) } : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
-    else afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
+    else if (outcome.notifies) afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
     return c.json(outcome.body as never, outcome.status);
   },
 );
