@@ -1,22 +1,25 @@
 import { and, asc, eq, getTableColumns, gt, isNull, type SQL, sql } from "drizzle-orm";
 import type { StoredCustomer } from "../domain/model/customer";
-import type { CustomersRepository } from "../domain/ports/customers-repository";
+import type { WrittenBatch } from "../domain/model/outbox";
+import type { CustomersRepository, ProbedChunk } from "../domain/ports/customers-repository";
 import { stopWaitingCallsStatement } from "./calls-repository";
 import type { Db } from "./client";
 import { customerFilterSql, filteredCustomers } from "./customer-filter";
 import {
   type CustomerColumn,
   columnName,
+  differs,
   differsFromExcluded,
   encodeCustomerRow,
   POSITION,
+  rowValue,
   rowValues,
   SETTLED,
   UPDATABLE,
 } from "./customer-rows";
 import { eraseStatements } from "./erasure";
 import { renewLeaseStatement } from "./imports-repository";
-import { pendingBatchesStatement, recallBatchesStatement } from "./outbox-repository";
+import { pendingBatchesStatement, recallBatchesStatement, recalled } from "./outbox-repository";
 import { customers } from "./schema";
 import { inList } from "./sql";
 
@@ -140,7 +143,12 @@ export function createCustomersRepository(db: Db): CustomersRepository {
     const added = new Map<string, number>();
     const updated = new Map<string, number>();
     for (const row of rows) (row.added ? added : updated).set(row.dedupeKey, row.id);
-    return { added, updated };
+    // The outbox batches this write created, as their statements returned them.
+    const batches = [
+      ...((recall ? results[0] : []) as unknown as WrittenBatch[]),
+      ...((fresh ? results[recall ? 2 : 1] : []) as unknown as WrittenBatch[]),
+    ];
+    return { added, updated, batches };
   };
 
   return {
@@ -158,6 +166,29 @@ export function createCustomersRepository(db: Db): CustomersRepository {
     },
 
     upsertChunk,
+
+    async probeChunk(campaignPk, encodedRows, options) {
+      const json = `[${encodedRows.join(",")}]`;
+      const recalls = options.handOff?.kind === "call" && options.onExisting === "update";
+      const rows = await db.all<{ key: string; id: number; changed: number; recalled: number }>(
+        sql`SELECT j.value->>0 AS key, c.id AS id,
+          (${differs("c", (column) => rowValue("j", column))}) AS changed,
+          ${recalls ? sql`(${recalled("c", "j", options.awaitingConsumer ?? [])})` : sql`0`} AS recalled
+        FROM ${chunkCustomers(campaignPk, json)}`,
+      );
+      const held = new Map(rows.map((r) => [r.key, r]));
+      const probed: ProbedChunk = { added: new Map(), updated: new Map(), batches: [], recalled: new Set() };
+      for (const encoded of encodedRows) {
+        const key = (JSON.parse(encoded) as unknown[])[0] as string;
+        const row = held.get(key);
+        if (!row) probed.added.set(key, 0);
+        else if (options.onExisting === "update" && row.changed) {
+          probed.updated.set(key, row.id);
+          if (row.recalled) probed.recalled.add(key);
+        }
+      }
+      return probed;
+    },
 
     async findOwn(campaignPk, importId, keys) {
       const rows = await db

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNotNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { ImportsRepository } from "../domain/ports/imports-repository";
 import type { Db } from "./client";
+import { recordSendStatement } from "./outbox-repository";
 import { importResponses, imports } from "./schema";
 import { inList } from "./sql";
 
@@ -125,7 +126,7 @@ export function createImportsRepository(db: Db): ImportsRepository {
       return rows.map((r) => r.id);
     },
 
-    async complete(id, attempt, counts, response, completedAt) {
+    async complete(id, attempt, counts, response, completedAt, sends = []) {
       // The answer's statements run only if the first one completed the import as this attempt.
       const mine = sql`EXISTS (SELECT 1 FROM imports WHERE id = ${id} AND attempt = ${attempt}
         AND state = 'completed' AND completed_at = ${completedAt})`;
@@ -142,16 +143,20 @@ export function createImportsRepository(db: Db): ImportsRepository {
           ),
         );
       }
-      const [completed] = await db.batch([
+      const [completed, organization] = await db.batch([
         db
           .update(imports)
           .set({ ...counts, state: "completed", responseStatus: response.status, completedAt })
           .where(and(eq(imports.id, id), eq(imports.attempt, attempt), eq(imports.state, "processing")))
           .returning({ id: imports.id }),
+        db.all<{ notifies: number }>(sql`SELECT EXISTS (SELECT 1 FROM webhooks w
+          WHERE w.organization_id = (SELECT organization_id FROM imports WHERE id = ${id})
+            AND w.deleted_at IS NULL) AS notifies`),
         db.run(sql`DELETE FROM import_responses WHERE import_id = ${id} AND ${mine}`),
         ...parts,
+        ...sends.map((record) => recordSendStatement(db, id, record, completedAt)),
       ]);
-      return completed.length > 0;
+      return { completed: completed.length > 0, notifies: organization[0]?.notifies === 1 };
     },
 
     async withStoredAnswers(campaignPk) {

@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, lt, or, sql } from "drizzle-orm";
-import type { DispatchKind, OutboxBatch } from "../domain/model/outbox";
-import type { OutboxRepository, SendOutcome } from "../domain/ports/outbox-repository";
+import { and, asc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import type { DispatchKind, OutboxBatch, WrittenBatch } from "../domain/model/outbox";
+import type { OutboxRepository, SendOutcome, SendRecord } from "../domain/ports/outbox-repository";
 import type { Db } from "./client";
 import { customerFilterSql, filteredCustomers } from "./customer-filter";
 import { becomesCallable } from "./customer-rows";
@@ -25,7 +25,7 @@ export function pendingBatchesStatement(
   batchSize: number,
   at: number,
 ) {
-  return db.run(sql`WITH inserted AS MATERIALIZED (
+  return db.all<WrittenBatch>(sql`WITH inserted AS MATERIALIZED (
       SELECT last_insert_rowid() AS last, changes() AS n,
         MAX(last_insert_rowid() - ${attempted},
           COALESCE((SELECT MAX(max_customer_id) FROM outbox_batches
@@ -42,7 +42,8 @@ export function pendingBatchesStatement(
       WHERE inserted.n > 0 AND c.id > inserted.floor AND c.id <= inserted.last AND c.import_id = ${importId}
     )
     GROUP BY grp
-    ORDER BY grp`);
+    ORDER BY grp
+    RETURNING kind, batch_no AS batchNo, size`);
 }
 
 /**
@@ -61,15 +62,27 @@ function awaitingConsumerSql(campaignPk: number, exceptImportId: string) {
 }
 
 /**
+ * True when an update with chunk row `j` hands stored customer `c` (aliases) to the call queue again:
+ * it becomes callable (customer-rows.ts becomesCallable) and has no call waiting — no queued,
+ * delayed or dispatching call row, and not among `awaitingConsumer` (handed over in a batch no
+ * consumer has reached). The recall's write and a dry run's probe both read this condition.
+ */
+export function recalled(c: string, j: string, awaitingConsumer: readonly number[]): SQL {
+  return sql`${becomesCallable(c, j)}
+        AND NOT EXISTS (SELECT 1 FROM calls k
+          WHERE k.customer_id = ${sql.raw(c)}.id AND k.status IN ('queued', 'delayed', 'dispatching'))
+        AND ${sql.raw(c)}.id NOT IN (SELECT value FROM json_each(${JSON.stringify(awaitingConsumer)}))`;
+}
+
+/**
  * The outbox batches, in batches of `batchSize`, for the customers of a chunk (positional JSON rows,
  * see customers-repository.ts) that an upsert with onExisting "update" is about to make callable
  * again: a stored customer whose emi_due_date, lead_date or payment_status the chunk changes, who is
  * not paid or received afterwards, and who has no call waiting already (a waiting call dials the
  * customer as the update leaves it, so a second one would ring twice): no waiting call row, and not
- * among `awaitingConsumer` (customersAwaitingConsumer, read once per request rather than per chunk). It runs right BEFORE the
- * upsert in the same atomic batch, while the stored values are still there to compare with;
- * positions 0, 10, 11 and 13 of a row are dedupe_key, emi_due_date, payment_status and lead_date.
- * Numbered on from the import's last batch. CROSS JOIN keeps the chunk's rows the outer loop: one
+ * among `awaitingConsumer` (customersAwaitingConsumer, read once per request rather than per chunk).
+ * It runs right BEFORE the upsert in the same atomic batch, while the stored values are still there
+ * to compare with. Numbered on from the import's last batch. CROSS JOIN keeps the chunk's rows the outer loop: one
  * probe of the unique (campaign, key) index each.
  */
 export function recallBatchesStatement(
@@ -81,7 +94,7 @@ export function recallBatchesStatement(
   at: number,
   awaitingConsumer: readonly number[],
 ) {
-  return db.run(sql`INSERT INTO outbox_batches (import_id, kind, batch_no, customer_ids, size, max_customer_id,
+  return db.all<WrittenBatch>(sql`INSERT INTO outbox_batches (import_id, kind, batch_no, customer_ids, size, max_customer_id,
       state, send_attempts, created_at, updated_at)
     SELECT ${importId}, 'call',
       (SELECT COALESCE(MAX(batch_no) + 1, 0) FROM outbox_batches WHERE import_id = ${importId} AND kind = 'call') + grp,
@@ -89,13 +102,11 @@ export function recallBatchesStatement(
     FROM (
       SELECT c.id, (row_number() OVER (ORDER BY c.id) - 1) / CAST(${batchSize} AS INTEGER) AS grp
       FROM json_each(${json}) j CROSS JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0
-      WHERE ${becomesCallable("c", "j")}
-        AND NOT EXISTS (SELECT 1 FROM calls k
-          WHERE k.customer_id = c.id AND k.status IN ('queued', 'delayed', 'dispatching'))
-        AND c.id NOT IN (SELECT value FROM json_each(${JSON.stringify(awaitingConsumer)}))
+      WHERE ${recalled("c", "j", awaitingConsumer)}
     )
     GROUP BY grp
-    ORDER BY grp`);
+    ORDER BY grp
+    RETURNING kind, batch_no AS batchNo, size`);
 }
 
 /**
@@ -144,6 +155,24 @@ function sendOutcomeChanges(outcome: SendOutcome, at: number, options: { touchOn
   };
 }
 
+/**
+ * Records one send attempt at request time for these batches of the import (still `pending` ones
+ * only). A statement, so that the import's completion can carry it in its own atomic write.
+ */
+export function recordSendStatement(db: Db, importId: string, record: SendRecord, at: number) {
+  return db
+    .update(outboxBatches)
+    .set(sendOutcomeChanges(record.outcome, at, { touchOnFailure: true }))
+    .where(
+      and(
+        eq(outboxBatches.importId, importId),
+        eq(outboxBatches.kind, record.kind),
+        eq(outboxBatches.state, "pending"),
+        inList(outboxBatches.batchNo, record.batchNos),
+      ),
+    );
+}
+
 function toOutboxBatch(row: typeof outboxBatches.$inferSelect): OutboxBatch {
   return { ...row, customerIds: JSON.parse(row.customerIds) as number[] };
 }
@@ -161,17 +190,7 @@ export function createOutboxRepository(db: Db): OutboxRepository {
   }
   return {
     async recordSendOutcome(importId, kind, batchNos, outcome, at) {
-      await db
-        .update(b)
-        .set(sendOutcomeChanges(outcome, at, { touchOnFailure: true }))
-        .where(
-          and(
-            eq(b.importId, importId),
-            eq(b.kind, kind),
-            eq(b.state, "pending"),
-            inList(b.batchNo, batchNos),
-          ),
-        );
+      await recordSendStatement(db, importId, { kind, batchNos, outcome }, at);
     },
 
     async listForImport(importId) {

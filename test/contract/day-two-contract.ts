@@ -170,7 +170,7 @@ export function dayTwoContract(context: () => { db: Db; repos: DayTwoRepos }): v
             leaseExpiredBefore: LEASE,
           },
         );
-        expect(skipped).toEqual({ added: new Map(), updated: new Map() });
+        expect(skipped).toEqual({ added: new Map(), updated: new Map(), batches: [] });
         expect((await repos.customers.findByKey(t.campaign.pk, key(1)))?.firstName).toBe("Asha");
       });
 

@@ -398,7 +398,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         // Larger than one part: the answer is split and joined back in order.
         const packed = `${"a".repeat(1_000_000)}${"b".repeat(1_000_000)}c`;
         expect(
-          await repos.imports.complete("imp_done", 1, counts, { status: 207, body: packed }, T0 + 5),
+          (await repos.imports.complete("imp_done", 1, counts, { status: 207, body: packed }, T0 + 5))
+            .completed,
         ).toBe(true);
         expect(await repos.imports.find(t.orgId, "imp_done")).toMatchObject({
           ...counts,
@@ -500,7 +501,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         // Attempt 1 wakes up late: its failure and its completion are both ignored.
         await repos.imports.markFailed("imp_fenced", 1, T0 + 3);
         expect(
-          await repos.imports.complete("imp_fenced", 1, counts, { status: 201, body: "old" }, T0 + 4),
+          (await repos.imports.complete("imp_fenced", 1, counts, { status: 201, body: "old" }, T0 + 4))
+            .completed,
         ).toBe(false);
         expect(await repos.imports.find(t.orgId, "imp_fenced")).toMatchObject({
           state: "processing",
@@ -509,7 +511,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(await repos.imports.storedResponse("imp_fenced")).toBeUndefined();
         // Attempt 2 completes it.
         expect(
-          await repos.imports.complete("imp_fenced", 2, counts, { status: 201, body: "new" }, T0 + 5),
+          (await repos.imports.complete("imp_fenced", 2, counts, { status: 201, body: "new" }, T0 + 5))
+            .completed,
         ).toBe(true);
         expect(await repos.imports.storedResponse("imp_fenced")).toBe("new");
       });
@@ -662,6 +665,46 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           [0, "sent", 1, null, T0 + 10],
           [1, "sent", 2, null, T0 + 20],
           [2, "sent", 1, null, T0 + 10],
+        ]);
+      });
+
+      it("returns the batches a chunk write created, and records their sends with the import's completion", async () => {
+        const t = await tenant();
+        await importFor(t, "imp_fold");
+        const written = await repos.customers.upsertChunk(
+          t.emi.pk,
+          "imp_fold",
+          T0,
+          [loanRow(1), loanRow(2), loanRow(3)],
+          {
+            onExisting: "skip",
+            handOff: { kind: "call", batchSize: 2 },
+            stopsPaid: false,
+            leaseExpiredBefore: 0,
+          },
+        );
+        expect(written.batches).toEqual([
+          { kind: "call", batchNo: 0, size: 2 },
+          { kind: "call", batchNo: 1, size: 1 },
+        ]);
+        const counts = { total: 3, valid: 3, invalid: 0, successful: 3, failed: 0, batchesProcessed: 1 };
+        const done = await repos.imports.complete(
+          "imp_fold",
+          1,
+          counts,
+          { status: 201, body: null },
+          T0 + 10,
+          [
+            { kind: "call", batchNos: [0], outcome: { sent: true } },
+            { kind: "call", batchNos: [1], outcome: { sent: false, error: "queue full" } },
+          ],
+        );
+        // This organization has no webhook: nothing can be waiting for a hand-off.
+        expect(done).toEqual({ completed: true, notifies: false });
+        const rows = await repos.outbox.listForImport("imp_fold");
+        expect(rows.map((r) => [r.batchNo, r.state, r.sendAttempts, r.lastError])).toEqual([
+          [0, "sent", 1, null],
+          [1, "pending", 1, "queue full"],
         ]);
       });
 
@@ -1043,10 +1086,11 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         const counts = { total: 3, valid: 2, invalid: 1, successful: 2, failed: 1, batchesProcessed: 1 };
         expect(
           await repos.imports.complete("imp_done_hook", 1, counts, { status: 207, body: null }, T0 + 999),
-        ).toBe(true);
+        ).toEqual({ completed: true, notifies: true });
         // Completing it again (a replayed attempt) is refused, and records nothing more.
         expect(
-          await repos.imports.complete("imp_done_hook", 1, counts, { status: 207, body: null }, T0 + 1000),
+          (await repos.imports.complete("imp_done_hook", 1, counts, { status: 207, body: null }, T0 + 1000))
+            .completed,
         ).toBe(false);
         const [delivery, ...more] = await deliveriesOf(watcher.pk);
         expect(more).toEqual([]);

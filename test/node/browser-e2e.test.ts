@@ -309,8 +309,7 @@ describe("the console", () => {
     await page.close();
   }, 180_000);
 
-  // Until POST /api/v1/customers/add/bulk takes dryRun (today's server ignores it and would write).
-  it.skip("shows the server's dry run: counts, first errors, calls that would be skipped, nothing stored", async () => {
+  it("shows the server's dry run: counts, first errors, calls that would be skipped, nothing stored", async () => {
     const campaignId = await newCampaign();
     await api("/api/v1/suppressions", {
       method: "POST",

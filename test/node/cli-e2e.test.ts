@@ -391,8 +391,7 @@ describe("bad input is refused before anything is sent", () => {
 });
 
 describe("--dry-run", () => {
-  // Needs the server's dryRun: today's API ignores the field and would store the rows.
-  it.skip("answers what the import would do and stores nothing", async () => {
+  it("answers what the import would do and stores nothing", async () => {
     const file = join(dir, "dry.csv");
     await writeFile(file, daily.text);
     const campaign = await newCampaign("emi");

@@ -6,10 +6,12 @@ import { type ErrorBody, errorBody } from "../errors";
 import { newId } from "../ids";
 import type { Campaign } from "../model/campaign";
 import type { StoredCounts } from "../ports/imports-repository";
+import type { SendRecord } from "../ports/outbox-repository";
 import { dedupeFieldOf } from "../records/record-rules";
 import type { BulkDeps } from "./add-customers-in-bulk";
-import { storeChunks } from "./chunking";
-import { DISPATCH_BATCH_SIZE, sendPendingBatches } from "./hand-off";
+import { storeChunks, type WouldHandOver } from "./chunking";
+import { type DryRunPreview, previewCalls } from "./dry-run";
+import { DISPATCH_BATCH_SIZE, sendBatches } from "./hand-off";
 import {
   type Attempt,
   IMPORT_LEASE_MS,
@@ -41,6 +43,12 @@ export interface AddCustomerBody {
   /** Only when the hand-off has to wait: why (the call is handed over automatically later). */
   callError?: string;
   importId: string;
+}
+
+/** A dry run's answer: the real one without an import, with the call's preview (initiateCall). */
+export interface DryRunAddCustomerBody extends Omit<AddCustomerBody, "importId"> {
+  dryRun: true;
+  preview?: DryRunPreview;
 }
 
 /** 201 added, 400 the record breaks a rule, 409 the campaign already holds its key. */
@@ -81,6 +89,30 @@ export async function addCustomer(deps: BulkDeps, input: AddCustomerInput): Prom
   return outcome as AddCustomerOutcome;
 }
 
+/**
+ * The answer addCustomer would give to `input` now, with nothing written (see dryRunBulk): the same
+ * status and body, with `dryRun: true` instead of an importId, and with initiateCall `callInitiated`
+ * as the hand-off would report it and a preview of the call. The Idempotency-Key is neither read
+ * nor claimed. Throws DomainError like addCustomer.
+ */
+export async function dryRunAddCustomer(
+  deps: BulkDeps,
+  input: Omit<AddCustomerInput, "idempotency">,
+): Promise<{ status: 201 | 400 | 409; body: DryRunAddCustomerBody | ErrorBody }> {
+  const prepared = await prepareImport(deps, { ...input, useWorkflow: false });
+  if ("replay" in prepared) throw new Error("a request without an Idempotency-Key has nothing to replay");
+  const attempt: Attempt = { importId: "", number: 0, startedAt: deps.clock.now(), resumed: false };
+  const { status, body, handedOver } = await addOne(deps, input, prepared.campaign, attempt, true);
+  if (status !== 201) return { status: status as 400 | 409, body: body as ErrorBody };
+  const { importId: _none, ...added } = body as AddCustomerBody;
+  const dry: DryRunAddCustomerBody = { ...added, dryRun: true };
+  if (input.initiateCall) {
+    dry.callInitiated = (handedOver?.records.length ?? 0) > 0;
+    dry.preview = await previewCalls(deps, prepared.campaign, handedOver?.records ?? []);
+  }
+  return { status, body: dry };
+}
+
 const counts = (stored: boolean, valid: boolean): StoredCounts => ({
   total: 1,
   valid: valid ? 1 : 0,
@@ -95,7 +127,8 @@ async function addOne(
   input: AddCustomerInput,
   campaign: Campaign,
   attempt: Attempt,
-): Promise<ImportWork<AddCustomerBody | ErrorBody>> {
+  dryRun = false,
+): Promise<ImportWork<AddCustomerBody | ErrorBody> & { handedOver?: WouldHandOver }> {
   const dedupeField = dedupeFieldOf(campaign.campaignType);
   const judged = judgeRecords(deps, campaign, [input.data]);
   const invalid = judged.errors[0];
@@ -119,6 +152,7 @@ async function addOne(
     handOff: input.initiateCall ? { kind: "call", batchSize: DISPATCH_BATCH_SIZE } : undefined,
     leaseExpiredBefore: deps.clock.now() - CLAIM_LEASE_MS,
     log: deps.log,
+    dryRun,
   });
   const refused = stored.errors[0];
   if (refused?.code === "storage_error") {
@@ -141,13 +175,23 @@ async function addOne(
     data: { id: key, campaignId: campaign.id },
     importId: attempt.importId,
   };
+  if (dryRun) return { status: 201, body, counts: counts(true, true), handedOver: stored.handedOver };
+  const sends: SendRecord[] = [];
   if (input.initiateCall) {
-    const handed = await sendPendingBatches(deps, deps.callsQueue, attempt.importId, "call");
+    const written = attempt.resumed ? undefined : stored.batches;
+    const { result: handed, records } = await sendBatches(
+      deps,
+      deps.callsQueue,
+      attempt.importId,
+      "call",
+      written,
+    );
+    sends.push(...records);
     body.callInitiated = handed.queued > 0;
     if (handed.failed > 0) {
       body.callError =
         "The call could not be handed to the call queue yet; it stays pending and is handed over automatically within minutes.";
     }
   }
-  return { status: 201, body, counts: counts(true, true) };
+  return { status: 201, body, counts: counts(true, true), sends };
 }

@@ -11,15 +11,23 @@ import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
 import type { CustomersRepository, OnExisting } from "../ports/customers-repository";
 import type { ImportsRepository, StoredCounts } from "../ports/imports-repository";
-import type { OutboxRepository } from "../ports/outbox-repository";
+import type { OutboxRepository, SendRecord } from "../ports/outbox-repository";
 import type { QueueProducer } from "../ports/queue";
 import { dedupeFieldOf } from "../records/record-rules";
-import { storeChunks } from "./chunking";
-import { DISPATCH_BATCH_SIZE, sendPendingBatches } from "./hand-off";
+import { type StoredChunks, storeChunks } from "./chunking";
+import { type PreviewDeps, previewCalls } from "./dry-run";
+import { DISPATCH_BATCH_SIZE, sendBatches } from "./hand-off";
 import { type Attempt, IMPORT_LEASE_MS, type ImportWork, runAsImport } from "./idempotency";
 import { judgeRecords } from "./judge-records";
 import { type CallConfig, prepareImport } from "./prepare-import";
-import { type BulkOutcome, type BulkResponseBody, bulkStatus } from "./results";
+import {
+  type BulkOutcome,
+  type BulkResponseBody,
+  type BulkStatus,
+  bulkStatus,
+  type DryRunBulkBody,
+  type RecordError,
+} from "./results";
 
 /** The contract's per-request maximum. */
 export const MAX_RECORDS = 10_000;
@@ -46,6 +54,8 @@ export interface BulkDeps {
   customers: CustomersRepository;
   imports: ImportsRepository;
   outbox: OutboxRepository;
+  suppressions: PreviewDeps["suppressions"];
+  tenancy: PreviewDeps["tenancy"];
   callsQueue: QueueProducer<DispatchMessage>;
   workflowsQueue: QueueProducer<DispatchMessage>;
   clock: Clock;
@@ -88,12 +98,83 @@ export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Prom
   return outcome as BulkOutcome;
 }
 
+/**
+ * The answer addCustomersInBulk would give to `input` now, with nothing written (dry-run.ts): the
+ * same status, counts and errors, the hand-off the write would make, and with initiateCall a
+ * preview of the calls. It neither reads nor claims an Idempotency-Key: there is nothing to
+ * de-duplicate, and a key it claimed would refuse the real request that follows (another body).
+ * Throws DomainError like addCustomersInBulk for the envelope.
+ */
+export async function dryRunBulk(
+  deps: BulkDeps,
+  input: Omit<BulkInput, "idempotency">,
+): Promise<{ status: BulkStatus; body: DryRunBulkBody }> {
+  const prepared = await prepareImport(deps, input);
+  if ("replay" in prepared) throw new Error("a request without an Idempotency-Key has nothing to replay");
+  const { campaign } = prepared;
+  const at = deps.clock.now();
+  const { counts, errors, stored } = await storeRecords(
+    deps,
+    input,
+    campaign,
+    {
+      importId: "",
+      number: 0,
+      startedAt: at,
+      resumed: false,
+    },
+    true,
+  );
+  const body: DryRunBulkBody = { ...message(counts), results: { ...counts, errors }, dryRun: true };
+  // The hand-off the write would make, sent without a failure.
+  const handedOver = stored.handedOver ?? { records: [], batches: 0 };
+  const requested = handedOver.records.length;
+  if (input.initiateCall) {
+    body.callResults = { requested, queued: requested, batches: handedOver.batches, failed: 0, errors: [] };
+    body.preview = await previewCalls(deps, campaign, handedOver.records);
+  }
+  if (input.useWorkflow) body.workflowTriggered = requested > 0;
+  return { status: bulkStatus(counts), body };
+}
+
+const message = (counts: StoredCounts) => ({
+  success: counts.successful === counts.total,
+  message: `Added ${counts.successful} of ${counts.total} records`,
+});
+
 async function runImport(
   deps: BulkDeps,
   input: BulkInput,
   campaign: Campaign,
   attempt: Attempt,
 ): Promise<ImportWork<BulkResponseBody>> {
+  const { importId } = attempt;
+  const { counts, errors, stored } = await storeRecords(deps, input, campaign, attempt, false);
+  const body: BulkResponseBody = { ...message(counts), results: { ...counts, errors }, importId };
+  // A first attempt knows every batch of its import from its own writes; a resumed one reads them.
+  const written = attempt.resumed ? undefined : stored.batches;
+  const sends: SendRecord[] = [];
+  if (input.initiateCall) {
+    const calls = await sendBatches(deps, deps.callsQueue, importId, "call", written);
+    body.callResults = calls.result;
+    sends.push(...calls.records);
+  }
+  if (input.useWorkflow) {
+    const workflows = await sendBatches(deps, deps.workflowsQueue, importId, "workflow", written);
+    body.workflowTriggered = workflows.result.requested > 0 && workflows.result.failed === 0;
+    sends.push(...workflows.records);
+  }
+  return { status: bulkStatus(counts), body, counts, sends };
+}
+
+/** Judges and stores the records (or, `dryRun`, reads what storing them would do) and counts them. */
+async function storeRecords(
+  deps: BulkDeps,
+  input: Omit<BulkInput, "idempotency">,
+  campaign: Campaign,
+  attempt: Attempt,
+  dryRun: boolean,
+): Promise<{ counts: StoredCounts; errors: RecordError[]; stored: StoredChunks }> {
   const { records } = input;
   const { importId } = attempt;
   const onExisting = input.onExisting ?? "skip";
@@ -120,6 +201,7 @@ async function runImport(
     leaseExpiredBefore: deps.clock.now() - CLAIM_LEASE_MS,
     awaitingConsumer,
     log: deps.log,
+    dryRun,
   });
   const errors = [...judged.errors, ...stored.errors].sort((a, b) => a.index - b.index);
 
@@ -139,18 +221,5 @@ async function runImport(
     batchesProcessed: stored.batchesProcessed,
     ...refresh,
   };
-  const body: BulkResponseBody = {
-    success: successful === total,
-    message: `Added ${successful} of ${total} records`,
-    results: { ...counts, errors },
-    importId,
-  };
-  if (input.initiateCall) {
-    body.callResults = await sendPendingBatches(deps, deps.callsQueue, importId, "call");
-  }
-  if (input.useWorkflow) {
-    const workflows = await sendPendingBatches(deps, deps.workflowsQueue, importId, "workflow");
-    body.workflowTriggered = workflows.requested > 0 && workflows.failed === 0;
-  }
-  return { status: bulkStatus(counts), body, counts };
+  return { counts, errors, stored };
 }

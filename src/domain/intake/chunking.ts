@@ -1,7 +1,9 @@
 // Stores the valid records of a request in atomic chunks. Each chunk is one statement (with its
 // outbox batches in the same atomic write), chunks are independent, and they are sent together so
 // their round trips overlap; a chunk that fails is rolled back whole and reported record by record.
+import { isPaid } from "../calls/eligibility";
 import { describeError } from "../errors";
+import type { WrittenBatch } from "../model/outbox";
 import type { Clock } from "../ports/clock";
 import type { ChunkHandOff, CustomersRepository, OnExisting } from "../ports/customers-repository";
 import type { ValidRecord } from "./judge-records";
@@ -52,6 +54,17 @@ export interface StoreChunksInput {
   /** See UpsertChunkOptions.awaitingConsumer. */
   awaitingConsumer?: readonly number[];
   log: (event: string, fields: Record<string, unknown>) => void;
+  /**
+   * Read what each chunk's write would do now instead of writing it (CustomersRepository.probeChunk):
+   * the answer is the one the write would give, and `handedOver` says what it would hand over.
+   */
+  dryRun?: boolean;
+}
+
+/** What a dry run's chunks would hand to the queue: the records, and the outbox batches they fill. */
+export interface WouldHandOver {
+  records: ValidRecord[];
+  batches: number;
 }
 
 export interface StoredChunks {
@@ -66,8 +79,17 @@ export interface StoredChunks {
   /** duplicate_existing and storage_error errors, in record order. */
   errors: RecordError[];
   batchesProcessed: number;
+  /** Only for a dry run with a hand-off. */
+  handedOver?: WouldHandOver;
+  /** The outbox batches this attempt's chunk writes created (none in a dry run). */
+  batches: WrittenBatch[];
 }
 
+/**
+ * Stores the valid records in chunks (or, with `dryRun`, reads what storing them would do) and
+ * classifies every record: added, updated, unchanged, or an error (duplicate_existing,
+ * storage_error). Never throws: a chunk that fails is reported record by record.
+ */
 export async function storeChunks(
   deps: { customers: CustomersRepository; clock: Clock },
   valid: readonly ValidRecord[],
@@ -87,8 +109,31 @@ export async function storeChunks(
     );
   }
 
+  const handedOver: WouldHandOver = { records: [], batches: 0 };
+  const batchSize = input.handOff?.batchSize ?? 1;
   const outcomes = await Promise.allSettled(
     chunks.map(async (c) => {
+      if (input.dryRun) {
+        const probed = await deps.customers.probeChunk(
+          campaignPk,
+          c.map((r) => r.encoded),
+          {
+            onExisting: input.onExisting,
+            handOff: input.handOff,
+            leaseExpiredBefore: input.leaseExpiredBefore,
+            awaitingConsumer: input.awaitingConsumer,
+          },
+        );
+        if (input.handOff) {
+          // The write numbers one run of batches for the customers it adds and one for those it
+          // recalls (see UpsertChunkOptions.handOff), each of up to batchSize.
+          const added = c.filter((r) => probed.added.has(r.key));
+          const recalled = c.filter((r) => probed.recalled.has(r.key));
+          handedOver.records.push(...added, ...recalled);
+          handedOver.batches += Math.ceil(added.length / batchSize) + Math.ceil(recalled.length / batchSize);
+        }
+        return probed;
+      }
       const written = await deps.customers.upsertChunk(
         campaignPk,
         importId,
@@ -98,7 +143,7 @@ export async function storeChunks(
           onExisting: input.onExisting,
           handOff: input.handOff,
           // Only an update can make a stored customer paid.
-          stopsPaid: input.onExisting === "update" && c.some((r) => r.paid),
+          stopsPaid: input.onExisting === "update" && c.some((r) => isPaid(r.facts.paymentStatus)),
           leaseExpiredBefore: input.leaseExpiredBefore,
           awaitingConsumer: input.awaitingConsumer,
           lease: { importId, attempt: input.attempt, until: deps.clock.now() + input.leaseMs },
@@ -175,5 +220,7 @@ export async function storeChunks(
     ...tally,
     errors,
     batchesProcessed: chunks.length,
+    batches: outcomes.flatMap((o) => (o.status === "fulfilled" ? o.value.batches : [])),
+    ...(input.dryRun && input.handOff ? { handedOver } : {}),
   };
 }

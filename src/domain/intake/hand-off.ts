@@ -4,9 +4,9 @@
 // is told exactly what was handed over and what was not.
 
 import { describeError } from "../errors";
-import type { DispatchKind, DispatchMessage, OutboxBatch } from "../model/outbox";
+import type { DispatchKind, DispatchMessage, OutboxBatch, WrittenBatch } from "../model/outbox";
 import type { Clock } from "../ports/clock";
-import type { OutboxRepository } from "../ports/outbox-repository";
+import type { OutboxRepository, SendRecord } from "../ports/outbox-repository";
 import type { QueueProducer } from "../ports/queue";
 
 /** Customers per call / workflow batch, as the public API documents. */
@@ -28,21 +28,35 @@ export interface HandOffDeps {
   log: (event: string, fields: Record<string, unknown>) => void;
 }
 
+/** A hand-off's answer, and the send attempts it made, for the caller to record. */
+export interface HandOff {
+  result: HandOffResult;
+  records: SendRecord[];
+}
+
 /**
- * Sends one message per `pending` outbox row of the import and reports every batch of the import:
- * the ones sent now and, for a resumed import, the ones an earlier attempt already sent.
+ * Sends one message per `pending` outbox batch of the import and reports every batch of the
+ * import: the ones sent now and, for a resumed import, the ones an earlier attempt already sent.
+ * `written` are the batches this attempt's writes created (UpsertedChunk.batches); without them
+ * (a resumed import, whose earlier attempt may have written some) the batches are read. The send
+ * attempts are returned, not recorded: the import's completion records them in its own write, and a
+ * Worker that dies first leaves the rows `pending`, which the cron re-drives (a second message for
+ * a batch is harmless: the consumer's claim dials each customer once).
  */
-export async function sendPendingBatches(
+export async function sendBatches(
   deps: HandOffDeps,
   queue: QueueProducer<DispatchMessage>,
   importId: string,
   kind: DispatchKind,
-): Promise<HandOffResult> {
-  const rows = (await deps.outbox.listForImport(importId)).filter((r) => r.kind === kind);
+  written?: readonly WrittenBatch[],
+): Promise<HandOff> {
+  const rows: Pick<OutboxBatch, "batchNo" | "size" | "state">[] = written
+    ? written.filter((b) => b.kind === kind).map((b) => ({ ...b, state: "pending" as const }))
+    : (await deps.outbox.listForImport(importId)).filter((r) => r.kind === kind);
   const pending = rows.filter((r) => r.state === "pending");
   const sent: number[] = [];
-  // One entry per sendBatch call that threw: its batches and the error, recorded together.
-  const failures: { batchNos: number[]; error: string }[] = [];
+  const records: SendRecord[] = [];
+  const notSent = new Set<number>();
   for (let i = 0; i < pending.length; i += SEND_BATCH_MAX_MESSAGES) {
     const group = pending.slice(i, i + SEND_BATCH_MAX_MESSAGES);
     try {
@@ -51,22 +65,34 @@ export async function sendPendingBatches(
     } catch (err) {
       const error = describeError(err);
       deps.log("handoff_send_failed", { importId, kind, batches: group.length, error });
-      failures.push({ batchNos: group.map((b) => b.batchNo), error });
+      const batchNos = group.map((b) => b.batchNo);
+      for (const n of batchNos) notSent.add(n);
+      records.push({ kind, batchNos, outcome: { sent: false, error } });
     }
   }
-
-  const at = deps.clock.now();
-  await Promise.all([
-    sent.length > 0 ? deps.outbox.recordSendOutcome(importId, kind, sent, { sent: true }, at) : undefined,
-    ...failures.map((f) =>
-      deps.outbox.recordSendOutcome(importId, kind, f.batchNos, { sent: false, error: f.error }, at),
-    ),
-  ]);
-  const notSent = new Set(failures.flatMap((f) => f.batchNos));
-  return summarize(rows, notSent);
+  if (sent.length > 0) records.unshift({ kind, batchNos: sent, outcome: { sent: true } });
+  return { result: summarize(rows, notSent), records };
 }
 
-function summarize(rows: OutboxBatch[], notSent: ReadonlySet<number>): HandOffResult {
+/** sendBatches, with the send attempts recorded at once (for work that completes no import). */
+export async function sendPendingBatches(
+  deps: HandOffDeps,
+  queue: QueueProducer<DispatchMessage>,
+  importId: string,
+  kind: DispatchKind,
+): Promise<HandOffResult> {
+  const { result, records } = await sendBatches(deps, queue, importId, kind);
+  const at = deps.clock.now();
+  await Promise.all(
+    records.map((r) => deps.outbox.recordSendOutcome(importId, r.kind, r.batchNos, r.outcome, at)),
+  );
+  return result;
+}
+
+function summarize(
+  rows: readonly Pick<OutboxBatch, "batchNo" | "size">[],
+  notSent: ReadonlySet<number>,
+): HandOffResult {
   const result: HandOffResult = { requested: 0, queued: 0, batches: 0, failed: 0, errors: [] };
   for (const row of rows) {
     result.requested += row.size;

@@ -8,6 +8,7 @@ import { DomainError, describeError } from "../errors";
 import type { Import } from "../model/imports";
 import type { Clock } from "../ports/clock";
 import type { ImportsRepository, NewImport, StoredCounts } from "../ports/imports-repository";
+import type { SendRecord } from "../ports/outbox-repository";
 import { packResponse, unpackResponse } from "./stored-response";
 
 /** A request's answer: its status and body, and whether it is the stored answer of an earlier one. */
@@ -16,6 +17,11 @@ export interface ImportOutcome<Body = unknown, Status extends number = number> {
   body: Body;
   /** True when this is the stored answer to an earlier request with the same Idempotency-Key. */
   replayed: boolean;
+  /**
+   * The organization has a webhook, so the request may have left deliveries to hand off (its
+   * import.completed, a payment's call.skipped); without one, the hand-off's round trip is skipped.
+   */
+  notifies?: boolean;
 }
 
 /**
@@ -154,6 +160,8 @@ export interface ImportWork<Body> {
   status: number;
   body: Body;
   counts: StoredCounts;
+  /** Send attempts of the import's outbox batches, recorded in the completion's write. */
+  sends?: SendRecord[];
 }
 
 export interface RunAsImportInput {
@@ -188,12 +196,13 @@ export async function runAsImport<Body>(
     known = done.counts;
     // Only a request with an Idempotency-Key can be replayed, so only its answer is kept.
     const stored = input.idempotency ? await packResponse(done.body) : null;
-    const completed = await deps.imports.complete(
+    const { completed, notifies } = await deps.imports.complete(
       attempt.importId,
       attempt.number,
       done.counts,
       { status: done.status, body: stored },
       deps.clock.now(),
+      done.sends,
     );
     deps.log(completed ? `${kind}_import_completed` : `${kind}_import_superseded`, {
       importId: attempt.importId,
@@ -201,7 +210,7 @@ export async function runAsImport<Body>(
       status: done.status,
       ...done.counts,
     });
-    return { status: done.status, body: done.body, replayed: false };
+    return { status: done.status, body: done.body, replayed: false, notifies };
   } catch (err) {
     deps.log(`${kind}_import_failed`, {
       importId: attempt.importId,

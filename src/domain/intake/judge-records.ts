@@ -1,6 +1,6 @@
 // Judges every record of a request on its own: the record rules of the campaign's type, then
 // duplicates within the request. Valid records come out encoded for storage, ready to chunk.
-import { isPaid } from "../calls/eligibility";
+import type { EligibilityFacts } from "../calls/eligibility";
 import type { Campaign } from "../model/campaign";
 import type { CustomersRepository } from "../ports/customers-repository";
 import { dedupeFieldOf, type FieldError } from "../records/record-rules";
@@ -20,8 +20,8 @@ export interface ValidRecord {
   encoded: string;
   /** UTF-8 length of `encoded`. */
   bytes: number;
-  /** Its payment_status is paid or received. */
-  paid: boolean;
+  /** The two facts the dial-time judgement reads (eligibility.ts), as the record sets them. */
+  facts: EligibilityFacts;
 }
 
 export interface Judgement {
@@ -60,8 +60,11 @@ export function judgeRecords(
     }
     firstIndexOfKey.set(key, index);
     const encoded = deps.customers.encodeRow({ dedupeKey: key, record: verdict.record });
-    const paid = isPaid(verdict.record.payment_status ?? null);
-    valid.push({ index, key, encoded, bytes: utf8Length(encoded), paid });
+    const facts = {
+      paymentStatus: verdict.record.payment_status ?? null,
+      phoneNumber: verdict.record.phone_number,
+    };
+    valid.push({ index, key, encoded, bytes: utf8Length(encoded), facts });
   }
   return { valid, errors };
 }

@@ -1,6 +1,7 @@
 // The answer of a bulk request, as the API contract documents it.
 import type { ImportCounts, RefreshCounts } from "../model/imports";
 import type { FieldError } from "../records/record-rules";
+import type { DryRunPreview } from "./dry-run";
 import type { HandOffResult } from "./hand-off";
 import type { ImportOutcome } from "./idempotency";
 
@@ -32,6 +33,12 @@ export interface BulkResponseBody {
   callResults?: HandOffResult;
   workflowTriggered?: boolean;
   importId: string;
+}
+
+/** A dry run's answer: the real one without an import, with the calls' preview (initiateCall). */
+export interface DryRunBulkBody extends Omit<BulkResponseBody, "importId"> {
+  dryRun: true;
+  preview?: DryRunPreview;
 }
 
 export type BulkStatus = 201 | 207 | 400;

@@ -36,6 +36,13 @@ export type DueCallsMessage = z.infer<typeof DueCallsMessage>;
 export const CallsQueueMessage = z.union([DispatchMessage, DueCallsMessage]);
 export type CallsQueueMessage = z.infer<typeof CallsQueueMessage>;
 
+/** An outbox batch as the write that created it reports it: enough to send its message. */
+export interface WrittenBatch {
+  kind: DispatchKind;
+  batchNo: number;
+  size: number;
+}
+
 export interface OutboxBatch {
   id: number;
   importId: string;

@@ -1,5 +1,5 @@
 import type { NormalizedRecord, PaymentStatus, StoredCustomer, VariableValue } from "../model/customer";
-import type { DispatchKind } from "../model/outbox";
+import type { DispatchKind, WrittenBatch } from "../model/outbox";
 
 /** A record ready to store: its uniqueness key already chosen by the campaign's type. */
 export interface CustomerToStore {
@@ -54,10 +54,24 @@ export interface UpsertChunkOptions {
   lease?: LeaseRenewal;
 }
 
-/** dedupe key -> customer id of the rows a chunk added, and of the rows it updated. */
+/**
+ * dedupe key -> customer id of the rows a chunk added, and of the rows it updated; and the outbox
+ * batches the same write created for them (handOff), so the hand-off sends them without reading.
+ */
 export interface UpsertedChunk {
   added: Map<string, number>;
   updated: Map<string, number>;
+  batches: WrittenBatch[];
+}
+
+/**
+ * What upsertChunk would do with a chunk now, read without writing (a dry run). Keys the campaign
+ * does not hold are `added` (id 0: no row exists); `updated` holds the stored customers an update
+ * would change; `recalled` the updated ones it would hand to the call queue again; `batches` is
+ * empty (nothing is written).
+ */
+export interface ProbedChunk extends UpsertedChunk {
+  recalled: Set<string>;
 }
 
 /**
@@ -128,6 +142,17 @@ export interface CustomersRepository {
     encodedRows: readonly string[],
     options: UpsertChunkOptions,
   ): Promise<UpsertedChunk>;
+  /**
+   * Reads what upsertChunk would do with these rows and options now, writing nothing: the same
+   * conditions (a key the campaign holds, a value that differs, a customer made callable again with
+   * no call waiting), in one read. `lease` and `stopsPaid` change nothing an answer reports and are
+   * ignored.
+   */
+  probeChunk(
+    campaignPk: number,
+    encodedRows: readonly string[],
+    options: Omit<UpsertChunkOptions, "lease" | "stopsPaid">,
+  ): Promise<ProbedChunk>;
   /** Which of these keys the campaign holds from this very import (an earlier attempt of it). */
   findOwn(campaignPk: number, importId: string, keys: readonly string[]): Promise<Map<string, number>>;
   /** The campaign's customer with this key (as stored); erased customers are never found. */

@@ -1,4 +1,5 @@
 import type { Import, ImportCounts, ImportDialingState, ImportKind, RefreshCounts } from "../model/imports";
+import type { SendRecord } from "./outbox-repository";
 
 /** What a completed import stores: its counts, and the ones only some kinds have. */
 export type StoredCounts = ImportCounts & Partial<RefreshCounts> & { matched?: number };
@@ -68,8 +69,10 @@ export interface ImportsRepository {
   resolveAbandoned(at: number, limit: number): Promise<string[]>;
   /**
    * Completes the import as attempt `attempt`, storing its counts and, for requests with an
-   * Idempotency-Key, the packed answer, atomically. False (and nothing changed) when another
-   * attempt has taken the import over.
+   * Idempotency-Key, the packed answer, atomically; the same write records the send attempts of
+   * its outbox batches (`sends`, recorded whatever the completion's fate: they happened).
+   * `completed` is false (and the import unchanged) when another attempt has taken the import over;
+   * `notifies` is true when the organization has a webhook, so deliveries may be waiting.
    */
   complete(
     id: string,
@@ -77,7 +80,8 @@ export interface ImportsRepository {
     counts: StoredCounts,
     response: { status: number; body: string | null },
     completedAt: number,
-  ): Promise<boolean>;
+    sends?: readonly SendRecord[],
+  ): Promise<{ completed: boolean; notifies: boolean }>;
   /** The packed answer stored by `complete`, or undefined when none was stored. */
   storedResponse(id: string): Promise<string | undefined>;
   /** The campaign's imports whose answer is still stored for replays. */

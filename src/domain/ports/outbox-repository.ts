@@ -4,6 +4,13 @@ import type { CustomerFilter } from "./customers-repository";
 /** The outcome of one attempt to send batches' messages to their queue. */
 export type SendOutcome = { sent: true } | { sent: false; error: string };
 
+/** One send attempt of some of an import's batches, to be recorded (recordSendOutcome's arguments). */
+export interface SendRecord {
+  kind: DispatchKind;
+  batchNos: readonly number[];
+  outcome: SendOutcome;
+}
+
 /**
  * The outbox: pending -> sent -> processing -> done | failed. Rows are created by
  * CustomersRepository.insertChunk, in the same atomic write as their customers. Every state change

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { addCustomersInBulk, MAX_RECORDS } from "../../domain/intake/add-customers-in-bulk";
+import { addCustomersInBulk, dryRunBulk, MAX_RECORDS } from "../../domain/intake/add-customers-in-bulk";
 import { requestFingerprint } from "../../domain/intake/idempotency";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
@@ -35,6 +35,10 @@ export const BulkRequest = z
       description:
         "What happens to a record whose key the campaign already holds. skip (the default): it fails with duplicate_existing and the stored customer is left alone. update: the stored customer is refreshed in place with the record (it counts as successful: updated, or unchanged when every value was the same). With initiateCall, added customers are called, and updated ones that became callable again: not paid or received after the update, and their emi_due_date, lead_date or payment_status changed. A record that makes a customer paid or received skips its waiting calls in the same write.",
     }),
+    dryRun: z.boolean().default(false).openapi({
+      description:
+        "true: answer exactly what this request would answer now (status, counts, every error including duplicate_existing, and with initiateCall the calls it would hand over plus a `preview`), and write nothing: no customers, no import, no calls. The Idempotency-Key is neither read nor claimed.",
+    }),
   })
   .superRefine((body, ctx) => {
     if (body.initiateCall && body.useWorkflow) {
@@ -46,6 +50,19 @@ export const BulkRequest = z
     }
   })
   .openapi("BulkAddCustomersRequest");
+
+export const DryRunPreviewSchema = z
+  .object({
+    wouldCall: z.number().int().openapi({ description: "Customers whose call would be placed." }),
+    skipped: z
+      .object({ paid: z.number().int(), suppressed: z.number().int() })
+      .openapi({ description: "Customers handed over whose call would be skipped at dial time, by reason." }),
+    firstCallAt: z.string().datetime().nullable().openapi({
+      description:
+        "When the first call would be placed (UTC): now when the campaign's calling window is open, else its next opening (past the campaign's and the organization's blackout dates); null when no call would be placed. The contact limits are judged at dial time.",
+    }),
+  })
+  .openapi("DryRunPreview");
 
 const RecordError = z.object({
   index: z.number().int(),
@@ -76,7 +93,15 @@ const BulkResponse = z
       .optional()
       .openapi({ description: "Only when initiateCall was true." }),
     workflowTriggered: z.boolean().optional().openapi({ description: "Only when useWorkflow was true." }),
-    importId: z.string(),
+    preview: DryRunPreviewSchema.optional().openapi({ description: "Only in a dry run with initiateCall." }),
+    importId: z
+      .string()
+      .optional()
+      .openapi({ description: "The import the request ran as; absent in a dry run." }),
+    dryRun: z
+      .literal(true)
+      .optional()
+      .openapi({ description: "Only in a dry run's answer: nothing was written." }),
   })
   .openapi("BulkAddCustomersResponse");
 
@@ -129,7 +154,7 @@ bulkRoutes.openapi(
   async (c) => {
     const body = c.req.valid("json");
     const key = c.req.valid("header")["idempotency-key"];
-    const outcome = await addCustomersInBulk(c.var.deps, {
+    const input = {
       organizationId: c.var.organizationId,
       campaignId: body.campaignId,
       records: body.records,
@@ -137,11 +162,18 @@ bulkRoutes.openapi(
       useWorkflow: body.useWorkflow,
       callConfig: body.callConfig,
       onExisting: body.onExisting,
+    };
+    if (body.dryRun) {
+      const dry = await dryRunBulk(c.var.deps, input);
+      return c.json(dry.body, dry.status);
+    }
+    const outcome = await addCustomersInBulk(c.var.deps, {
+      ...input,
       idempotency: key ? { key, bodyHash: await requestFingerprint(await c.req.json()) } : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
     // The completed import recorded its import.completed deliveries with it.
-    else afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
+    else if (outcome.notifies) afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
     return c.json(outcome.body, outcome.status);
   },
 );

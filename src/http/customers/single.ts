@@ -2,14 +2,14 @@
 // same record rules as the bulk endpoint.
 import { createRoute, z } from "@hono/zod-openapi";
 import { updateCustomer } from "../../domain/customers/update-customer";
-import { addCustomer } from "../../domain/intake/add-customer";
+import { addCustomer, dryRunAddCustomer } from "../../domain/intake/add-customer";
 import { requestFingerprint } from "../../domain/intake/idempotency";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { ErrorBodySchema, errorResponses } from "../errors";
 import { createRouter } from "../router";
 import { IdempotencyKey } from "../schemas";
-import { CallConfigSchema } from "./bulk";
+import { CallConfigSchema, DryRunPreviewSchema } from "./bulk";
 
 const AddCustomerRequest = z
   .object({
@@ -30,6 +30,10 @@ const AddCustomerRequest = z
       description:
         "Required when initiateCall is true, unless the campaign has a default agentId and dispositionId.",
     }),
+    dryRun: z.boolean().default(false).openapi({
+      description:
+        "true: answer exactly what this request would answer now (201, 400 or 409, and with initiateCall callInitiated plus a `preview` of the call), and write nothing. The Idempotency-Key is neither read nor claimed.",
+    }),
   })
   .openapi("AddCustomerRequest");
 
@@ -48,7 +52,15 @@ const AddCustomerResponse = z
     callError: z.string().optional().openapi({
       description: "Only when the call could not be handed over yet (it is handed over automatically later).",
     }),
-    importId: z.string(),
+    preview: DryRunPreviewSchema.optional().openapi({ description: "Only in a dry run with initiateCall." }),
+    importId: z
+      .string()
+      .optional()
+      .openapi({ description: "The import the request ran as; absent in a dry run." }),
+    dryRun: z
+      .literal(true)
+      .optional()
+      .openapi({ description: "Only in a dry run's answer: nothing was written." }),
   })
   .openapi("AddCustomerResponse");
 
@@ -112,16 +124,23 @@ singleCustomerRoutes.openapi(
   async (c) => {
     const body = c.req.valid("json");
     const key = c.req.valid("header")["idempotency-key"];
-    const outcome = await addCustomer(c.var.deps, {
+    const input = {
       organizationId: c.var.organizationId,
       campaignId: body.campaignId,
       data: body.data,
       initiateCall: body.initiateCall,
       callConfig: body.callConfig,
+    };
+    if (body.dryRun) {
+      const dry = await dryRunAddCustomer(c.var.deps, input);
+      return c.json(dry.body as never, dry.status);
+    }
+    const outcome = await addCustomer(c.var.deps, {
+      ...input,
       idempotency: key ? { key, bodyHash: await requestFingerprint(await c.req.json()) } : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
-    else afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
+    else if (outcome.notifies) afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
     return c.json(outcome.body as never, outcome.status);
   },
 );
