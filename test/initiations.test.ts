@@ -171,6 +171,56 @@ describe("initiation filters — each one, and together", () => {
     expect(batches).toMatchObject([{ state: "pending", size: 3, sendAttempts: 1 }]);
   });
 
+  it("a hand-off that reaches the queue only in part → 207: the sent batches initiated, the rest pending", async () => {
+    // 101 batches of 500: the queue takes 100 messages per send, so the hand-off makes two sends;
+    // the first is taken, the second fails.
+    const t = await newTenant();
+    await createCampaign(t.auth, { id: "book", ...windowOpenNow() });
+    const customers = 100 * 500 + 1;
+    for (let from = 0; from < customers; from += 10_000) {
+      const records = Array.from({ length: Math.min(10_000, customers - from) }, (_, i) =>
+        loanRecord(from + i, { branch: "Nagpur" }),
+      );
+      const r = await call("POST", "/api/v1/customers/add/bulk", { campaignId: "book", records }, t.auth);
+      expect(r.status).toBe(201);
+    }
+    let sends = 0;
+    const sent: unknown[] = [];
+    const deps = createDeps(env, {
+      callsQueue: {
+        async sendBatch(messages) {
+          if (++sends > 1) throw new Error("queue unavailable");
+          sent.push(...messages);
+        },
+      },
+    });
+    const outcome = await initiateCalls(deps, {
+      organizationId: t.orgId,
+      campaignId: "book",
+      ...CALL_CONFIG,
+      filters: { custom: { branch: "Nagpur" } },
+    });
+    expect(outcome.status).toBe(207);
+    expect(outcome.body).toMatchObject({
+      success: false,
+      results: {
+        totalMatched: customers,
+        customersSelected: customers,
+        initiated: 100 * 500,
+        failed: 1,
+        batchesProcessed: 101,
+        errors: [{ code: "not_queued", batch: 100, customers: 1 }],
+      },
+    });
+    expect(sent).toHaveLength(100);
+    // What is stored says the same: 100 batches sent, the last one pending for the cron.
+    const batches = await deps.outbox.listForImport(outcome.body.initiationId);
+    expect(batches.filter((b) => b.state === "sent")).toHaveLength(100);
+    expect(batches.filter((b) => b.state === "pending").map((b) => [b.batchNo, b.size])).toEqual([[100, 1]]);
+    const progress = await progressOf(outcome.body.initiationId, t.auth);
+    expect(progress.calls.requested).toBe(customers);
+  }, 120_000);
+
   it("nothing matched → 400 with the full results", async () => {
     const { t } = await book();
     const r = await initiate(t.orgId, { filters: { custom: { branch: "Atlantis" } } });

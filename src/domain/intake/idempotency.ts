@@ -3,7 +3,7 @@
 // answer, a retry after an attempt that died resumes the same import (as its next, numbered attempt)
 // instead of starting another, and a request still running is refused with 409 while its lease
 // holds.
-import { sha256Hex } from "../auth";
+import { createHash } from "node:crypto";
 import { DomainError, describeError } from "../errors";
 import type { Import } from "../model/imports";
 import type { Clock } from "../ports/clock";
@@ -49,30 +49,79 @@ export interface IdempotencyDeps {
 
 /**
  * The request's identity for Idempotency-Key comparisons: SHA-256 (hex) of its JSON value with
- * every object's keys sorted and arrays kept in order. A client library that re-serializes the
- * same request with its keys in another order sends the same request; a different value (or the
- * same records in another order) is a different one.
+ * every object's keys sorted (by UTF-16 code units, as Array.prototype.sort does) and arrays kept
+ * in order. A client library that re-serializes the same request with its keys in another order
+ * sends the same request; a different value (or the same records in another order) is a
+ * different one. `value` is what JSON.parse returned (no undefined, functions or toJSON).
+ *
+ * The canonical text is hashed as it is written, 64 KiB at a time, and the walk keeps its own
+ * stack: a 25 MiB body needs no 25 MiB string (nor a sorted copy of every object), and a body
+ * nested 100,000 levels deep cannot overflow the call stack.
  */
 export async function requestFingerprint(value: unknown): Promise<string> {
-  return sha256Hex(canonicalJson(value));
+  const hash = createHash("sha256");
+  let pending = "";
+  for (const piece of canonicalJsonPieces(value)) {
+    pending += piece;
+    if (pending.length >= FLUSH_CHARS) {
+      hash.update(pending, "utf8");
+      pending = "";
+    }
+  }
+  hash.update(pending, "utf8");
+  return hash.digest("hex");
 }
 
-/** JSON with object keys in one order, whatever order they were written in. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      // defineProperty keeps an own "__proto__" key a plain key.
-      Object.defineProperty(sorted, k, {
-        value: (v as Record<string, unknown>)[k],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+/** Characters of canonical JSON hashed at a time. */
+const FLUSH_CHARS = 64 * 1024;
+
+type Frame =
+  | { array: readonly unknown[]; next: number }
+  | { object: Record<string, unknown>; keys: string[]; next: number };
+
+/**
+ * The canonical JSON of `value` in pieces, in order: exactly JSON.stringify's text for a value
+ * JSON.parse returned, with every object's keys sorted. Iterative, so its depth is unbounded.
+ */
+export function* canonicalJsonPieces(value: unknown): Generator<string> {
+  const stack: Frame[] = [];
+  let current: unknown = value;
+  for (;;) {
+    // Write `current`: a scalar at once; a container opens a frame.
+    if (current === null || typeof current !== "object") {
+      yield JSON.stringify(current);
+    } else if (Array.isArray(current)) {
+      yield "[";
+      stack.push({ array: current, next: 0 });
+    } else {
+      yield "{";
+      const object = current as Record<string, unknown>;
+      stack.push({ object, keys: Object.keys(object).sort(), next: 0 });
     }
-    return sorted;
-  });
+    // Find the next value to write, closing the containers that are done.
+    for (;;) {
+      const top = stack[stack.length - 1];
+      if (top === undefined) return;
+      if ("array" in top) {
+        if (top.next < top.array.length) {
+          if (top.next > 0) yield ",";
+          current = top.array[top.next++];
+          break;
+        }
+        yield "]";
+      } else {
+        if (top.next < top.keys.length) {
+          const key = top.keys[top.next] as string;
+          yield `${top.next > 0 ? "," : ""}${JSON.stringify(key)}:`;
+          top.next++;
+          current = top.object[key];
+          break;
+        }
+        yield "}";
+      }
+      stack.pop();
+    }
+  }
 }
 
 /** 409 for a key whose import is still being processed, saying when to retry. */
