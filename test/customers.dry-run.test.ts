@@ -287,6 +287,36 @@ describe("bulk dryRun", () => {
   });
 });
 
+describe("dryRun into a paused campaign", () => {
+  it("previews the calls as held: no first call until the campaign is resumed", async () => {
+    const t = await newTenant();
+    const campaignId = "dry-paused";
+    await createCampaign(t.auth, { id: campaignId, ...windowOpenNow() });
+    const paused = await call("POST", `/api/v1/campaigns/${campaignId}/pause`, {}, t.auth);
+    expect(paused.status, paused.text).toBe(200);
+    const body = {
+      campaignId,
+      initiateCall: true,
+      callConfig: CALL_CONFIG,
+      records: [loanRecord(1), loanRecord(2)],
+    };
+    const dry = await call("POST", BULK, { ...body, dryRun: true }, t.auth);
+    expect(dry.status, dry.text).toBe(201);
+    expect(dry.json.preview).toEqual({
+      wouldCall: 2,
+      skipped: { paid: 0, suppressed: 0 },
+      firstCallAt: null,
+      paused: true,
+    });
+    const resumed = await call("POST", `/api/v1/campaigns/${campaignId}/resume`, {}, t.auth);
+    expect(resumed.status, resumed.text).toBe(200);
+    const after = await call("POST", BULK, { ...body, dryRun: true }, t.auth);
+    expect(after.json.preview.paused).toBeUndefined();
+    expect(after.json.preview.firstCallAt).not.toBeNull();
+    expect(await storedKeys(campaignId, t.auth)).toEqual([]);
+  });
+});
+
 describe("single add dryRun", () => {
   it("answers 201, 400 and 409 as the real request would, and stores nothing", async () => {
     const t = await newTenant();

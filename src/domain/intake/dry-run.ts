@@ -21,9 +21,12 @@ export interface DryRunPreview {
   /**
    * When the first call would be placed (ISO 8601, UTC): now when the calling window is open,
    * else its next opening (past the campaign's and the organization's blackout dates); null when no
-   * call would be placed. The contact limits are judged at dial time and may hold a number longer.
+   * call would be placed or the campaign is paused. The contact limits are judged at dial time and
+   * may hold a number longer.
    */
   firstCallAt: string | null;
+  /** Only when the campaign is paused: its calls would wait, held, until it is resumed. */
+  paused?: true;
 }
 
 export interface PreviewDeps {
@@ -54,6 +57,8 @@ export async function previewCalls(
     if (reason) skipped[reason]++;
   }
   const wouldCall = handedOver.length - skipped.paid - skipped.suppressed;
+  // A paused campaign's calls are held where they are: no moment can be told until it resumes.
+  if (campaign.dialingState === "paused") return { wouldCall, skipped, firstCallAt: null, paused: true };
   const now = deps.clock.now();
   // The window the calls obey: the campaign's, with its own and the organization's blackout dates.
   const policy = dialingPolicy(campaign, organization);

@@ -59,7 +59,10 @@ export const DryRunPreviewSchema = z
       .openapi({ description: "Customers handed over whose call would be skipped at dial time, by reason." }),
     firstCallAt: z.string().datetime().nullable().openapi({
       description:
-        "When the first call would be placed (UTC): now when the campaign's calling window is open, else its next opening (past the campaign's and the organization's blackout dates); null when no call would be placed. The contact limits are judged at dial time.",
+        "When the first call would be placed (UTC): now when the campaign's calling window is open, else its next opening (past the campaign's and the organization's blackout dates); null when no call would be placed or the campaign is paused. The contact limits are judged at dial time.",
+    }),
+    paused: z.literal(true).optional().openapi({
+      description: "Only when the campaign is paused: the calls would be held until it is resumed.",
     }),
   })
   .openapi("DryRunPreview");
