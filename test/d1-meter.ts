@@ -3,7 +3,7 @@
 // *sequential waves* of calls times the latency of one call. `meterD1` wraps a D1 binding, counts
 // every call that goes to the database and groups them into waves; a Worker is handed the wrapped
 // binding through a modified `env` (`worker.fetch(request, { ...env, DB: meter.db }, ctx)`), so no
-// code under test changes. Shared by test/d1-round-trips.test.ts and the benchmark (bench/).
+// code under test changes. Shared by test/d1.round-trips.test.ts and the benchmark (bench/).
 
 /** One call to the database, as the wrapper sees it. */
 export interface D1CallInfo {

@@ -1,6 +1,6 @@
 // The D1 round trips of the request paths that matter most in production, measured with the
 // metered binding of d1-meter.ts: the bulk endpoint (10,000 records, with and without initiateCall)
-// and one CALLS consumer message (a batch of 500 customers). Used by test/d1-round-trips.test.ts,
+// and one CALLS consumer message (a batch of 500 customers). Used by test/d1.round-trips.test.ts,
 // which checks the counter and prints the figures, and by `npm run bench`, which reports them.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";

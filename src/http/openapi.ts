@@ -12,7 +12,7 @@
 // - /admin/v1 under the admin token's security scheme;
 // - request bodies whose defaults do not read as "always present" to client generators.
 //
-// The Node project's test/node/openapi-lint.test.ts lints the result with Redocly's and Spectral's
+// The Node project's test/node/openapi.lint.test.ts lints the result with Redocly's and Spectral's
 // rule sets and type-checks the README's request bodies against a client generated from it.
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { ERROR_CODE_DESCRIPTIONS, errorCodesFor, errorDescription } from "./errors";

@@ -1,6 +1,6 @@
 // The behaviour bulkcall needs from its store, written once and run against every store: D1 inside
-// workerd (test/repository-contract-d1.test.ts) and libSQL in Node on a file: and a :memory:
-// database (test/libsql/repository-contract.test.ts). A difference between the drivers shows up
+// workerd (test/repository.contract-d1.test.ts) and libSQL in Node on a file: and a :memory:
+// database (test/libsql/repository.contract.test.ts). A difference between the drivers shows up
 // here as the same test passing on one store and failing on the other.
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 // The `bulkcall` program against a stub API: what it sends for each option, and how a run that
-// cannot finish is reported. (Against the real server: cli-e2e.test.ts.)
+// cannot finish is reported. (Against the real server: cli.e2e.test.ts.)
 
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";

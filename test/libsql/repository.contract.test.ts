@@ -1,6 +1,6 @@
 // The repository contract on libSQL through the Node client: a file: database in a temporary folder
 // and a :memory: one, both migrated from migrations/ by the same migrator `npm run db:migrate:libsql`
-// uses. The same suite runs on D1 in test/repository-contract-d1.test.ts.
+// uses. The same suite runs on D1 in test/repository.contract-d1.test.ts.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,6 +1,6 @@
 // Measures what one stored customer costs on local D1 (the database size D1 reports after a write)
 // and how fast 1,000-row chunks go in through the Worker's D1 binding, for docs/scaling.md. The
-// libSQL counterpart is test/libsql/storage-footprint.test.ts.
+// libSQL counterpart is test/libsql/storage.footprint.test.ts.
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { createCampaignsRepository } from "../src/db/campaigns-repository";
