@@ -31,11 +31,11 @@ import type { AppEnv } from "./env";
 /** One per isolate: every request the isolate serves shares what it has looked up. */
 const apiKeyCache = new ApiKeyCache();
 
-export function log(event: string, fields: Record<string, unknown>): void {
+function log(event: string, fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ event, ...fields }));
 }
 
-export function createRepositories(db: Db) {
+function createRepositories(db: Db) {
   return {
     db,
     tenancy: createTenancyRepository(db),

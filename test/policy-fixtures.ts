@@ -12,7 +12,7 @@ import { createWorker } from "../src/index";
 import { countingDialer, deliver, pinnedClock } from "./calls-fixtures";
 
 const secret = (env as unknown as AppEnv).DIALER_SECRET as string;
-export const CALLS = "bulkcall-calls";
+const CALLS = "bulkcall-calls";
 
 /**
  * A pinned-clock world: `api` calls the HTTP API, `deliver` plays the CALLS queue, `report` posts

@@ -63,7 +63,7 @@ export async function bulkRoundTrips(input: {
 }
 
 /** A Monday morning inside the calling window of the "ist" campaign that test/calls-fixtures.ts callTenant makes. */
-export const IST_WINDOW_OPEN = "2026-11-23T10:00:00+05:30";
+const IST_WINDOW_OPEN = "2026-11-23T10:00:00+05:30";
 
 /**
  * One CALLS message for a batch of `customers` stored with initiateCall, delivered to the Worker's

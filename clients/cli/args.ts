@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_BODY_BYTES } from "../sheet/parts";
 
-export const DEFAULT_URL = "http://localhost:8787";
+const DEFAULT_URL = "http://localhost:8787";
 
 export const HELP = `Usage: bulkcall import <file.csv|file.xlsx> --campaign <id> [options]
 

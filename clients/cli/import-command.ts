@@ -31,7 +31,7 @@ export const EXIT = { ok: 0, notAllLoaded: 1, nothingSent: 2 } as const;
 const n = (value: number) => value.toLocaleString("en-US");
 
 /** The default rejects path: daily.csv → daily.rejects.csv, beside the input. */
-export function defaultRejectsPath(file: string): string {
+function defaultRejectsPath(file: string): string {
   const ext = extname(file);
   return join(dirname(file), `${basename(file, ext)}.rejects.csv`);
 }
@@ -232,7 +232,7 @@ async function readFirstLine(path: string): Promise<string | undefined> {
   }
 }
 
-export function formatSummary(
+function formatSummary(
   summary: ImportSummary,
   context: { dryRun: boolean; rejectsNote: string; of: number },
 ): string {

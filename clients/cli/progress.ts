@@ -16,7 +16,7 @@ export interface Progress {
 
 const n = (value: number) => value.toLocaleString("en-US");
 
-export function partOutcome(report: PartReport): string {
+function partOutcome(report: PartReport): string {
   switch (report.state) {
     case "added":
     case "replayed":

@@ -230,7 +230,7 @@ function partRange(part: Part) {
 }
 
 /** One API record error as a rejects row: the fields at fault, and each one's message. */
-export function rejectOf(rowNumber: number, error: ApiRecordError, keyField: string): Reject {
+function rejectOf(rowNumber: number, error: ApiRecordError, keyField: string): Reject {
   if (error.fields && error.fields.length > 0) {
     // The API lists at most 10 fields and says how many more there were.
     const more = /and (\d+) more$/.exec(error.message);

@@ -26,7 +26,7 @@ export interface RetryPolicy {
   timeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = {
+const DEFAULT_RETRY: RetryPolicy = {
   attempts: 5,
   baseDelayMs: 1_000,
   maxDelayMs: 30_000,
@@ -79,7 +79,7 @@ export interface ApiHints {
 }
 
 /** The `bulkcall` program's options (README, "Import a spreadsheet (CLI)"). */
-export const CLI_HINTS: ApiHints = {
+const CLI_HINTS: ApiHints = {
   badKey: (baseUrl) => `The API key was refused: check BULKCALL_API_KEY (or --key) for ${baseUrl}.`,
   badCampaign: "The campaign does not exist for this API key: check --campaign.",
   badUrl: (where) => `Nothing answers at ${where}: check --url.`,

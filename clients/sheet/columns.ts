@@ -10,7 +10,7 @@ import { REJECT_COLUMNS } from "./reject-columns";
 import type { Sheet } from "./table";
 
 /** Extra keys a record may carry (API contract: agent variables, at most 50 per record). */
-export const MAX_VARIABLE_COLUMNS = 50;
+const MAX_VARIABLE_COLUMNS = 50;
 
 export type ColumnTarget =
   | { kind: "field"; field: KnownField; by: "header" | "map" }

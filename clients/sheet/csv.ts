@@ -7,7 +7,7 @@ import { SheetInputError } from "./errors";
 import { isBlankRow, type Sheet, type SheetRow, sheetFromRows } from "./table";
 
 /** Delimiters tried when none is given, in order of preference on a tie. */
-export const CSV_DELIMITERS = [",", ";", "\t", "|"] as const;
+const CSV_DELIMITERS = [",", ";", "\t", "|"] as const;
 /** Rows looked at to choose the delimiter: enough to see a pattern, few enough to stay instant. */
 const DETECTION_ROWS = 200;
 

@@ -11,7 +11,7 @@ import {
   requiredFields,
 } from "../../src/domain/records/record-rules";
 
-export { CALL_STATUSES, CAMPAIGN_TYPES, type CampaignType, dedupeFieldOf, KNOWN_FIELDS, type KnownField };
+export { CALL_STATUSES, type CampaignType, dedupeFieldOf, KNOWN_FIELDS, type KnownField };
 
 /** The fields a record for a campaign of each type must carry, from the API's record rules. */
 export const REQUIRED_BY_TYPE: Readonly<Record<CampaignType, readonly KnownField[]>> = {

@@ -12,13 +12,13 @@ import type { Sheet } from "./table";
  * (measured), which an operator's laptop has. Bigger exports are split into several files, each
  * one resumable on its own.
  */
-export const MAX_CSV_BYTES = 100 * 1024 * 1024;
+const MAX_CSV_BYTES = 100 * 1024 * 1024;
 /**
  * Largest workbook read. An .xlsx is compressed XML that is unzipped and parsed whole, each cell an
  * object: an 8 MiB workbook of 200,000 rows × 10 columns peaked at 1.3 GB (measured), so 10 MiB
  * (about 250,000 rows) keeps the same budget. The same data saved as CSV goes up to 100 MiB.
  */
-export const MAX_XLSX_BYTES = 10 * 1024 * 1024;
+const MAX_XLSX_BYTES = 10 * 1024 * 1024;
 
 export type FileFormat = "csv" | "xlsx";
 
@@ -129,5 +129,4 @@ export async function readSheet(
 }
 
 /** "3.2 MiB", "200 MiB": one decimal under 10 MiB. */
-export const mib = (bytes: number) =>
-  `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;

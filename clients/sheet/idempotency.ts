@@ -17,7 +17,7 @@ import type { ColumnMapping } from "./columns";
 import type { Part } from "./parts";
 
 /** Raise when rows → records changes, so that old keys are not replayed for new bodies. */
-export const KEY_FORMAT_VERSION = 1;
+const KEY_FORMAT_VERSION = 1;
 
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;

@@ -12,7 +12,7 @@ import type { ApiRecord } from "./records";
  */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Bytes kept for the envelope around the records (campaign id, call config, flags: < 1 KB). */
-export const ENVELOPE_RESERVE_BYTES = 4 * 1024;
+const ENVELOPE_RESERVE_BYTES = 4 * 1024;
 
 export interface NumberedRecord {
   rowNumber: number;

@@ -20,7 +20,7 @@ export interface Sheet {
   blankRows: number;
 }
 
-export const isBlankCell = (cell: string | undefined) => cell === undefined || cell.trim() === "";
+const isBlankCell = (cell: string | undefined) => cell === undefined || cell.trim() === "";
 export const isBlankRow = (cells: readonly string[]) => cells.every(isBlankCell);
 
 /**

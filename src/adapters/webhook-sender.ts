@@ -10,7 +10,7 @@ import type { WebhookSender } from "../domain/ports/webhook-sender";
  * How long a receiver may take to answer: the lower end of the 15-30 s the specification
  * recommends. A slower receiver counts as failed and is retried; it never holds up anything else.
  */
-export const WEBHOOK_TIMEOUT_MS = 15_000;
+const WEBHOOK_TIMEOUT_MS = 15_000;
 /** Characters of a refusing receiver's answer kept in the delivery's last error. */
 const ERROR_BODY_CHARS = 300;
 

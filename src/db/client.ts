@@ -55,7 +55,7 @@ export function createLibsqlDb(client: Client): Db {
 }
 
 /** Opens a store from inside a Worker. */
-export function openStore(target: StoreTarget): Db {
+function openStore(target: StoreTarget): Db {
   if (target.kind === "d1") return createD1Db(target.binding);
   return createLibsqlDb(
     createClient({ url: target.url, authToken: target.authToken, fetch: libsqlFetch(target.url) }),

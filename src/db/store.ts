@@ -43,7 +43,7 @@ export class StoreUnavailableError extends UnavailableError {
  * Longest wait for one HTTP round trip to the libSQL server. A chunk of 1,000 customers is one round
  * trip; a server that has not answered by then is treated as down rather than left to hang the request.
  */
-export const LIBSQL_REQUEST_TIMEOUT_MS = 10_000;
+const LIBSQL_REQUEST_TIMEOUT_MS = 10_000;
 
 // A Worker has no file system and keeps no connection between requests, so it speaks to libSQL over
 // HTTP only (`libsql:` is the same server addressed over HTTPS).
@@ -106,7 +106,7 @@ export function resolveStore(settings: StoreSettings, _organizationId?: string):
 }
 
 /** The URL without credentials or query, fit for logs and error messages. */
-export function describeUrl(url: string): string {
+function describeUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}`;

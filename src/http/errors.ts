@@ -78,7 +78,7 @@ export function errorCodesFor(status: number): ErrorCode[] {
   return ERROR_CODES.filter((code) => STATUS[code] === status);
 }
 
-export function errorResponse(c: Context, err: DomainError): Response {
+function errorResponse(c: Context, err: DomainError): Response {
   if (err.code === "unauthorized") c.header("WWW-Authenticate", 'Bearer realm="bulkcall"');
   if (err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
   return c.json(errorBody(err.code, err.message, err.details), STATUS[err.code]);

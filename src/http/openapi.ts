@@ -122,7 +122,7 @@ const STATUS_HEADERS: Record<string, Json> = {
 };
 
 /** The document's top-level fields; paths, components and webhooks come from the routes. */
-export const DOCUMENT_CONFIG = {
+const DOCUMENT_CONFIG = {
   openapi: "3.1.0",
   info: {
     title: "bulkcall",
@@ -149,7 +149,7 @@ export function serveOpenApiDocument(app: OpenAPIHono<AppBindings>, path: string
  * Adds to a generated document what every operation shares (see the top of this file). Throws when
  * two operations end up with the same operationId: give one of them its own in its createRoute().
  */
-export function finishDocument(document: Document): Document {
+function finishDocument(document: Document): Document {
   const doc = document as unknown as Json;
   const components = child(doc, "components");
   Object.assign(child(components, "securitySchemes"), SECURITY_SCHEMES);

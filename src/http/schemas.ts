@@ -9,7 +9,7 @@ export const PageQuery = z.object({
 });
 
 /** Opaque cursors: the last item's sort key, base64url-encoded. */
-export function encodeCursor(value: string | number): string {
+function encodeCursor(value: string | number): string {
   return btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 

@@ -27,7 +27,7 @@ import type { ClaimRules } from "../../src/domain/ports/calls-repository";
 import { dayTwoContract } from "./day-two-contract";
 
 /** A first name the test trigger refuses, to make one row of a chunk fail inside the database. */
-export const REFUSED_FIRST_NAME = "__contract_refused__";
+const REFUSED_FIRST_NAME = "__contract_refused__";
 
 const T0 = 1_700_000_000_000;
 
@@ -87,7 +87,7 @@ function repositories(db: Db) {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** A loan record with every field the contract allows, as validation hands it to storage. */
-export function fullLoanRecord(i: number, overrides: Partial<NormalizedRecord> = {}): NormalizedRecord {
+function fullLoanRecord(i: number, overrides: Partial<NormalizedRecord> = {}): NormalizedRecord {
   return {
     loan_id: `LN-${String(i).padStart(6, "0")}`,
     first_name: "Asha",

@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { promisify } from "node:util";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
-export const BIN = resolve(REPO_ROOT, "bin/bulkcall.mjs");
+const BIN = resolve(REPO_ROOT, "bin/bulkcall.mjs");
 
 /** Builds dist/cli/bulkcall.mjs from the current sources, so tests never run a stale bundle. */
 export async function buildCli(): Promise<void> {

@@ -39,7 +39,7 @@ export interface DevServerOptions {
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
 /** A port nobody listens on right now (the OS picks it; released before use). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.unref();

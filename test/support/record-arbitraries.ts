@@ -14,7 +14,7 @@ const digit = fc.constantFrom(..."0123456789");
 const digits = (n: number) => fc.string({ unit: digit, minLength: n, maxLength: n });
 
 /** Valid phone numbers for the default countries, written the ways spreadsheets carry them. */
-export const phoneArb = fc.oneof(
+const phoneArb = fc.oneof(
   digits(8).map((d) => `98${d}`),
   digits(8).map((d) => `+91 98${d.slice(0, 3)}-${d.slice(3)}`),
   digits(8).map((d) => `098${d}`),
@@ -24,7 +24,7 @@ export const phoneArb = fc.oneof(
   digits(6).map((d) => `07700 9${d}`),
   digits(6).map((d) => `+44 7700 9${d}`),
 );
-export const badPhoneArb = fc.oneof(
+const badPhoneArb = fc.oneof(
   fc.constantFrom("123", "12345", "+91 12345 67890", "00000000000", "+999 1234567", "98765 43210 ext. 7"),
   fc.constantFrom("9876543210x", "phone", "+", "++919876543210", "９８７６５４３２１０", "tel:+919876543210"),
   fc.constantFrom(98765.5, -9876543210, 0, 2 ** 60, Number.NaN, Number.POSITIVE_INFINITY),
@@ -32,7 +32,7 @@ export const badPhoneArb = fc.oneof(
 );
 
 /** Strings around a length limit, with surrogate pairs (zod counts code points) and padding. */
-export const aroundLimit = (max: number) =>
+const aroundLimit = (max: number) =>
   fc.oneof(
     fc.integer({ min: max - 1, max: max + 2 }).map((n) => "a".repeat(n)),
     fc.integer({ min: max - 1, max: max + 1 }).map((n) => "😀".repeat(n)),
@@ -58,7 +58,7 @@ const padding = fc.array(fc.constantFrom(...INVISIBLES), { maxLength: 3 }).map((
 const padded = (value: fc.Arbitrary<string>) =>
   fc.tuple(padding, value, padding).map(([before, v, after]) => `${before}${v}${after}`);
 
-export const dateArb = fc
+const dateArb = fc
   .date({ min: new Date("1999-01-01"), max: new Date("2031-12-31"), noInvalidDate: true })
   .map((d) => d.toISOString().slice(0, 10));
 const badDateArb = fc.oneof(
@@ -124,7 +124,7 @@ const STATUS_WORDS = [...PAYMENT_STATUSES, "bounce", "paid!", "unknown"];
 const PROTOTYPE_WORDS = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
 
 /** Values that break a field in some way: wrong types, blanks, nulls, numbers as strings. */
-export const junk = fc.oneof(
+const junk = fc.oneof(
   fc.constantFrom(null, "", "   ", "\t\n", true, false, 0, -1, -0, 1.5, "12", "1e3", "0x10", [], {}, [1], {
     a: 1,
   }),

@@ -5,7 +5,7 @@
 import type { Dialer } from "../../domain/ports/dialer";
 
 /** Masked numbers shown per line: enough to recognise a run, few enough to keep the line short. */
-export const LOGGED_SAMPLE_PHONES = 3;
+const LOGGED_SAMPLE_PHONES = 3;
 
 /** Keeps the country code and the last two digits: enough to follow a run, not to dial. */
 export function maskPhone(e164: string): string {

@@ -112,9 +112,9 @@ export async function dispatchDueCalls(
 }
 
 /** A delayed call this long past its moment has lost its message (a delayed message arrives on time). */
-export const OVERDUE_AFTER_MS = 15 * 60 * 1000;
+const OVERDUE_AFTER_MS = 15 * 60 * 1000;
 /** Calls per cron run; a backlog drains over the next runs. */
-export const OVERDUE_LIMIT = 1000;
+const OVERDUE_LIMIT = 1000;
 
 /**
  * The cron side of "never dropped": delayed calls whose moment passed more than OVERDUE_AFTER_MS ago

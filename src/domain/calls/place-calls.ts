@@ -29,7 +29,7 @@ import type { DialingPolicy } from "./dialing-policy";
 import { type SkipReason, skipReasonFor } from "./eligibility";
 
 /** Calls per request to the dialer, and per claim. */
-export const DIAL_CHUNK_SIZE = 100;
+const DIAL_CHUNK_SIZE = 100;
 /**
  * How long a claim protects its rows. It covers one dialer request (30 s timeout) with a wide
  * margin; a claim older than this belongs to a consumer that died, and may be taken over.

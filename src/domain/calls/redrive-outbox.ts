@@ -11,11 +11,11 @@ import type { OutboxRepository } from "../ports/outbox-repository";
 import type { QueueProducer } from "../ports/queue";
 
 /** A pending row this old is no longer being sent by its request. */
-export const PENDING_REDRIVE_AFTER_MS = 2 * 60 * 1000;
+const PENDING_REDRIVE_AFTER_MS = 2 * 60 * 1000;
 /** Longer than the longest retry backoff (1 h), so a batch between retries is not re-sent. */
-export const STUCK_REDRIVE_AFTER_MS = 2 * 60 * 60 * 1000;
+const STUCK_REDRIVE_AFTER_MS = 2 * 60 * 60 * 1000;
 /** Rows per cron run; a backlog drains over the next runs. */
-export const REDRIVE_LIMIT = 1000;
+const REDRIVE_LIMIT = 1000;
 const SEND_BATCH_MAX_MESSAGES = 100;
 
 export interface RedriveDeps {

@@ -19,11 +19,11 @@ import type { CustomersRepository } from "../ports/customers-repository";
 import type { ImportsRepository } from "../ports/imports-repository";
 
 /** Customers erased per atomic write: one json_each list, well inside a statement's limits. */
-export const ERASE_PAGE = 500;
+const ERASE_PAGE = 500;
 /** Customers erased before DELETE answers: small campaigns are gone at once, large ones go on. */
 export const PURGE_AT_DELETE = 5_000;
 /** Customers erased per cron tick (every 5 minutes): 500,000 customers in about two hours. */
-export const PURGE_PER_TICK = 20_000;
+const PURGE_PER_TICK = 20_000;
 /**
  * A deleted campaign is marked purged only this long after its deletion: a bulk request that found
  * the campaign just before it was deleted may still be writing customers into it.
@@ -84,7 +84,7 @@ export async function deleteCampaign(
  * Erases up to `budget` customers of a deleted campaign, ERASE_PAGE per atomic write; `done` when
  * none is left.
  */
-export async function purgeCampaign(
+async function purgeCampaign(
   deps: Pick<DeleteCampaignDeps, "customers" | "clock">,
   campaign: Campaign,
   budget: number,

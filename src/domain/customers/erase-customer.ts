@@ -31,7 +31,7 @@ export interface EraseCustomerDeps {
 }
 
 /** The reason recorded with the number when the erasure also suppresses it. */
-export const ERASURE_SUPPRESSION_REASON = "erasure request";
+const ERASURE_SUPPRESSION_REASON = "erasure request";
 
 /**
  * Erases one customer's personal data. Throws campaign_not_found / customer_not_found (404, also

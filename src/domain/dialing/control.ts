@@ -45,7 +45,7 @@ export interface Cancelled {
 }
 
 /** Whether the import still has anything to do: a call or run not final, an outbox batch not finished. */
-export async function hasUnfinishedWork(deps: DialingControlDeps, importId: string): Promise<boolean> {
+async function hasUnfinishedWork(deps: DialingControlDeps, importId: string): Promise<boolean> {
   const [calls, batches, runs] = await Promise.all([
     deps.calls.hasUnfinished(importId),
     deps.outbox.listForImport(importId),

@@ -223,7 +223,7 @@ export async function getImportProgress(
 }
 
 /** The import's dialing status (see DialingStatus). */
-export function dialingStatus(
+function dialingStatus(
   imp: Import,
   campaign: Pick<Campaign, "dialingState" | "pausedAt"> | undefined,
   unfinished: boolean,

@@ -10,15 +10,15 @@ import type { ValidRecord } from "./judge-records";
 import type { RecordError } from "./results";
 
 /** Records per transactional chunk. */
-export const CHUNK_MAX_RECORDS = 1_000;
+const CHUNK_MAX_RECORDS = 1_000;
 /**
  * UTF-8 bytes of JSON per chunk. D1 refuses a bound value over 2 MB, and one chunk is one JSON
  * parameter, so chunks of unusually large records close early.
  */
-export const CHUNK_MAX_BYTES = 1_500_000;
+const CHUNK_MAX_BYTES = 1_500_000;
 
 /** Splits records into chunks of at most CHUNK_MAX_RECORDS records and CHUNK_MAX_BYTES bytes. */
-export function chunk(valid: readonly ValidRecord[]): ValidRecord[][] {
+function chunk(valid: readonly ValidRecord[]): ValidRecord[][] {
   const chunks: ValidRecord[][] = [];
   let current: ValidRecord[] = [];
   let bytes = 0;

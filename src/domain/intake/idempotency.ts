@@ -125,7 +125,7 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
 }
 
 /** 409 for a key whose import is still being processed, saying when to retry. */
-export function inFlight(running: Import | undefined, now: number): DomainError {
+function inFlight(running: Import | undefined, now: number): DomainError {
   const leaseEnd =
     running?.leaseExpiresAt ??
     (running ? (running.startedAt ?? running.createdAt) + LEGACY_ABANDONED_AFTER_MS : now + IMPORT_LEASE_MS);
@@ -172,7 +172,7 @@ export async function replayIfCompleted(
  * Takes over an import whose last attempt failed or was abandoned (its Worker died, so its lease
  * lapsed), as the next attempt; refuses (409 with Retry-After) while an attempt still holds it.
  */
-export async function resumeOrRefuse(deps: IdempotencyDeps, earlier: Import, now: number): Promise<Attempt> {
+async function resumeOrRefuse(deps: IdempotencyDeps, earlier: Import, now: number): Promise<Attempt> {
   const number = await deps.imports.claimForRetry(earlier.id, now, now + IMPORT_LEASE_MS);
   if (number === undefined) throw inFlight(earlier, now);
   deps.log("bulk_import_resumed", { importId: earlier.id, attempt: number, previousState: earlier.state });
@@ -185,7 +185,7 @@ export async function resumeOrRefuse(deps: IdempotencyDeps, earlier: Import, now
  * claims the key between the look-up and the insert, its import is treated as `earlier`: the
  * answer is then a replay (returned as `replay`), a resumption, or 409.
  */
-export async function beginAttempt(
+async function beginAttempt(
   deps: IdempotencyDeps,
   row: NewImport,
   earlier: Import | undefined,

@@ -38,7 +38,7 @@ export type Prepared =
     };
 
 /** The campaign's default agent and disposition, when it has both. */
-export function campaignCallConfig(campaign: Campaign): CallConfig | undefined {
+function campaignCallConfig(campaign: Campaign): CallConfig | undefined {
   return campaign.agentId && campaign.dispositionId
     ? { agentId: campaign.agentId, dispositionId: campaign.dispositionId }
     : undefined;

@@ -10,7 +10,7 @@ const UNIT_SECONDS: Record<string, number> = { m: 60, h: 3600, d: 86_400 };
 const MAX_WAIT_SECONDS = 365 * 86_400;
 
 /** "30m", "6h", "2d" (or a number of seconds) as seconds. */
-export const Duration = z
+const Duration = z
   .union([
     z.number().int().min(1).max(MAX_WAIT_SECONDS),
     z.string().regex(DURATION, 'a number followed by m, h or d, e.g. "2d"'),

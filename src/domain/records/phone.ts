@@ -251,12 +251,6 @@ function looksLikeSpreadsheetNumber(text: string): boolean {
   return FRACTION.test(shape) || EXPONENT.test(shape);
 }
 
-const E164 = /^\+[1-9]\d{6,14}$/;
-
-export function isE164(value: string): boolean {
-  return E164.test(value);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Step 2, fast path.
 //

@@ -9,8 +9,6 @@ import type { Clock } from "../ports/clock";
 import type { WebhookResponse, WebhookSender } from "../ports/webhook-sender";
 import type { WebhookDeliveriesRepository } from "../ports/webhooks-repository";
 
-/** Attempts before dead-lettering: wrangler.jsonc's max_retries (9) for bulkcall-webhooks, plus the first. */
-export const WEBHOOK_MAX_ATTEMPTS = 10;
 /** Delay before the first retry; each next one is three times longer. */
 const FIRST_RETRY_SECONDS = 30;
 /**
@@ -54,7 +52,7 @@ export function webhookRetryDelaySeconds(
 }
 
 /** The secrets a delivery is signed with at `now`: the current one, and the previous one during its grace period. */
-export function signingSecrets(
+function signingSecrets(
   webhook: { secret: string | null; previousSecret: string | null; previousSecretExpiresAt: number | null },
   now: number,
 ): string[] {

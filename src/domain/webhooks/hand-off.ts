@@ -14,15 +14,15 @@ import type { WebhookDeliveriesRepository } from "../ports/webhooks-repository";
 /** Messages per `sendBatch` call: the Queues limit. */
 const SEND_BATCH_MAX_MESSAGES = 100;
 /** Deliveries one hand-off claims; the rest wait for the next operation or cron tick. */
-export const HAND_OFF_LIMIT = 1000;
+const HAND_OFF_LIMIT = 1000;
 /**
  * A pending delivery whose next attempt is this overdue lost its queue message (a Worker died
  * between claiming and sending, or the message was dropped): the cron sends it again. Queue
  * deliveries run seconds late, not an hour.
  */
-export const OVERDUE_AFTER_MS = 60 * 60 * 1000;
+const OVERDUE_AFTER_MS = 60 * 60 * 1000;
 /** Finished deliveries stay listable for 30 days, then the cron deletes them. */
-export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** Finished deliveries deleted per cron tick; a backlog drains over the next ticks. */
 const RETENTION_BATCH = 1000;
 

@@ -12,7 +12,7 @@ import { checkWebhookUrl } from "./webhook-url";
 /** Each event is copied once per subscribed webhook inside the statement that finishes a call: a bound keeps that fan-out small. */
 export const MAX_WEBHOOKS_PER_ORGANIZATION = 20;
 /** After a rotation the old secret signs too for a day, so receivers can switch without missing a delivery. */
-export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
+const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
 /** Random bytes in a signing secret: the Standard Webhooks specification asks for 24 to 64. */
 const SECRET_BYTES = 32;
 
@@ -23,7 +23,7 @@ export interface ManageWebhooksDeps {
 }
 
 /** A Standard Webhooks signing secret: `whsec_` and the base64 of 32 random bytes. */
-export function newWebhookSecret(): string {
+function newWebhookSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
   let binary = "";
   for (const b of bytes) binary += String.fromCharCode(b);

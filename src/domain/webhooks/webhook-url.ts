@@ -9,7 +9,7 @@ export const MAX_WEBHOOK_URL_LENGTH = 2048;
  * [::1]. Only they may be called over plain http, which is how local development is recognised: a
  * receiver on the developer's own machine. A deployed Worker cannot reach them at all.
  */
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
   return (
     host === "localhost" ||

@@ -8,7 +8,7 @@ import { WorkflowDefinition } from "../model/workflow";
  * the instalment is due and again the day after it, unless it has been paid meanwhile. Leads: call
  * at once and again two days later.
  */
-export function defaultWorkflow(type: CampaignType): WorkflowDefinition {
+function defaultWorkflow(type: CampaignType): WorkflowDefinition {
   if (type === "lead") {
     return { steps: [{ type: "call" }, { type: "wait", duration: 2 * 86_400 }, { type: "call" }] };
   }

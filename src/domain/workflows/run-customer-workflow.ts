@@ -54,12 +54,12 @@ const MAX_CAUSE_CHARS = 400;
  * While its import or campaign is paused, a call step looks again this often: the run notices a
  * resume within the hour, with few steps spent on the wait.
  */
-export const PAUSE_POLL_MS = 60 * 60 * 1000;
+const PAUSE_POLL_MS = 60 * 60 * 1000;
 /** A week of hourly looks; a run paused longer fails with a reason saying so. */
 const MAX_PAUSE_POLLS = 7 * 24;
 
 /** The origin of the call a workflow's step `index` places (one call per step, ever). */
-export function workflowCallOrigin(index: number): string {
+function workflowCallOrigin(index: number): string {
   return `workflow:${index}`;
 }
 

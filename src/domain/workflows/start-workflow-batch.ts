@@ -10,7 +10,7 @@ import type { WorkflowRunsRepository } from "../ports/workflow-runs-repository";
 import type { WorkflowLauncher } from "../ports/workflows";
 
 /** Instances per Workflows createBatch call: the platform's limit. */
-export const CREATE_BATCH_MAX = 100;
+const CREATE_BATCH_MAX = 100;
 
 export interface StartWorkflowBatchDeps {
   outbox: OutboxRepository;

@@ -20,13 +20,13 @@ import { checkJsonMediaType, parseJsonBody, readBody, tooLarge } from "../middle
 import { createRouter } from "../router";
 import type { AppBindings } from "../types";
 
-export const CALL_EVENTS_PATH = "/api/v1/calls/events";
-export const MAX_EVENTS_PER_REQUEST = 1000;
+const CALL_EVENTS_PATH = "/api/v1/calls/events";
+const MAX_EVENTS_PER_REQUEST = 1000;
 /**
  * Largest events body: 1,000 events of the documented fields take about 400 KB, and the rest leaves
  * room for the dialer's own keys. A body is refused past this many bytes before it is parsed.
  */
-export const MAX_EVENTS_BODY_BYTES = 1_048_576;
+const MAX_EVENTS_BODY_BYTES = 1_048_576;
 
 /**
  * Authenticates before anything else is done with the body: 404 when the deployment has no

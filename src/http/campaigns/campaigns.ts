@@ -74,7 +74,7 @@ const CallingWindowChange = z
       "Replaces the campaign's calling window: hours and days left out take their defaults (08:00-19:00, every day); blackout dates left out stay as they are.",
   });
 
-export const CreateCampaign = z
+const CreateCampaign = z
   .object({
     id: ResourceId.optional().openapi({ example: "collections-nov" }),
     name: z.string().trim().min(1).max(200),
@@ -146,7 +146,7 @@ const WaitingCalls = z.object({
   dispatching: z.number().int(),
 });
 
-export const CampaignDialing = z
+const CampaignDialing = z
   .object({
     state: z.enum(CAMPAIGN_DIALING_STATES),
     pausedAt: z.string().nullable(),
@@ -227,7 +227,7 @@ function storedLanguages(): readonly string[] {
 }
 
 /** The campaign as answered; `details` (GET of one campaign) adds what needs more reading. */
-export function campaignJson(
+function campaignJson(
   c: Campaign,
   details?: { effectiveContactPolicy: ContactLimits; waiting: { status: string; n: number }[] },
 ) {

@@ -11,7 +11,7 @@ export const CallConfigSchema = z
   .object({ agentId: z.string().min(1).max(128), dispositionId: z.string().min(1).max(128) })
   .openapi("CallConfig");
 
-export const BulkRequest = z
+const BulkRequest = z
   .object({
     campaignId: z.string().min(1).max(128).openapi({ example: "demo-emi" }),
     // Records are judged one by one after the envelope passes, so that a bad record never fails

@@ -22,7 +22,7 @@ const customerFields = {
   }),
 };
 
-export const CallEventData = z
+const CallEventData = z
   .object({
     callId: z.string().openapi({ example: "call_5f1c0e2a9b7d4c3e8a6f1b2d" }),
     status: z.enum(["completed", "failed", "skipped"]),
@@ -51,7 +51,7 @@ export const CallEventData = z
   })
   .openapi("CallEventData");
 
-export const ImportEventData = z
+const ImportEventData = z
   .object({
     importId: z.string(),
     kind: z.enum(IMPORT_KINDS).openapi({
@@ -70,7 +70,7 @@ export const ImportEventData = z
   })
   .openapi("ImportEventData");
 
-export const WorkflowEventData = z
+const WorkflowEventData = z
   .object({
     instanceId: z.string(),
     status: z.enum(["completed", "failed"]),
@@ -89,7 +89,7 @@ export const WorkflowEventData = z
   })
   .openapi("WorkflowEventData");
 
-export const WorkflowStepEventData = z
+const WorkflowStepEventData = z
   .object({
     instanceId: z.string(),
     step: z.number().int().openapi({ description: "The webhook step's index in the workflow (0-based)." }),
