@@ -145,6 +145,45 @@ describe("GET /api/v1/imports/{importId}", () => {
   });
 });
 
+describe("an import whose calls all ended while its batch waited for the window", () => {
+  it("is finished at once, and refuses pause with 409", async () => {
+    const t = await callTenant(); // "ist": 08:00-19:00 Asia/Kolkata, Monday to Saturday
+    const seeded = await seedCallImport(t.orgId, "ist", [loanRecord(1), loanRecord(2)]);
+    // Saturday evening: the consumer delays both calls to Monday and puts the batch's message back
+    // on the queue with a delay, so the batch stays `sent`.
+    const queue = capturingQueue();
+    const worker = workerWith({
+      clock: pinnedClock("2026-11-28T19:30:00+05:30"),
+      dialer: createLogDialer(() => {}),
+      callsQueue: queue,
+    });
+    const result = await deliver(worker, "bulkcall-calls", seeded.messages, 1);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(queue.sent).toHaveLength(1);
+    let progress = await progressOf(seeded.importId, t.auth);
+    expect(progress.calls.delayed).toBe(2);
+    expect(progress.dialing.status).toBe("active");
+
+    // Both pay before Monday: their waiting calls are skipped in the same write.
+    for (const i of [1, 2]) {
+      const paid = await call(
+        "PUT",
+        "/api/v1/customers/update",
+        { campaignId: "ist", loan_id: loanRecord(i).loan_id, data: { payment_status: "paid" } },
+        t.auth,
+      );
+      expect(paid.status, paid.text).toBe(200);
+    }
+    progress = await progressOf(seeded.importId, t.auth);
+    expect(progress.calls).toMatchObject({ delayed: 0, skipped: { paid: 2 } });
+    // The batch's delayed message is still on the queue, but it will find nothing to do.
+    expect(progress.dialing.status).toBe("finished");
+    const pause = await call("POST", `/api/v1/imports/${seeded.importId}/pause`, {}, t.auth);
+    expect(pause.status, pause.text).toBe(409);
+    expect(pause.json.error.code).toBe("conflict");
+  });
+});
+
 describe("GET /api/v1/campaigns/{campaignId}/calls", () => {
   it("filters by status and pages with a cursor; another organization's campaign answers 404", async () => {
     const t = await callTenant();

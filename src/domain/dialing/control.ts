@@ -14,6 +14,7 @@ import { BULK_ORIGIN } from "../calls/dispatch-call-batch";
 import { sendDueCalls } from "../calls/due-calls";
 import { CLAIM_LEASE_MS } from "../calls/place-calls";
 import { DomainError } from "../errors";
+import { hasWorkLeft } from "../imports/work-left";
 import type { Campaign } from "../model/campaign";
 import type { Import } from "../model/imports";
 import type { CallsQueueMessage } from "../model/outbox";
@@ -44,18 +45,20 @@ export interface Cancelled {
   runs: number;
 }
 
-/** Whether the import still has anything to do: a call or run not final, an outbox batch not finished. */
+/** Whether the import still has anything to do (work-left.ts). */
 async function hasUnfinishedWork(deps: DialingControlDeps, importId: string): Promise<boolean> {
-  const [calls, batches, runs] = await Promise.all([
+  const [unfinishedCalls, batches, counts, runs] = await Promise.all([
     deps.calls.hasUnfinished(importId),
     deps.outbox.listForImport(importId),
+    deps.calls.countsForImport(importId, BULK_ORIGIN),
     deps.workflowRuns.countsForImport(importId),
   ]);
-  return (
-    calls ||
-    batches.some((b) => b.state !== "done" && b.state !== "failed") ||
-    runs.some((r) => r.status !== "completed" && r.status !== "failed")
-  );
+  return hasWorkLeft({
+    batches,
+    callRows: counts.reduce((n, c) => n + c.n, 0),
+    unfinishedCalls,
+    runsLeft: runs.some((r) => r.status !== "completed" && r.status !== "failed"),
+  });
 }
 
 /**

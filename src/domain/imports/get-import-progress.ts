@@ -14,6 +14,7 @@ import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { ImportsRepository } from "../ports/imports-repository";
 import type { OutboxRepository } from "../ports/outbox-repository";
 import type { RunFailures, WorkflowRunsRepository } from "../ports/workflow-runs-repository";
+import { hasWorkLeft } from "./work-left";
 
 export interface BatchError {
   batch: number;
@@ -180,10 +181,12 @@ export async function getImportProgress(
     runCounts,
     runFailures,
   );
-  const unfinished =
-    unfinishedCalls ||
-    batches.some((b) => b.state !== "done" && b.state !== "failed") ||
-    workflows.requested > workflows.completed + workflows.failed;
+  const unfinished = hasWorkLeft({
+    batches,
+    callRows: withRows,
+    unfinishedCalls,
+    runsLeft: workflows.requested > workflows.completed + workflows.failed,
+  });
 
   const processing = imp.state === "processing";
   return {
