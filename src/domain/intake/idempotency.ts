@@ -57,22 +57,60 @@ export async function requestFingerprint(value: unknown): Promise<string> {
   return sha256Hex(canonicalJson(value));
 }
 
-/** JSON with object keys in one order, whatever order they were written in. */
+/**
+ * JSON with object keys in one order, whatever order they were written in: the text
+ * `JSON.stringify` writes for a parsed JSON value whose objects were rebuilt with their keys
+ * sorted (so array-index keys such as "2" come first, in numeric order, as in any object). Written
+ * with its own stack rather than recursion: a body may nest as deep as its size allows (millions
+ * of levels in 25 MiB) and must still be fingerprinted, never crash the request.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      // defineProperty keeps an own "__proto__" key a plain key.
-      Object.defineProperty(sorted, k, {
-        value: (v as Record<string, unknown>)[k],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+  const out: string[] = [];
+  // What is left to write, last first: values, and punctuation already decided.
+  const todo: unknown[] = [value];
+  while (todo.length > 0) {
+    const next = todo.pop();
+    if (next instanceof Punctuation) out.push(next.text);
+    else if (next === null || typeof next !== "object") out.push(JSON.stringify(next));
+    else if (Array.isArray(next)) {
+      todo.push(CLOSE_ARRAY);
+      for (let i = next.length - 1; i >= 0; i--) {
+        todo.push(next[i]);
+        if (i > 0) todo.push(COMMA);
+      }
+      todo.push(OPEN_ARRAY);
+    } else {
+      const keys = keysInCanonicalOrder(next);
+      todo.push(CLOSE_OBJECT);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i] as string;
+        todo.push((next as Record<string, unknown>)[key]);
+        todo.push(new Punctuation(`${i > 0 ? "," : ""}${JSON.stringify(key)}:`));
+      }
+      todo.push(OPEN_OBJECT);
     }
-    return sorted;
-  });
+  }
+  return out.join("");
+}
+
+/** Text between values: never confused with a value, which JSON.parse makes of plain objects only. */
+class Punctuation {
+  constructor(readonly text: string) {}
+}
+const OPEN_ARRAY = new Punctuation("[");
+const CLOSE_ARRAY = new Punctuation("]");
+const COMMA = new Punctuation(",");
+const OPEN_OBJECT = new Punctuation("{");
+const CLOSE_OBJECT = new Punctuation("}");
+
+/** The keys sorted, in the order an object built with them in that order enumerates them. */
+function keysInCanonicalOrder(value: object): string[] {
+  const sorted: Record<string, true> = {};
+  for (const k of Object.keys(value).sort()) {
+    // defineProperty keeps an own "__proto__" key a plain key.
+    Object.defineProperty(sorted, k, { value: true, enumerable: true, writable: true, configurable: true });
+  }
+  return Object.keys(sorted);
 }
 
 /** 409 for a key whose import is still being processed, saying when to retry. */

@@ -1,6 +1,7 @@
 // Judges every record of a request on its own: the record rules of the campaign's type, then
 // duplicates within the request. Valid records come out encoded for storage, ready to chunk.
 import type { EligibilityFacts } from "../calls/eligibility";
+import { clip } from "../errors";
 import type { Campaign } from "../model/campaign";
 import type { CustomersRepository } from "../ports/customers-repository";
 import { dedupeFieldOf, type FieldError } from "../records/record-rules";
@@ -127,13 +128,6 @@ export function invalidRecordError(
 /** Bytes of a value as JSON in UTF-8, as the answer carries it. */
 function jsonBytes(value: unknown): number {
   return utf8Length(JSON.stringify(value));
-}
-
-/** The first `max` UTF-16 units of `text` and "…" when it is longer, never half a surrogate pair. */
-function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const end = (text.charCodeAt(max - 1) & 0xfc00) === 0xd800 ? max - 1 : max;
-  return `${text.slice(0, end)}…`;
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;

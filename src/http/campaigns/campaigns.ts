@@ -10,7 +10,16 @@ import { WorkflowDefinition } from "../../domain/model/workflow";
 import { FIELDS } from "../../domain/records/record-rules";
 import { errorResponses } from "../errors";
 import { createRouter } from "../router";
-import { CampaignParam, Country, decodeCursor, iso, PageQuery, page, ResourceId } from "../schemas";
+import {
+  CampaignParam,
+  Country,
+  decodeCursor,
+  iso,
+  PageQuery,
+  page,
+  ResourceId,
+  strictObject,
+} from "../schemas";
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 
@@ -73,8 +82,8 @@ const FIXED_FIELDS: Record<string, string> = {
   id: "cannot be changed: create a new campaign",
 };
 
-const UpdateCampaign = z
-  .object({
+const UpdateCampaign = strictObject(
+  {
     name: z.string().trim().min(1).max(200).optional(),
     timezone: z.string().refine(isTimeZone, "an IANA time zone such as Asia/Kolkata").optional(),
     defaultCountry: Country.optional().openapi({
@@ -89,8 +98,9 @@ const UpdateCampaign = z
     dispositionId: DefaultResource.nullable().optional().openapi({ description: "null clears the default." }),
     campaignType: z.unknown().optional().openapi({ description: "Cannot be changed (400)." }),
     id: z.unknown().optional().openapi({ description: "Cannot be changed (400)." }),
-  })
-  .strict()
+  },
+  Object.keys(FIXED_FIELDS),
+)
   .superRefine((body, ctx) => {
     for (const [field, message] of Object.entries(FIXED_FIELDS)) {
       if (Object.hasOwn(body, field)) ctx.addIssue({ code: "custom", path: [field], message });
