@@ -8,12 +8,13 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { MAX_FIELD_ERRORS } from "../src/domain/intake/judge-records";
 import type { AppEnv } from "../src/env";
 import { callTenant } from "../test/calls-fixtures";
 import { type D1Counts, meterD1 } from "../test/d1-meter";
 import { call, newTenant } from "../test/helpers";
 import { bulkRoundTrips, consumerRoundTrips } from "../test/round-trips";
-import { loanRecords, mixedRecords, prng, refreshRecords, seededKeys } from "./data";
+import { loanRecords, mixedRecords, prng, refreshRecords, seededKeys, wideRecord } from "./data";
 import {
   type CaseResult,
   type IngestResults,
@@ -37,6 +38,8 @@ const REPS = Number(benchEnv.BENCH_REPS ?? 15);
 const GROWTH_PRIOR_REQUESTS = 49;
 /** Requests per sample of the 1,000-record cases on local D1. */
 const SMALL_PER_SAMPLE = 5;
+/** Requests per sample of the wide-record cases: the 10,000-key one takes a few milliseconds. */
+const WIDE_PER_SAMPLE = 5;
 /** Simulated round trips to D1, in ms: a Worker in the next region and one on another continent. */
 const RTTS = [10, 30] as const;
 
@@ -159,6 +162,8 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
   const refresh = refreshRecords(records10k);
   const jsonRefreshHeld = JSON.stringify(records10k.slice(0, 5_000));
   const jsonRefresh = JSON.stringify(refresh.file);
+  const jsonWide10k = JSON.stringify([wideRecord(10_000)]);
+  const jsonWide80k = JSON.stringify([wideRecord(80_000)]);
 
   const tenant = await newTenant();
   const clients = [tenant, await newTenant(), await newTenant(), await newTenant()];
@@ -297,6 +302,26 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
       return { path: `${path}?campaignPk=${campaign.pk}`, body, check: storedAll(count), pk: campaign.pk };
     });
 
+  // One record whose extra keys are all refused: the answer is a 400 naming the first
+  // MAX_FIELD_ERRORS of them and counting the rest, and nothing is stored.
+  const wideCase = (name: string, json: string, extraKeys: number) =>
+    requestCase(name, 1, WIDE_PER_SAMPLE, 0, async () => {
+      const campaign = await newCampaign(tenant);
+      return {
+        path: "/api/v1/customers/add/bulk",
+        body: bulkBody(campaign.id, json, false),
+        headers: tenant.auth,
+        check: (timed) => {
+          const answer = expectBulk(timed, 400, 0, 1, false);
+          const error = answer.results.errors[0] as { code: string; message: string; fields: unknown[] };
+          expect(error.code).toBe("invalid_record");
+          expect(error.fields).toHaveLength(MAX_FIELD_ERRORS);
+          expect(error.message).toMatch(new RegExp(` and ${extraKeys - MAX_FIELD_ERRORS} more$`));
+        },
+        pk: campaign.pk,
+      };
+    });
+
   // growth: one campaign that already holds 49 requests' worth (490,000 customers). Each measured
   // request is the 50th; what it added is removed afterwards so the next repetition is the 50th too.
   const growthCampaign = await newCampaign(tenant);
@@ -331,6 +356,8 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
       bulkCase(`bulkcall_10k_rtt${rtt}`, json10k, 10_000, 1, rtt),
       bulkCase(`bulkcall_1k_rtt${rtt}`, json1k, 1_000, 1, rtt),
     ]),
+    wideCase("wide_record_10k", jsonWide10k, 10_000),
+    wideCase("wide_record_80k", jsonWide80k, 80_000),
     {
       name: "mixed_10k",
       records: 10_000,
@@ -487,6 +514,7 @@ it("measures the ingest path", { timeout: 60 * 60_000 }, async ({ task }) => {
     // Records per second with four clients over records per second with one.
     concurrent_over_single_throughput: ["concurrent_4x10k", "bulkcall_10k", (four, one) => (4 * one) / four],
     refresh_over_bulkcall_10k: ["refresh_10k", "bulkcall_10k", divide],
+    wide_record_80k_over_10k: ["wide_record_80k", "wide_record_10k", divide],
   };
   const ratios = {} as Record<RatioName, number>;
   const spread = {} as Record<RatioName, RatioSpread>;

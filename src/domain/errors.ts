@@ -38,8 +38,38 @@ export interface ErrorBody {
   error: { code: ErrorCode; details: ErrorDetail[] };
 }
 
+/**
+ * Details an error answer lists, the rest counted in one more: a request's envelope has few
+ * problems, and a client that sent thousands (an array of 10,000 wrong values) needs the first.
+ */
+export const MAX_ERROR_DETAILS = 10;
+/** Characters of an error's message: a record's (at most MAX_ERROR_BYTES, 2,200) fits. */
+const MESSAGE_SHOWN = 2_200;
+/** Characters of a detail's message: the longest a rule writes (533, two spellings quoted) fits. */
+const DETAIL_SHOWN = 600;
+/** Characters of a detail's path: a field's path with a record field's clipped name fits. */
+const PATH_SHOWN = 150;
+
+/**
+ * The contract's error body, bounded whatever a message or a path repeats of the request: at most
+ * MAX_ERROR_DETAILS details and clipped texts, so an error answer stays under 64 KiB even if every
+ * character were one JSON writes as six bytes.
+ */
 export function errorBody(code: ErrorCode, message: string, details: ErrorDetail[] = []): ErrorBody {
-  return { success: false, message, error: { code, details } };
+  const shown = details
+    .slice(0, MAX_ERROR_DETAILS)
+    .map((d) => ({ path: clip(d.path, PATH_SHOWN), message: clip(d.message, DETAIL_SHOWN) }));
+  if (details.length > MAX_ERROR_DETAILS) {
+    shown.push({ path: "…", message: `and ${details.length - MAX_ERROR_DETAILS} more` });
+  }
+  return { success: false, message: clip(message, MESSAGE_SHOWN), error: { code, details: shown } };
+}
+
+/** The first `max` UTF-16 units of `text` and "…" when it is longer, never half a surrogate pair. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = (text.charCodeAt(max - 1) & 0xfc00) === 0xd800 ? max - 1 : max;
+  return `${text.slice(0, end)}…`;
 }
 
 export class DomainError extends Error {

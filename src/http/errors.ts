@@ -175,9 +175,13 @@ export function errorResponses(...statuses: number[]) {
 /** A zod failure of a request's envelope (body, query or path) as the contract's error. */
 export function validationError(error: ZodError, target: string): DomainError {
   const details = error.issues.flatMap((issue) =>
-    // A key a strict schema does not know is named itself, rather than the object holding it.
+    // A key a strict schema does not know is named itself (clipped like every path, see errorBody),
+    // with the fields the object takes when its schema lists them (schemas.ts strictObject).
     issue.code === "unrecognized_keys"
-      ? issue.keys.map((key) => ({ path: [...issue.path, key].join("."), message: "is not a known field" }))
+      ? issue.keys.map((key) => ({
+          path: [...issue.path, key].join("."),
+          message: issue.message.startsWith("has a field") ? issue.message : "is not a known field",
+        }))
       : [{ path: issue.path.length > 0 ? issue.path.join(".") : target, message: issue.message }],
   );
   const tooMany = error.issues.find(

@@ -3,6 +3,23 @@ import { z } from "@hono/zod-openapi";
 import { isSupportedCountry } from "libphonenumber-js/max";
 import { DomainError } from "../domain/errors";
 
+/**
+ * An object schema that refuses keys it does not take. Its message names the fields it takes
+ * (`unlisted` ones aside: fields it only names to refuse), never the unknown key, which may be
+ * megabytes long.
+ */
+export function strictObject<Shape extends z.ZodRawShape>(shape: Shape, unlisted: readonly string[] = []) {
+  const fields = Object.keys(shape)
+    .filter((name) => !unlisted.includes(name))
+    .join(", ");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `has a field it does not take; its fields are ${fields}`
+        : undefined,
+  });
+}
+
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100).openapi({ example: 100 }),
   cursor: z.string().min(1).optional().openapi({ description: "nextCursor of the previous page" }),

@@ -5,6 +5,7 @@
 // then compared field by field with what is stored.
 import { CLAIM_LEASE_MS } from "../calls/place-calls";
 import { DomainError } from "../errors";
+import { invalidRecordError } from "../intake/judge-records";
 import type { NormalizedRecord, StoredCustomer, VariableValue } from "../model/customer";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
@@ -80,17 +81,15 @@ export async function updateCustomer(
         [{ path: keyField, message: "no customer with this key in the campaign" }],
       );
     }
-    const verdict = validateRecord(
-      merge(current, input.patch),
-      campaign.campaignType,
-      campaign.defaultCountry,
-    );
+    const merged = merge(current, input.patch);
+    const verdict = validateRecord(merged, campaign.campaignType, campaign.defaultCountry);
     if (!verdict.ok) {
-      const names = verdict.fields.map((f) => f.field).join(", ");
+      // Reported as the intake reports a record: the first fields, names clipped, the rest counted.
+      const error = invalidRecordError(0, merged, keyField, verdict.fields);
       throw new DomainError(
         "invalid_record",
-        `Record failed validation: ${names}`,
-        verdict.fields.map((f) => ({ path: `data.${f.field}`, message: f.message })),
+        error.message,
+        error.fields.map((f) => ({ path: `data.${f.field}`, message: f.message })),
       );
     }
     const changed = changedFields(current, verdict.record);

@@ -80,8 +80,9 @@ type Frame =
   | { object: Record<string, unknown>; keys: string[]; next: number };
 
 /**
- * The canonical JSON of `value` in pieces, in order: exactly JSON.stringify's text for a value
- * JSON.parse returned, with every object's keys sorted. Iterative, so its depth is unbounded.
+ * The canonical JSON of `value` in pieces, in order: the text `JSON.stringify` writes for a parsed
+ * JSON value whose objects were rebuilt with their keys sorted (so array-index keys such as "2"
+ * come first, in numeric order, as in any object). Iterative, so its depth is unbounded.
  */
 export function* canonicalJsonPieces(value: unknown): Generator<string> {
   const stack: Frame[] = [];
@@ -96,7 +97,7 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
     } else {
       yield "{";
       const object = current as Record<string, unknown>;
-      stack.push({ object, keys: Object.keys(object).sort(), next: 0 });
+      stack.push({ object, keys: keysInCanonicalOrder(object), next: 0 });
     }
     // Find the next value to write, closing the containers that are done.
     for (;;) {
@@ -122,6 +123,16 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
       stack.pop();
     }
   }
+}
+
+/** The keys sorted, in the order an object built with them in that order enumerates them. */
+function keysInCanonicalOrder(value: object): string[] {
+  const sorted: Record<string, true> = {};
+  for (const k of Object.keys(value).sort()) {
+    // defineProperty keeps an own "__proto__" key a plain key.
+    Object.defineProperty(sorted, k, { value: true, enumerable: true, writable: true, configurable: true });
+  }
+  return Object.keys(sorted);
 }
 
 /** 409 for a key whose import is still being processed, saying when to retry. */

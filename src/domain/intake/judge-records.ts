@@ -1,6 +1,7 @@
 // Judges every record of a request on its own: the record rules of the campaign's type, then
 // duplicates within the request. Valid records come out encoded for storage, ready to chunk.
 import type { EligibilityFacts } from "../calls/eligibility";
+import { clip } from "../errors";
 import type { Campaign } from "../model/campaign";
 import type { CustomersRepository } from "../ports/customers-repository";
 import { dedupeFieldOf, type FieldError } from "../records/record-rules";
@@ -12,6 +13,18 @@ import type { RecordError } from "./results";
  * 10,000-record answer listing all of them would be tens of megabytes; the message gives the count.
  */
 export const MAX_FIELD_ERRORS = 10;
+
+/**
+ * Bytes one record's error may take in an answer, as JSON (UTF-8, escapes included): the fields
+ * that would pass it are counted in the message like those past MAX_FIELD_ERRORS. 10,000 errors of
+ * this size keep a bulk answer under 22.1 MB (README, Limits). The first field is always shown, and
+ * fits: the longest first-field error (a 128-character key and a clipped extra key's name, both of
+ * characters JSON escapes as \u00XX) is 2,155 bytes (judge-records.test.ts).
+ */
+export const MAX_ERROR_BYTES = 2_200;
+
+/** Characters of a field's name an error shows: a spreadsheet header, or the start of a longer key. */
+const FIELD_NAME_SHOWN = 100;
 
 /** A record that passed every rule: its position, its key and its encoded row. */
 export interface ValidRecord {
@@ -69,29 +82,52 @@ export function judgeRecords(
   return { valid, errors };
 }
 
-function invalidRecordError(
+/**
+ * The invalid_record error of a record: its key when it has a valid one, the first fields at fault
+ * (at most MAX_FIELD_ERRORS, and as many as fit in MAX_ERROR_BYTES) with their names clipped, and a
+ * message naming them and counting the rest. Shared by the bulk and single add and the update.
+ */
+export function invalidRecordError(
   index: number,
   raw: unknown,
   dedupeField: "loan_id" | "lead_id",
-  fields: FieldError[],
-): RecordError {
-  const shown = fields
-    .slice(0, MAX_FIELD_ERRORS)
-    .map((f) => ({ field: clip(f.field, 100), message: f.message }));
-  const names = shown.map((f) => f.field).join(", ");
-  const more = fields.length - shown.length;
+  fields: readonly FieldError[],
+): RecordError & { fields: FieldError[] } {
   const key = keyOfRecord(raw, dedupeField);
+  const lead = "Record failed validation: ";
+  // The error without fields, its message reserving room for the largest possible "and N more".
+  let room =
+    MAX_ERROR_BYTES -
+    jsonBytes({
+      index,
+      ...(key === undefined ? {} : { key }),
+      code: "invalid_record",
+      message: `${lead} and ${fields.length} more`,
+      fields: [],
+    });
+  const shown: FieldError[] = [];
+  for (const f of fields.slice(0, MAX_FIELD_ERRORS)) {
+    const entry = { field: clip(f.field, FIELD_NAME_SHOWN), message: f.message };
+    // The entry in the list and its name in the message, each with its separator after the first.
+    const separators = shown.length > 0 ? 3 : 0;
+    const cost = jsonBytes(entry) + jsonBytes(entry.field) - 2 + separators;
+    if (shown.length > 0 && cost > room) break;
+    room -= cost;
+    shown.push(entry);
+  }
+  const more = fields.length - shown.length;
   return {
     index,
     ...(key === undefined ? {} : { key }),
     code: "invalid_record",
-    message: `Record failed validation: ${names}${more > 0 ? ` and ${more} more` : ""}`,
+    message: `${lead}${shown.map((f) => f.field).join(", ")}${more > 0 ? ` and ${more} more` : ""}`,
     fields: shown,
   };
 }
 
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+/** Bytes of a value as JSON in UTF-8, as the answer carries it. */
+function jsonBytes(value: unknown): number {
+  return utf8Length(JSON.stringify(value));
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;

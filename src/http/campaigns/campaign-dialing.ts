@@ -4,6 +4,7 @@ import { cancelCampaign, pauseCampaign, resumeCampaign } from "../../domain/dial
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
+import { noBody } from "../middleware/json-body";
 import { createRouter } from "../router";
 import { CampaignParam } from "../schemas";
 import { CampaignSchema, campaignDetailsJson } from "./campaigns";
@@ -39,7 +40,8 @@ for (const [action, run, summary, description] of [
       operationId: `${action}Campaign`,
       tags: ["Campaigns"],
       summary,
-      description,
+      description: `${description} No request body: one is refused (400), except \`{}\`.`,
+      middleware: [noBody] as const,
       request: { params: CampaignParam },
       responses: {
         200: {
@@ -64,7 +66,8 @@ campaignDialingRoutes.openapi(
     tags: ["Campaigns"],
     summary: "Cancel a campaign's calls",
     description:
-      "Cancels every import of the campaign that still has work: waiting calls become cancelled, workflow runs not finished end; live calls are not hung up. The campaign stays (paused or not, as it was) and takes new imports.",
+      "Cancels every import of the campaign that still has work: waiting calls become cancelled, workflow runs not finished end; live calls are not hung up. The campaign stays (paused or not, as it was) and takes new imports. No request body: one is refused (400), except `{}`.",
+    middleware: [noBody] as const,
     request: { params: CampaignParam },
     responses: {
       200: {

@@ -23,7 +23,16 @@ import {
   RetryPolicySchema,
 } from "../policy-schemas";
 import { createRouter } from "../router";
-import { CampaignParam, Country, decodeCursor, iso, PageQuery, page, ResourceId } from "../schemas";
+import {
+  CampaignParam,
+  Country,
+  decodeCursor,
+  iso,
+  PageQuery,
+  page,
+  ResourceId,
+  strictObject,
+} from "../schemas";
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 
@@ -107,8 +116,8 @@ const FIXED_FIELDS: Record<string, string> = {
   id: "cannot be changed: create a new campaign",
 };
 
-const UpdateCampaign = z
-  .object({
+const UpdateCampaign = strictObject(
+  {
     name: z.string().trim().min(1).max(200).optional(),
     timezone: z.string().refine(isTimeZone, "an IANA time zone such as Asia/Kolkata").optional(),
     defaultCountry: Country.optional().openapi({
@@ -130,8 +139,9 @@ const UpdateCampaign = z
     }),
     campaignType: z.unknown().optional().openapi({ description: "Cannot be changed (400)." }),
     id: z.unknown().optional().openapi({ description: "Cannot be changed (400)." }),
-  })
-  .strict()
+  },
+  Object.keys(FIXED_FIELDS),
+)
   .superRefine((body, ctx) => {
     for (const [field, message] of Object.entries(FIXED_FIELDS)) {
       if (Object.hasOwn(body, field)) ctx.addIssue({ code: "custom", path: [field], message });

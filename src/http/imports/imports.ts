@@ -14,6 +14,7 @@ import { IMPORT_KINDS, IMPORT_STATES } from "../../domain/model/imports";
 import { handOffDeliveriesQuietly } from "../../domain/webhooks/hand-off";
 import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
+import { noBody } from "../middleware/json-body";
 import { createRouter } from "../router";
 import { ImportCountsSchema, iso, RefreshCountsSchema } from "../schemas";
 
@@ -203,7 +204,8 @@ for (const [action, { run, summary, description }] of Object.entries(ACTIONS)) {
       operationId: `${action}Import`,
       tags: ["Imports"],
       summary,
-      description: `${description} The same applies to an initiation (its id).`,
+      description: `${description} The same applies to an initiation (its id). No request body: one is refused (400), except \`{}\`.`,
+      middleware: [noBody] as const,
       request: { params: z.object({ importId: z.string().min(1).max(64) }) },
       responses: {
         200: {

@@ -9,7 +9,7 @@ import { requestFingerprint } from "../../domain/intake/idempotency";
 import { ErrorBodySchema, errorResponses } from "../errors";
 import { CallProgressSchema, dialingJson, ImportDialing } from "../imports/imports";
 import { createRouter } from "../router";
-import { CampaignParam, IdempotencyKey, iso } from "../schemas";
+import { CampaignParam, IdempotencyKey, iso, strictObject } from "../schemas";
 
 const keyList = (description: string) =>
   z
@@ -19,43 +19,40 @@ const keyList = (description: string) =>
     .optional()
     .openapi({ type: "array", items: { type: "string" }, description });
 
-const Filters = z
-  .object({
-    ids: keyList("Only these customers (loan_id, or lead_id in a lead campaign)."),
-    exclude_ids: keyList("Never these customers."),
-    payment_status: z
-      .array(z.unknown())
-      .min(1)
-      .max(20)
-      .optional()
-      .openapi({
-        type: "array",
-        items: { type: "string" },
-        description:
-          "Stored payment statuses, case-insensitive. Without this filter paid and received customers are not selected.",
-        example: ["bounced"],
-      }),
-    language: z
-      .array(z.unknown())
-      .min(1)
-      .max(50)
-      .optional()
-      .openapi({
-        type: "array",
-        items: { type: "string" },
-        description: "Languages, in any spelling a record may use (hindi, hi, hi-IN).",
-        example: ["hindi"],
-      }),
-    custom: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .openapi({
-        description: `Agent variables that must hold exactly these values (string, number, boolean or null), at most ${MAX_CUSTOM_FILTERS}.`,
-        example: { branch: "Pune" },
-      }),
-  })
-  .strict()
-  .openapi("InitiationFilters", { description: "Every filter given must hold (AND)." });
+const Filters = strictObject({
+  ids: keyList("Only these customers (loan_id, or lead_id in a lead campaign)."),
+  exclude_ids: keyList("Never these customers."),
+  payment_status: z
+    .array(z.unknown())
+    .min(1)
+    .max(20)
+    .optional()
+    .openapi({
+      type: "array",
+      items: { type: "string" },
+      description:
+        "Stored payment statuses, case-insensitive. Without this filter paid and received customers are not selected.",
+      example: ["bounced"],
+    }),
+  language: z
+    .array(z.unknown())
+    .min(1)
+    .max(50)
+    .optional()
+    .openapi({
+      type: "array",
+      items: { type: "string" },
+      description: "Languages, in any spelling a record may use (hindi, hi, hi-IN).",
+      example: ["hindi"],
+    }),
+  custom: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .openapi({
+      description: `Agent variables that must hold exactly these values (string, number, boolean or null), at most ${MAX_CUSTOM_FILTERS}.`,
+      example: { branch: "Pune" },
+    }),
+}).openapi("InitiationFilters", { description: "Every filter given must hold (AND)." });
 
 const InitiateRequest = z
   .object({

@@ -87,6 +87,25 @@ export function parseJsonBody(bytes: ArrayBuffer): unknown {
   }
 }
 
+/**
+ * For the routes that take no body (they act on their path alone): a body is refused rather than
+ * ignored, since a client sending one expects it to mean something. Nothing, or `{}` (which some
+ * HTTP clients send with every POST), is accepted. Runs after jsonBody.
+ */
+export const noBody = createMiddleware<AppBindings>(async (c, next) => {
+  if ((c.var.rawBody?.byteLength ?? 0) > 0) {
+    const value = await c.req.json<unknown>();
+    const empty =
+      typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+    if (!empty) {
+      throw new DomainError("validation_error", "This request takes no body; send none.", [
+        { path: "body", message: "must be empty" },
+      ]);
+    }
+  }
+  await next();
+});
+
 /** Fatal: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD in a stored name. */
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 

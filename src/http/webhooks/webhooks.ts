@@ -18,6 +18,7 @@ import {
 import { checkWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from "../../domain/webhooks/webhook-url";
 import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
+import { noBody } from "../middleware/json-body";
 import { createRouter } from "../router";
 import { decodeCursor, iso, PageQuery, page } from "../schemas";
 
@@ -243,7 +244,8 @@ webhooksRoutes.openapi(
     tags: ["Webhooks"],
     summary: "Rotate a webhook's signing secret",
     description:
-      "Issues a new secret (shown this once). For 24 hours deliveries carry two signatures, one with each secret, so the receiver can switch without missing anything. No request body.",
+      "Issues a new secret (shown this once). For 24 hours deliveries carry two signatures, one with each secret, so the receiver can switch without missing anything. No request body: one is refused (400), except `{}`.",
+    middleware: [noBody] as const,
     request: { params: WebhookParam },
     responses: {
       200: {
@@ -322,7 +324,8 @@ webhooksRoutes.openapi(
     tags: ["Webhooks"],
     summary: "Redeliver a delivery",
     description:
-      "Sends a delivered or failed delivery again, with the same webhook-id (so a receiver that already has it can tell) and a fresh retry schedule. 409 while it is still pending. No request body.",
+      "Sends a delivered or failed delivery again, with the same webhook-id (so a receiver that already has it can tell) and a fresh retry schedule. 409 while it is still pending. No request body: one is refused (400), except `{}`.",
+    middleware: [noBody] as const,
     request: { params: DeliveryParam },
     responses: {
       202: {
