@@ -75,7 +75,12 @@ describe("keys: invisible characters at the edges never make a second customer",
     expect(r.status).toBe(400);
     expect(r.json.results.errors[0]).toMatchObject({
       code: "invalid_record",
-      fields: [{ field: "loan_id", message: "must not contain invisible characters: U+200B at character 3" }],
+      fields: [
+        {
+          field: "loan_id",
+          message: "must not contain spaces or invisible characters: U+200B at character 3",
+        },
+      ],
     });
     expect(await stored(t)).toEqual([]);
   });
@@ -267,5 +272,68 @@ describe("extra keys are bounded", () => {
       { field: "variables", message: "the extra keys may hold at most 262,144 bytes of data" },
     ]);
     expect(await stored(t)).toEqual([]);
+  });
+});
+
+describe("keys: every blank character at the edges, and text that is not Unicode", () => {
+  it("a loan id with a trailing NEL, control, filler or blank braille is the same loan, dialled once", async () => {
+    const t = await newTenant();
+    const blanks = ["\u0085", "\u0000", "\u007F", "\u034F", "\uFE0F", "\u3164", "\u17B5", "\u2800"];
+    const records = [
+      loanRecord(1, { loan_id: "DUP-1" }),
+      ...blanks.map((b) => loanRecord(1, { loan_id: `DUP-1${b}` })),
+    ];
+    const r = await post(t, records);
+    expect(r.status).toBe(207);
+    expect(r.json.results.successful).toBe(1);
+    expect(r.json.results.errors.map((e: { code: string }) => e.code)).toEqual(
+      blanks.map(() => "duplicate_in_request"),
+    );
+    expect((await stored(t)).map((c) => c.loan_id)).toEqual(["DUP-1"]);
+  });
+
+  it("a space inside a loan id is refused, not a second loan", async () => {
+    const t = await newTenant();
+    const r = await post(t, [loanRecord(1, { loan_id: "LN7001" }), loanRecord(2, { loan_id: "LN 7001" })]);
+    expect(r.status).toBe(207);
+    expect(r.json.results.errors[0]).toMatchObject({
+      index: 1,
+      code: "invalid_record",
+      fields: [
+        {
+          field: "loan_id",
+          message: "must not contain spaces or invisible characters: U+0020 at character 3",
+        },
+      ],
+    });
+    expect((await stored(t)).map((c) => c.loan_id)).toEqual(["LN7001"]);
+  });
+
+  it("a lone surrogate escape anywhere in the body is refused whole, like bytes that are not UTF-8", async () => {
+    const t = await newTenant();
+    for (const [body, path] of [
+      [
+        `{"campaignId":"emi","records":[${JSON.stringify(loanRecord(1))},{"loan_id":"LS\\ud800","first_name":"A","phone_number":"9811100001","emi_amount":1,"emi_due_date":"2026-12-05"}]}`,
+        "records.1.loan_id",
+      ],
+      [
+        `{"campaignId":"emi","records":[{"loan_id":"LS1","first_name":"\\udc00A","phone_number":"9811100001","emi_amount":1,"emi_due_date":"2026-12-05"}]}`,
+        "records.0.first_name",
+      ],
+    ] as const) {
+      const r = await call("POST", BULK, body, t.auth);
+      expect(r.status, r.text).toBe(400);
+      expect(r.json.error.code).toBe("invalid_json");
+      expect(r.json.error.details[0].path).toBe(path);
+    }
+    // A pair escaped whole is one character, and is kept.
+    const emoji = await call(
+      "POST",
+      BULK,
+      `{"campaignId":"emi","records":[{"loan_id":"LS2","first_name":"A\\ud83d\\ude00","phone_number":"9811100002","emi_amount":1,"emi_due_date":"2026-12-05"}]}`,
+      t.auth,
+    );
+    expect(emoji.status, emoji.text).toBe(201);
+    expect((await stored(t)).map((c) => [c.loan_id, c.first_name])).toEqual([["LS2", "A😀"]]);
   });
 });

@@ -78,13 +78,27 @@ export function parseJsonBody(bytes: ArrayBuffer): unknown {
       [{ path: "body", message: `invalid UTF-8 at byte offset ${at}` }],
     );
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new DomainError("invalid_json", "The request body is not valid JSON.", [
       { path: "body", message: err instanceof Error ? err.message.slice(0, 200) : "unparseable" },
     ]);
   }
+  // Raw UTF-8 cannot carry a surrogate; only a \uD800-style escape can, so without one the walk is
+  // skipped (a scan of the text costs milliseconds even at 25 MiB).
+  if (SURROGATE_ESCAPE.test(text)) {
+    const at = firstLoneSurrogate(value);
+    if (at !== undefined) {
+      throw new DomainError(
+        "invalid_json",
+        `The request body is not valid Unicode text: ${at.path} holds a lone surrogate (a \\u${at.code} escape without its pair), which no system stores as it was sent. Send the text as UTF-8, or escape whole characters.`,
+        [{ path: at.path, message: `contains a lone surrogate \\u${at.code}` }],
+      );
+    }
+  }
+  return value;
 }
 
 /**
@@ -105,6 +119,54 @@ export const noBody = createMiddleware<AppBindings>(async (c, next) => {
   }
   await next();
 });
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * The first string (object key or value) of a parsed JSON value that is not well-formed UTF-16 — a
+ * lone surrogate, which becomes U+FFFD the moment it is stored, so that two different keys would
+ * read back as one — with its path (`records.3.loan_id`) and the surrogate's code. Iterative: any
+ * depth.
+ */
+function firstLoneSurrogate(value: unknown): { path: string; code: string } | undefined {
+  const stack: { value: unknown; path: string }[] = [{ value, path: "body" }];
+  const bad = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff) {
+        const next = text.charCodeAt(i + 1);
+        if (next >= 0xdc00 && next <= 0xdfff) {
+          i++;
+          continue;
+        }
+        return c;
+      }
+      if (c >= 0xdc00 && c <= 0xdfff) return c;
+    }
+    return undefined;
+  };
+  const hex = (c: number) => c.toString(16).toUpperCase();
+  const child = (path: string, key: string) => (path === "body" ? key : `${path}.${key}`);
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value: v, path } = item;
+    if (typeof v === "string") {
+      const c = bad(v);
+      if (c !== undefined) return { path, code: hex(c) };
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: child(path, String(i)) });
+    } else if (v !== null && typeof v === "object") {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i] as string;
+        const c = bad(key);
+        // The key itself is named by its position: its text cannot be shown as sent.
+        if (c !== undefined) return { path: child(path, `(key ${i + 1})`), code: hex(c) };
+        stack.push({ value: (v as Record<string, unknown>)[key], path: child(path, key) });
+      }
+    }
+  }
+  return undefined;
+}
 
 /** Fatal: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD in a stored name. */
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
