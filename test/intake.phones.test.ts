@@ -70,6 +70,51 @@ describe("phone numbers that look like spreadsheet numbers", () => {
   });
 });
 
+describe("phone numbers sent as JSON numbers written like spreadsheet numbers", () => {
+  it("are judged by the text they were written in: 9.87654E+09 is refused, not dialled as 9876540000", async () => {
+    const t = await newTenant();
+    const written = ["9.87654E+09", "98765432100e-1", "9876543210.0", "9.87654e9"];
+    const records = written.map(
+      (text, i) =>
+        `{"loan_id":"SN-${i}","first_name":"A","phone_number":${text},"emi_amount":1,"emi_due_date":"2026-12-05"}`,
+    );
+    records.push(
+      '{"loan_id":"SN-OK","first_name":"A","phone_number":9876543210,"emi_amount":12500.5,"emi_due_date":"2026-12-05"}',
+    );
+    const r = await call("POST", BULK, `{"campaignId":"emi","records":[${records.join(",")}]}`, t.auth);
+    expect(r.status, r.text).toBe(207);
+    expect(r.json.results.errors.map((e: any) => [e.key, e.fields])).toEqual(
+      written.map((_, i) => [`SN-${i}`, [{ field: "phone_number", message: SPREADSHEET }]]),
+    );
+    // A whole number stays a number, and other numbers (the amount) are read as ever.
+    expect(await storedPhones("emi", t.auth)).toEqual({ "SN-OK": "+919876543210" });
+
+    const s = await call(
+      "POST",
+      "/api/v1/suppressions",
+      '{"phone_numbers":[9.87654E+09,9876543211]}',
+      t.auth,
+    );
+    expect(s.status, s.text).toBe(207);
+    expect(await suppressed(t.auth)).toEqual(["+919876543211"]);
+
+    // Nested past what the exact reading can walk: refused, never read as the float's digits.
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const nested = await call(
+      "POST",
+      "/api/v1/suppressions",
+      `{"phone_numbers":[9.87654E+09,${deep}]}`,
+      t.auth,
+    );
+    expect(nested.status).toBe(400);
+    expect(nested.json.error).toMatchObject({
+      code: "invalid_json",
+      details: [{ path: "body", message: "nested too deeply" }],
+    });
+    expect(await suppressed(t.auth)).toEqual(["+919876543211"]);
+  });
+});
+
 describe("phone numbers with Unicode separators and digits", () => {
   it("stores every one as exactly +919876543210", async () => {
     const t = await newTenant();

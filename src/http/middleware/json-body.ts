@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { DomainError } from "../../domain/errors";
+import { canonicalFieldName } from "../../domain/records/record-rules";
 import type { AppBindings } from "../types";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -80,8 +81,9 @@ export function parseJsonBody(bytes: ArrayBuffer): unknown {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = readsPhonesAsWritten(text) ? parseWithPhonesAsWritten(text) : JSON.parse(text);
   } catch (err) {
+    if (err instanceof DomainError) throw err;
     throw new DomainError("invalid_json", "The request body is not valid JSON.", [
       { path: "body", message: err instanceof Error ? err.message.slice(0, 200) : "unparseable" },
     ]);
@@ -119,6 +121,71 @@ export const noBody = createMiddleware<AppBindings>(async (c, next) => {
   }
   await next();
 });
+
+/**
+ * A phone field followed by a JSON number with a fraction or an exponent (`"phone_number":
+ * 9.87654E+09`), or a suppression list (whose entries are not keyed): only then is the body parsed
+ * with phonesAsWritten, which costs a call per value.
+ */
+const PHONE_AS_FLOAT = /phone[^"]{0,40}"\s*:\s*-?\d+(?:\.\d*)?(?:[eE]|\.\d)/i;
+const PHONE_LIST = /"phone_numbers"/i;
+const FLOAT_TEXT = /[.eE]/;
+
+/** A number inside an array written with a fraction or an exponent. */
+const FLOAT_IN_ARRAY = /[[,]\s*-?\d+(?:\.\d*)?(?:[eE]|\.\d)/;
+
+function readsPhonesAsWritten(text: string): boolean {
+  return PHONE_AS_FLOAT.test(text) || (PHONE_LIST.test(text) && FLOAT_IN_ARRAY.test(text));
+}
+
+/**
+ * JSON.parse with phonesAsWritten. A reviver walks the value recursively, so a body nested deeper
+ * than the stack allows cannot be read that way: it is refused rather than read without it (a
+ * phone number in it would be dialled as the float's digits).
+ */
+function parseWithPhonesAsWritten(text: string): unknown {
+  try {
+    return JSON.parse(text, phonesAsWritten);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new DomainError(
+      "invalid_json",
+      "The request body nests too deeply to read its phone numbers as they were written; send phone numbers as text, or a flatter body.",
+      [{ path: "body", message: "nested too deeply" }],
+    );
+  }
+}
+
+/** A number of an array whose text had a fraction or an exponent, until its array's key is known. */
+class WrittenNumber {
+  constructor(
+    readonly value: number,
+    readonly source: string,
+  ) {}
+}
+
+/**
+ * JSON.parse's reviver (with the source text of each number, which workerd's V8 passes): a phone
+ * number sent as a JSON number written with a fraction or an exponent keeps the text it was written
+ * in, so the record rules see `"9.87654E+09"` and refuse it as a spreadsheet number instead of
+ * dialling 9876540000, someone else's number. The same for the entries of `phone_numbers`
+ * (suppressions). Every other number is left as JSON.parse read it.
+ */
+function phonesAsWritten(this: unknown, key: string, value: unknown, context?: { source?: string }): unknown {
+  const source = context?.source;
+  if (typeof value === "number" && source !== undefined && FLOAT_TEXT.test(source)) {
+    if (Array.isArray(this)) return new WrittenNumber(value, source);
+    if (canonicalFieldName(key) === "phone_number") return source;
+  }
+  if (Array.isArray(value)) {
+    const phones = canonicalFieldName(key) === "phone_numbers";
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item instanceof WrittenNumber) value[i] = phones ? item.source : item.value;
+    }
+  }
+  return value;
+}
 
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
