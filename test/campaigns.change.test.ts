@@ -97,6 +97,49 @@ describe("PATCH /api/v1/campaigns/{campaignId} — success", () => {
   });
 });
 
+describe("PATCH a calling window: only the fields named change", () => {
+  it("blackout dates alone keep the hours and days; an end before the start is refused", async () => {
+    const t = await newTenant();
+    const window = { start: "09:00", end: "18:00", days: ["mon", "tue", "wed", "thu", "fri", "sat"] };
+    const created = await call(
+      "POST",
+      "/api/v1/campaigns",
+      { id: "w1", name: "W1", campaignType: "emi", callingWindow: window },
+      t.auth,
+    );
+    expect(created.status, created.text).toBe(201);
+    const dates = await call(
+      "PATCH",
+      "/api/v1/campaigns/w1",
+      { callingWindow: { blackoutDates: ["2026-12-25"] } },
+      t.auth,
+    );
+    expect(dates.status, dates.text).toBe(200);
+    const stored = (await call("GET", "/api/v1/campaigns/w1", undefined, t.auth)).json.callingWindow;
+    // No Sunday, no 08:00: the window is the one the campaign had.
+    expect(stored).toEqual({ ...window, blackoutDates: ["2026-12-25"] });
+
+    const later = await call("PATCH", "/api/v1/campaigns/w1", { callingWindow: { end: "19:00" } }, t.auth);
+    expect(later.json.callingWindow).toEqual({ ...window, end: "19:00", blackoutDates: ["2026-12-25"] });
+
+    const inverted = await call("PATCH", "/api/v1/campaigns/w1", { callingWindow: { end: "08:30" } }, t.auth);
+    expect(inverted.status).toBe(400);
+    expect(inverted.json.error.details).toEqual([
+      { path: "callingWindow.end", message: "must be after start (the window would be 09:00-08:30)" },
+    ]);
+    const unknown = await call(
+      "PATCH",
+      "/api/v1/campaigns/w1",
+      { callingWindow: { Start: "10:00" } },
+      t.auth,
+    );
+    expect(unknown.status).toBe(400);
+    expect((await call("GET", "/api/v1/campaigns/w1", undefined, t.auth)).json.callingWindow.end).toBe(
+      "19:00",
+    );
+  });
+});
+
 describe("PATCH /api/v1/campaigns/{campaignId} — errors", () => {
   const cases: [string, unknown, string, string][] = [
     ["the type cannot change", { campaignType: "lead" }, "validation_error", "campaignType"],

@@ -11,7 +11,7 @@
 // - the default agent and disposition apply to requests made after the change (an import records
 //   the agent and disposition it was made with).
 import { DomainError } from "../errors";
-import type { Campaign } from "../model/campaign";
+import type { CallingWindow, Campaign } from "../model/campaign";
 import { DEFAULT_CONTACT_LIMITS } from "../model/policy";
 import type { CampaignChange, CampaignsRepository } from "../ports/campaigns-repository";
 import type { TenancyRepository } from "../ports/tenancy-repository";
@@ -19,20 +19,45 @@ import type { WebhooksRepository } from "../ports/webhooks-repository";
 import { checkCampaignLimits } from "./campaign-policy";
 import { checkDefaultCallConfig, checkWorkflowReferences } from "./create-campaign";
 
+/** A campaign change as requested: a calling window names only the fields that change. */
+export type CampaignUpdate = Omit<CampaignChange, "callingWindow"> & {
+  callingWindow?: Partial<CallingWindow>;
+};
+
 /**
  * Applies the change and returns the campaign as stored. Throws campaign_not_found (404, also for
  * another organization's campaign), the errors of checkWorkflowReferences and
  * checkDefaultCallConfig (400), and validation_error (400) for contact limits looser than the
- * organization's.
+ * organization's or a window whose start would not be before its end.
  */
 export async function updateCampaign(
   deps: { campaigns: CampaignsRepository; webhooks: WebhooksRepository; tenancy: TenancyRepository },
   organizationId: string,
   campaignId: string,
-  change: CampaignChange,
+  request: CampaignUpdate,
 ): Promise<Campaign> {
   const current = await deps.campaigns.findCampaign(organizationId, campaignId);
   if (!current) throw new DomainError("campaign_not_found", `Campaign "${campaignId}" does not exist.`);
+  const { callingWindow: windowPatch, ...rest } = request;
+  const change: CampaignChange = { ...rest };
+  if (windowPatch) {
+    // Only the fields named change; the others keep the campaign's values.
+    const window = {
+      start: windowPatch.start ?? current.callingWindow.start,
+      end: windowPatch.end ?? current.callingWindow.end,
+      days: windowPatch.days ?? current.callingWindow.days,
+      blackoutDates: windowPatch.blackoutDates,
+    };
+    if (window.start >= window.end) {
+      throw new DomainError("validation_error", "The request is not valid.", [
+        {
+          path: "callingWindow.end",
+          message: `must be after start (the window would be ${window.start}-${window.end})`,
+        },
+      ]);
+    }
+    change.callingWindow = window;
+  }
   await checkWorkflowReferences(deps, organizationId, change.workflow);
   if (change.agentId !== undefined || change.dispositionId !== undefined) {
     await checkDefaultCallConfig(deps, organizationId, {

@@ -68,20 +68,21 @@ const CallingWindow = z
       "Local hours in which the campaign may call; 08:00-19:00 every day by default (RBI rule for recovery calls), except on the blackout dates (the campaign's and the organization's).",
   });
 
-/** A new calling window: it replaces the whole window, except the blackout dates when left out. */
-const CallingWindowChange = z
-  .object({
-    ...windowHours,
-    blackoutDates: BlackoutDates.optional().openapi({
-      description:
-        "Local dates on which no call is made, replacing the campaign's; left out, the campaign keeps its dates.",
-    }),
-  })
-  .refine(startBeforeEnd, START_BEFORE_END)
-  .openapi("CallingWindowChange", {
-    description:
-      "Replaces the campaign's calling window: hours and days left out take their defaults (08:00-19:00, every day); blackout dates left out stay as they are.",
-  });
+/**
+ * A change of the calling window: only what it names changes. A window sent with only its blackout
+ * dates must not reset the hours and days to the defaults (that would start calling on Sundays).
+ */
+const CallingWindowChange = strictObject({
+  start: windowHours.start.removeDefault().optional(),
+  end: windowHours.end.removeDefault().optional(),
+  days: windowHours.days.removeDefault().optional(),
+  blackoutDates: BlackoutDates.optional().openapi({
+    description: "Local dates on which no call is made, replacing the campaign's.",
+  }),
+}).openapi("CallingWindowChange", {
+  description:
+    "Changes the campaign's calling window: the fields given replace the campaign's, the ones left out stay as they are. start must stay before end.",
+});
 
 const CreateCampaign = z
   .object({
