@@ -337,3 +337,30 @@ describe("keys: every blank character at the edges, and text that is not Unicode
     expect((await stored(t)).map((c) => [c.loan_id, c.first_name])).toEqual([["LS2", "A😀"]]);
   });
 });
+
+describe("a __proto__ key in the single add and the update", () => {
+  it("is reported as in a bulk record, never dropped", async () => {
+    const t = await newTenant();
+    const add = await call(
+      "POST",
+      "/api/v1/customers/add",
+      `{"campaignId":"emi","data":{"loan_id":"LN-P1","first_name":"A","phone_number":"9811100001","emi_amount":1,"emi_due_date":"2026-12-05","__proto__":"x"}}`,
+      t.auth,
+    );
+    expect(add.status, add.text).toBe(400);
+    expect(add.json.error.details).toEqual([
+      { path: "data.__proto__", message: "is a reserved name and cannot be a key" },
+    ]);
+    expect(await stored(t)).toEqual([]);
+
+    expect((await post(t, [loanRecord(1)])).status).toBe(201);
+    const update = await call(
+      "PUT",
+      "/api/v1/customers/update",
+      `{"campaignId":"emi","loan_id":"${loanRecord(1).loan_id}","data":{"__proto__":{"x":1}}}`,
+      t.auth,
+    );
+    expect(update.status, update.text).toBe(400);
+    expect(update.json.error.details[0]).toMatchObject({ path: "data.__proto__" });
+  });
+});

@@ -169,20 +169,25 @@ function merge(current: StoredCustomer, patch: Record<string, unknown>): Record<
   const isDocumented = (name: string) => KNOWN.has(canonicalFieldName(name));
   const named = new Set(Object.keys(patch).filter(isDocumented).map(canonicalFieldName));
   for (const [field, value] of Object.entries(storedRecord(current))) {
-    if (!named.has(field) && value !== null) merged[field] = value;
+    if (!named.has(field) && value !== null) put(merged, field, value);
   }
   for (const [name, value] of Object.entries(patch)) {
-    if (isDocumented(name)) merged[name] = value;
+    if (isDocumented(name)) put(merged, name, value);
   }
   for (const [name, value] of Object.entries(current.variables)) {
-    if (!Object.hasOwn(patch, name)) merged[name] = value;
-    else if (patch[name] !== null) merged[name] = patch[name];
+    if (!Object.hasOwn(patch, name)) put(merged, name, value);
+    else if (patch[name] !== null) put(merged, name, patch[name]);
   }
   for (const [name, value] of Object.entries(patch)) {
     if (!isDocumented(name) && !Object.hasOwn(current.variables, name) && value !== null)
-      merged[name] = value;
+      put(merged, name, value);
   }
   return merged;
+}
+
+/** An own property even for "__proto__", which plain assignment would take as the prototype. */
+function put(target: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function changedFields(current: StoredCustomer, next: NormalizedRecord): string[] {

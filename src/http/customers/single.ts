@@ -11,6 +11,15 @@ import { createRouter } from "../router";
 import { IdempotencyKey } from "../schemas";
 import { CallConfigSchema, DryRunPreviewSchema } from "./bulk";
 
+/**
+ * The request's `data` object as JSON.parse read it. zod's record schema rebuilds the object and
+ * drops an own "__proto__" key, which the record rules must see to report it, as they do for the
+ * bulk endpoint's records (whose items the schema passes through untouched).
+ */
+async function rawData(c: { req: { json: <T>() => Promise<T> } }): Promise<unknown> {
+  return (await c.req.json<{ data: unknown }>()).data;
+}
+
 const AddCustomerRequest = z
   .object({
     campaignId: z.string().min(1).max(128).openapi({ example: "demo-emi" }),
@@ -127,7 +136,7 @@ singleCustomerRoutes.openapi(
     const input = {
       organizationId: c.var.organizationId,
       campaignId: body.campaignId,
-      data: body.data,
+      data: await rawData(c),
       initiateCall: body.initiateCall,
       callConfig: body.callConfig,
     };
@@ -169,7 +178,7 @@ singleCustomerRoutes.openapi(
       organizationId: c.var.organizationId,
       campaignId: body.campaignId,
       keys: { loan_id: body.loan_id, lead_id: body.lead_id },
-      patch: body.data,
+      patch: (await rawData(c)) as Record<string, unknown>,
     });
     // Calls a payment skipped recorded their call.skipped deliveries with them.
     if (result.result === "updated") afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
