@@ -37,6 +37,26 @@ async function customersOf(campaignId: string, auth: Record<string, string>) {
 }
 
 describe("bulk refresh (onExisting: update) — success", () => {
+  it("the same variables in another order are unchanged, not an update", async () => {
+    const t = await newTenant();
+    const day1 = await call(
+      "POST",
+      BULK,
+      { campaignId: "emi", records: [loanRecord(1, { branch: "Pune", dpd: 30 })] },
+      t.auth,
+    );
+    expect(day1.status).toBe(201);
+    const record = loanRecord(1);
+    const day2 = await call(
+      "POST",
+      BULK,
+      `{"campaignId":"emi","onExisting":"update","records":[${JSON.stringify({ ...record, dpd: 30, branch: "Pune" })}]}`,
+      t.auth,
+    );
+    expect(day2.json.results).toMatchObject({ updated: 0, unchanged: 1 });
+    expect((await customersOf("emi", t.auth))[record.loan_id].updatedAt).toBeNull();
+  });
+
   it("updates known loans in place, adds new ones, leaves identical ones alone, and counts each", async () => {
     const t = await newTenant();
     const day1 = await call(

@@ -27,8 +27,27 @@ const ROW_COLUMNS: readonly (readonly [CustomerColumn, (c: CustomerToStore) => u
   ["language", (c) => c.record.language],
   ["leadDate", (c) => c.record.lead_date],
   // Stored as JSON text: `->>` of an object yields its JSON, of a JSON null yields SQL NULL.
-  ["variables", (c) => c.record.variables],
+  ["variables", (c) => sortedVariables(c.record.variables)],
 ];
+
+/**
+ * A record's variables with their names in one order, whatever order they were sent in: the stored
+ * text is what a refresh compares, and `{"b":"2","a":"1"}` is the same variables as
+ * `{"a":"1","b":"2"}` (an update must not count it as a change).
+ */
+export function sortedVariables<V>(variables: Readonly<Record<string, V>> | undefined) {
+  if (!variables) return variables;
+  const sorted: Record<string, V> = {};
+  for (const name of Object.keys(variables).sort()) {
+    Object.defineProperty(sorted, name, {
+      value: variables[name],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return sorted;
+}
 
 /** One customer as the positional JSON row a chunk's statements expand. */
 export function encodeCustomerRow(c: CustomerToStore): string {

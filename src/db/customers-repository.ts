@@ -15,6 +15,7 @@ import {
   rowValue,
   rowValues,
   SETTLED,
+  sortedVariables,
   UPDATABLE,
 } from "./customer-rows";
 import { eraseStatements } from "./erasure";
@@ -216,7 +217,9 @@ export function createCustomersRepository(db: Db): CustomersRepository {
 
     async replaceOne(current, next, at, leaseExpiredBefore) {
       const values = rowValues(next);
-      values.variables = next.record.variables ? JSON.stringify(next.record.variables) : null;
+      values.variables = next.record.variables
+        ? JSON.stringify(sortedVariables(next.record.variables))
+        : null;
       // Compare-and-set: the row must still hold what the caller read and merged its patch into,
       // so a concurrent write is never overwritten with stale values (the caller reads again).
       const stored = (column: CustomerColumn) => {
