@@ -84,33 +84,33 @@ const CallingWindowChange = strictObject({
     "Changes the campaign's calling window: the fields given replace the campaign's, the ones left out stay as they are. start must stay before end.",
 });
 
-const CreateCampaign = z
-  .object({
-    id: ResourceId.optional().openapi({ example: "collections-nov" }),
-    name: z.string().trim().min(1).max(200),
-    campaignType: z.enum(CAMPAIGN_TYPES),
-    timezone: z
-      .string()
-      .refine(isTimeZone, "an IANA time zone such as Asia/Kolkata")
-      .default("Asia/Kolkata")
-      .openapi({ description: "An IANA time zone: the calling window and workflow waits are read in it." }),
-    defaultCountry: Country.default("IN"),
-    callingWindow: CallingWindow.optional(),
-    workflow: WorkflowDefinition.optional().openapi({
-      description:
-        "The steps each customer added with useWorkflow goes through; when absent, the default for the campaign type (see the README).",
-    }),
-    agentId: DefaultResource.optional().openapi({
-      description:
-        "The agent of calls whose request names none (callConfig then becomes optional); set together with dispositionId.",
-    }),
-    dispositionId: DefaultResource.optional().openapi({
-      description: "The disposition set of calls whose request names none; set together with agentId.",
-    }),
-    retry: RetryPolicySchema.optional(),
-    contactPolicy: CampaignContactPolicySchema.optional(),
-  })
-  .openapi("CreateCampaign");
+// Strict: a misspelled setting (`calling_window`, `contactpolicy`) would otherwise leave the
+// campaign on the defaults without a word, calling at hours the lender did not choose.
+const CreateCampaign = strictObject({
+  id: ResourceId.optional().openapi({ example: "collections-nov" }),
+  name: z.string().trim().min(1).max(200),
+  campaignType: z.enum(CAMPAIGN_TYPES),
+  timezone: z
+    .string()
+    .refine(isTimeZone, "an IANA time zone such as Asia/Kolkata")
+    .default("Asia/Kolkata")
+    .openapi({ description: "An IANA time zone: the calling window and workflow waits are read in it." }),
+  defaultCountry: Country.default("IN"),
+  callingWindow: CallingWindow.optional(),
+  workflow: WorkflowDefinition.optional().openapi({
+    description:
+      "The steps each customer added with useWorkflow goes through; when absent, the default for the campaign type (see the README).",
+  }),
+  agentId: DefaultResource.optional().openapi({
+    description:
+      "The agent of calls whose request names none (callConfig then becomes optional); set together with dispositionId.",
+  }),
+  dispositionId: DefaultResource.optional().openapi({
+    description: "The disposition set of calls whose request names none; set together with agentId.",
+  }),
+  retry: RetryPolicySchema.optional(),
+  contactPolicy: CampaignContactPolicySchema.optional(),
+}).openapi("CreateCampaign");
 
 const FIXED_FIELDS: Record<string, string> = {
   campaignType: "cannot be changed: the campaign's type decides which fields its customers carry",

@@ -20,7 +20,7 @@ import { afterResponse } from "../after-response";
 import { errorResponses } from "../errors";
 import { noBody } from "../middleware/json-body";
 import { createRouter } from "../router";
-import { decodeCursor, iso, PageQuery, page } from "../schemas";
+import { decodeCursor, iso, PageQuery, page, strictObject } from "../schemas";
 
 const WebhookUrl = z
   .string()
@@ -34,21 +34,21 @@ const WebhookUrl = z
     example: "https://lender.example/hooks/bulkcall",
   });
 
-const CreateWebhook = z
-  .object({
-    url: WebhookUrl,
-    events: z
-      .array(z.enum(WEBHOOK_EVENT_TYPES))
-      // Each event at most twice over: room for repeats (which are ignored), none for a runaway list.
-      .max(WEBHOOK_EVENT_TYPES.length * 2)
-      .openapi({
-        description:
-          "The events to receive (repeats are ignored). An empty list receives only the workflow.step events of the workflow steps that name this webhook.",
-        example: ["call.completed", "call.failed"],
-      }),
-    description: z.string().trim().min(1).max(500).optional(),
-  })
-  .openapi("CreateWebhook");
+// Strict: a misspelled or unsupported field (a `secret` of the caller's choosing) is refused, never
+// silently ignored.
+const CreateWebhook = strictObject({
+  url: WebhookUrl,
+  events: z
+    .array(z.enum(WEBHOOK_EVENT_TYPES))
+    // Each event at most twice over: room for repeats (which are ignored), none for a runaway list.
+    .max(WEBHOOK_EVENT_TYPES.length * 2)
+    .openapi({
+      description:
+        "The events to receive (repeats are ignored). An empty list receives only the workflow.step events of the workflow steps that name this webhook.",
+      example: ["call.completed", "call.failed"],
+    }),
+  description: z.string().trim().min(1).max(500).optional(),
+}).openapi("CreateWebhook");
 
 const WebhookSchema = z
   .object({
