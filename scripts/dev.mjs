@@ -1,6 +1,8 @@
 // `npm run dev`: build the static assets, apply migrations to the local D1, seed the local
 // development values, serve on http://localhost:8787 with local queues. Nothing here talks to
 // Cloudflare's API.
+// The port is `$PORT`, else 8787; a `--port <n>` (or `--port=<n>`) among the extra arguments wins,
+// and then this script passes no `--port` of its own (given twice, wrangler dev fails to start).
 // Extra arguments go to `wrangler dev`; a `--persist-to <dir>` among them is also given to the
 // migration and seed steps, so that all three use the same local state (tests start a server on a
 // fresh temporary directory this way).
@@ -12,8 +14,11 @@ const wrangler = (args, options = {}) =>
   spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", env, ...options });
 
 const extra = process.argv.slice(2);
-const persistTo = persistDirOf(extra);
+const persistTo = optionValue(extra, "--persist-to");
 const persist = persistTo === undefined ? [] : ["--persist-to", persistTo];
+const port = extra.some((arg) => arg === "--port" || arg.startsWith("--port="))
+  ? []
+  : ["--port", process.env.PORT ?? "8787"];
 
 // The static assets (the console, the API reference page) are built first: wrangler serves them
 // from dist/assets.
@@ -33,8 +38,7 @@ const dev = spawn(
   [
     "wrangler",
     "dev",
-    "--port",
-    process.env.PORT ?? "8787",
+    ...port,
     // Local-only secrets (README, "Local development"), and the cron reachable at /__scheduled.
     "--var",
     "ADMIN_TOKEN:local-admin-token",
@@ -48,12 +52,12 @@ const dev = spawn(
 dev.on("exit", (code) => process.exit(code ?? 0));
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 
-/** The value of `--persist-to <dir>` or `--persist-to=<dir>` among wrangler's arguments. */
-function persistDirOf(args) {
+/** The value of `<option> <value>` or `<option>=<value>` among wrangler's arguments. */
+function optionValue(args, option) {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--persist-to") return args[i + 1];
-    if (arg.startsWith("--persist-to=")) return arg.slice("--persist-to=".length);
+    if (arg === option) return args[i + 1];
+    if (arg.startsWith(`${option}=`)) return arg.slice(option.length + 1);
   }
   return undefined;
 }

@@ -17,10 +17,12 @@ Connection
   --campaign <id>          campaign to load into (required)
 
 What the API does with the rows
-  --initiate-call          call every added customer; needs --agent and --disposition
-  --agent <id>             agent for the calls (with --initiate-call or --use-workflow)
-  --disposition <id>       disposition for the calls (with --initiate-call or --use-workflow)
+  --initiate-call          call every added customer
   --use-workflow           start the campaign's workflow for every added customer
+  --agent <id>             agent for the calls (with --initiate-call or --use-workflow)
+  --disposition <id>       disposition for the calls (with --initiate-call or --use-workflow);
+                           give both or neither: without them the campaign's default agent and
+                           disposition are used, and a campaign without defaults refuses the import
   --on-existing <mode>     skip (default): a row whose loan_id/lead_id the campaign already holds is
                            rejected as duplicate_existing; update: refresh that customer instead
   --dry-run                ask the API what it would do, and write nothing (no customer, no call)
@@ -118,15 +120,16 @@ export function parseCommand(
   if (initiateCall && useWorkflow) {
     throw new UsageError("--initiate-call and --use-workflow cannot be used together: choose one.");
   }
+  // Without --agent and --disposition no callConfig is sent, and the API uses the campaign's
+  // default agent and disposition (or refuses the request when the campaign has none).
   const { agent, disposition } = values;
-  if (initiateCall && (!agent || !disposition)) {
-    throw new UsageError("--initiate-call needs --agent <id> and --disposition <id>.");
-  }
   if ((agent || disposition) && !initiateCall && !useWorkflow) {
     throw new UsageError("--agent and --disposition only apply with --initiate-call or --use-workflow.");
   }
-  if (useWorkflow && Boolean(agent) !== Boolean(disposition)) {
-    throw new UsageError("With --use-workflow, give both --agent and --disposition, or neither.");
+  if (Boolean(agent) !== Boolean(disposition)) {
+    throw new UsageError(
+      "Give both --agent and --disposition, or neither (then the campaign's default agent and disposition are used).",
+    );
   }
   const onExisting = values["on-existing"] ?? "skip";
   if (onExisting !== "skip" && onExisting !== "update") {

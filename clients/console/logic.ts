@@ -27,6 +27,7 @@ export const CONSOLE_HINTS: ApiHints = {
   unreachable: (baseUrl, reason) => `Cannot reach the API at ${baseUrl} (${reason}).`,
   tooLarge:
     "The API refused the request as too large (the server's MAX_BODY_BYTES is smaller than the parts).",
+  noCallConfig: "The campaign has no default agent and disposition: choose an agent and a disposition.",
   rerun: "Import the same file again later with the same settings.",
 };
 

@@ -74,6 +74,8 @@ export interface ApiHints {
   unreachable(baseUrl: string, reason: string): string;
   /** 413. */
   tooLarge: string;
+  /** 400 validation_error on `callConfig`: calls asked for, no agent given, and the campaign has no defaults. */
+  noCallConfig: string;
   /** The sentence that says how to resume (after a failed part, or a part in flight). */
   rerun: string;
 }
@@ -87,6 +89,8 @@ const CLI_HINTS: ApiHints = {
     `Cannot reach the API at ${baseUrl} (${reason}). Is the server running, and is --url right?`,
   tooLarge:
     "The API refused the request as too large: lower --max-body-mb (the server's MAX_BODY_BYTES is smaller than the parts).",
+  noCallConfig:
+    "The campaign has no default agent and disposition: pass --agent <id> and --disposition <id>, or give the campaign a default agentId and dispositionId (PATCH /api/v1/campaigns/{id}).",
   rerun: "Run the same command again later.",
 };
 
@@ -268,6 +272,10 @@ export class ApiClient {
     const code = body?.error?.code;
     const what = describe(res, json);
     const hint: Record<number, string> = {
+      400:
+        code === "validation_error" && body?.error?.details?.some((d) => d.path === "callConfig")
+          ? this.hints.noCallConfig
+          : "",
       401: this.hints.badKey(this.options.baseUrl),
       404:
         code === "campaign_not_found"

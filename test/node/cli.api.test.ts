@@ -123,6 +123,35 @@ describe("bulk requests", () => {
       "part 1/1: 400 unknown_agent: The request is not valid. (callConfig.agentId: no agent with this id).",
     );
   });
+
+  it("says what to pass when calls were asked for without an agent and the campaign has no defaults", async () => {
+    const details = [{ path: "callConfig", message: "is required when initiateCall is true and …" }];
+    stub = await startStub((_req, res) =>
+      json(res, 400, {
+        success: false,
+        message: "The request is not valid.",
+        error: { code: "validation_error", details },
+      }),
+    );
+    const error = await refusal(client(stub.url).addBulk(BODY, "k", "part 1/1"));
+    expect(error.message).toBe(
+      "part 1/1: 400 validation_error: The request is not valid. (callConfig: is required when initiateCall is true and …). The campaign has no default agent and disposition: pass --agent <id> and --disposition <id>, or give the campaign a default agentId and dispositionId (PATCH /api/v1/campaigns/{id}).",
+    );
+    expect(error.maybeStored).toBe(false);
+    // Another envelope 400 gets no such hint.
+    await stub.close();
+    stub = await startStub((_req, res) =>
+      json(res, 400, {
+        success: false,
+        message: "The request is not valid.",
+        error: { code: "validation_error", details: [{ path: "useWorkflow", message: "cannot be true …" }] },
+      }),
+    );
+    const other = await refusal(client(stub.url).addBulk(BODY, "k", "part 1/1"));
+    expect(other.message).toBe(
+      "part 1/1: 400 validation_error: The request is not valid. (useWorkflow: cannot be true …).",
+    );
+  });
 });
 
 describe("set-up requests", () => {

@@ -228,6 +228,73 @@ describe("what each option sends", () => {
     });
   });
 
+  it("with --initiate-call and neither --agent nor --disposition, sends no callConfig (the campaign's defaults apply)", async () => {
+    const file = await csvFile("defaults.csv", 2);
+    stub = await startApi();
+    const run = await runCli(
+      ["import", file, "--campaign", "demo-emi", "--url", stub.url, "--initiate-call", "--yes"],
+      { cwd: dir },
+    );
+    expect(run.code).toBe(0);
+    const body = JSON.parse(posts(stub)[0]?.body ?? "{}");
+    expect(body.initiateCall).toBe(true);
+    expect(body).not.toHaveProperty("callConfig");
+  });
+
+  it("refuses one of --agent and --disposition without the other, sending nothing", async () => {
+    const file = await csvFile("half.csv", 1);
+    stub = await startApi();
+    for (const [flag, half] of [
+      ["--initiate-call", ["--agent", "a1"]],
+      ["--use-workflow", ["--disposition", "d1"]],
+    ] as const) {
+      const run = await runCli(
+        ["import", file, "--campaign", "demo-emi", "--url", stub.url, flag, ...half, "--yes"],
+        { cwd: dir },
+      );
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("Give both --agent and --disposition, or neither");
+    }
+    expect(stub.requests).toHaveLength(0);
+  });
+
+  it("reports a campaign without a default agent and disposition as the API names it, and what to pass", async () => {
+    const file = await csvFile("no-defaults.csv", 2);
+    stub = await startApi({
+      bulk: (_request, res) =>
+        json(res, 400, {
+          success: false,
+          message: "The request is not valid.",
+          error: {
+            code: "validation_error",
+            details: [
+              {
+                path: "callConfig",
+                message:
+                  "is required when initiateCall is true and the campaign has no default agentId and dispositionId",
+              },
+            ],
+          },
+        }),
+    });
+    const run = await runCli(
+      ["import", file, "--campaign", "demo-emi", "--url", stub.url, "--initiate-call", "--yes"],
+      { cwd: dir },
+    );
+    expect(run.code).toBe(1);
+    expect(posts(stub)).toHaveLength(1);
+    const hint =
+      "400 validation_error: The request is not valid. (callConfig: is required when initiateCall is true and the campaign has no default agentId and dispositionId). The campaign has no default agent and disposition: pass --agent <id> and --disposition <id>, or give the campaign a default agentId and dispositionId (PATCH /api/v1/campaigns/{id}).";
+    expect(run.stdout).toContain(hint);
+    expect(run.stdout).toContain("requests      1 of 1, 1 failed");
+    const rejects = parseCsv(await readFile(join(dir, "no-defaults.rejects.csv"), "utf8")).sheet;
+    expect(rejects.rows.map((r) => [r.cells[0], r.cells[1]])).toEqual([
+      ["2", "request_failed"],
+      ["3", "request_failed"],
+    ]);
+    expect(rejects.rows[0]?.cells[3]).toContain(hint);
+  });
+
   it("prints the summary as JSON with --json", async () => {
     const file = await csvFile("json.csv", 2);
     stub = await startApi();

@@ -196,6 +196,9 @@ describe("reading the README's curl commands", () => {
       '  -d "$BODY" | jq .',
       'curl -s localhost:8787/api/v1/campaigns --data=\'{"name":',
       '  "x y"}\'',
+      "B=http://localhost:8787",
+      'ORG=$(curl -s -X POST "$B/admin/v1/organizations" -d \'{"name":"a (b)"}\' | json .id)',
+      "curl -s -X DELETE $B/admin/v1/organizations/$ORG",
     ].join("\n");
     expect(shellCommands(script).map((c) => [c.line, c.words])).toEqual([
       [2, ["cat", ">", "x.csv"]],
@@ -215,11 +218,32 @@ describe("reading the README's curl commands", () => {
       ],
       [7, ["jq", "."]],
       [8, ["curl", "-s", "localhost:8787/api/v1/campaigns", '--data={"name":\n  "x y"}']],
+      [
+        11,
+        [
+          "curl",
+          "-s",
+          "-X",
+          "POST",
+          "http://localhost:8787/admin/v1/organizations",
+          "-d",
+          '{"name":"a (b)"}',
+        ],
+      ],
+      [11, ["json", ".id"]],
+      [12, ["curl", "-s", "-X", "DELETE", "http://localhost:8787/admin/v1/organizations/$ORG"]],
     ]);
     const markdown = ["text", "```sh", script, "```", "```json", '{"not": "a command"}', "```"].join("\n");
     expect(curlCommands(markdown)).toEqual([
       { line: 9, method: "POST", url: "localhost:8787/api/v1/calls/events", data: '{"id":"call_1"}' },
       { line: 11, method: "POST", url: "localhost:8787/api/v1/campaigns", data: '{"name":\n  "x y"}' },
+      {
+        line: 14,
+        method: "POST",
+        url: "http://localhost:8787/admin/v1/organizations",
+        data: '{"name":"a (b)"}',
+      },
+      { line: 15, method: "DELETE", url: "http://localhost:8787/admin/v1/organizations/$ORG" },
     ]);
   });
 });

@@ -1,8 +1,10 @@
 // The curl commands of a Markdown file's shell code blocks (```sh, ```bash, ```shell), read the way
 // a POSIX shell would read them so that the README's examples are checked as a reader runs them:
 // quotes, backslash-newline continuations, comments, here-documents (skipped), and variables
-// assigned earlier in the same block ($NAME, ${NAME}; `$(…)` and unknown variables stay as
-// written). Pipes, `;`, `&&` and `||` end a command.
+// assigned earlier in the same block ($NAME, ${NAME}; unknown variables, and variables assigned a
+// `$(…)`, stay as written). The commands inside a `$(…)` are read too (`ID=$(curl … | json .id)`
+// is a curl command), while the `$(…)` itself stays as written in the word that holds it. Pipes,
+// `;`, `&&` and `||` end a command.
 
 export interface CurlCommand {
   /** 1-based line of the README where the command starts. */
@@ -85,9 +87,16 @@ function readCurl(words: string[]): Omit<CurlCommand, "line"> | undefined {
   return { method: (method ?? (data === undefined ? "GET" : "POST")).toUpperCase(), url, data };
 }
 
-/** The commands of a shell script, each as its words after quote removal and expansion. */
-export function shellCommands(script: string): { line: number; words: string[] }[] {
-  const vars = new Map<string, string>();
+/**
+ * The commands of a shell script, each as its words after quote removal and expansion, and the
+ * commands of every `$(…)` in it (before the command that holds it). `outer`: the variables a
+ * `$(…)` sees from its script.
+ */
+export function shellCommands(
+  script: string,
+  outer: ReadonlyMap<string, string> = new Map(),
+): { line: number; words: string[] }[] {
+  const vars = new Map<string, string>(outer);
   const commands: { line: number; words: string[] }[] = [];
   let words: string[] = [];
   let word: string | undefined;
@@ -104,8 +113,11 @@ export function shellCommands(script: string): { line: number; words: string[] }
     endWord();
     if (words.length > 0) {
       const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(words[0] ?? "");
-      if (assignment && words.length === 1) vars.set(assignment[1] as string, assignment[2] as string);
-      else commands.push({ line: commandLine, words });
+      if (assignment && words.length === 1) {
+        // A command's output is not known here: the variable stays as written where it is used.
+        if ((assignment[2] as string).includes("$(")) vars.delete(assignment[1] as string);
+        else vars.set(assignment[1] as string, assignment[2] as string);
+      } else commands.push({ line: commandLine, words });
     }
     words = [];
   };
@@ -121,11 +133,20 @@ export function shellCommands(script: string): { line: number; words: string[] }
     const length = (braced ?? plain)?.[0].length;
     if (name !== undefined && length !== undefined) return [vars.get(name) ?? `$${name}`, at + length];
     if (script[at + 1] === "(") {
+      // The matching parenthesis, skipping quoted text (a JSON body may hold one).
       let depth = 0;
       let j = at + 1;
       for (; j < script.length; j++) {
-        if (script[j] === "(") depth++;
-        else if (script[j] === ")" && --depth === 0) break;
+        const q = script[j];
+        if (q === "'" || q === '"') {
+          const close = script.indexOf(q, j + 1);
+          j = close === -1 ? script.length : close;
+        } else if (q === "(") depth++;
+        else if (q === ")" && --depth === 0) break;
+      }
+      const inner = script.slice(at + 2, j);
+      for (const command of shellCommands(inner, vars)) {
+        commands.push({ line: line + command.line, words: command.words });
       }
       return [script.slice(at, j + 1), j + 1];
     }
