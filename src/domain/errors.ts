@@ -42,7 +42,7 @@ export interface ErrorBody {
  * Details an error answer lists, the rest counted in one more: a request's envelope has few
  * problems, and a client that sent thousands (an array of 10,000 wrong values) needs the first.
  */
-export const MAX_ERROR_DETAILS = 10;
+const MAX_ERROR_DETAILS = 10;
 /** Characters of an error's message: a record's (at most MAX_ERROR_BYTES, 2,200) fits. */
 const MESSAGE_SHOWN = 2_200;
 /** Characters of a detail's message: the longest a rule writes (533, two spellings quoted) fits. */

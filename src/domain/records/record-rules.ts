@@ -69,9 +69,7 @@ export const LANGUAGES = acceptedSpellings([
 ]);
 
 /** ISO 639-1 code -> stored name: the primary subtag of a BCP 47 tag such as hi-IN or bn_BD. */
-export const LANGUAGE_TAGS = acceptedSpellings(
-  Object.entries(LANGUAGE_CODES).map(([name, code]) => [code, name]),
-);
+const LANGUAGE_TAGS = acceptedSpellings(Object.entries(LANGUAGE_CODES).map(([name, code]) => [code, name]));
 
 /** A BCP 47 tag (or a locale written with "_"): a primary language subtag and further subtags. */
 export const BCP47_TAG = /^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})+$/;
@@ -95,7 +93,7 @@ export const MESSAGES = {
 } as const;
 
 /** A value quoted in a message: JSON-escaped and clipped, so a message stays short whatever was sent. */
-export function quote(value: string, max = 40): string {
+function quote(value: string, max = 40): string {
   const shown = value.length > max ? `${value.slice(0, max)}…` : value;
   return JSON.stringify(shown);
 }

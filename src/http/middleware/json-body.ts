@@ -5,7 +5,7 @@ import type { AppBindings } from "../types";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 /** The documented default of MAX_BODY_BYTES (25 MiB), used when the var is unset or not a number. */
-export const DEFAULT_MAX_BODY_BYTES = 26_214_400;
+const DEFAULT_MAX_BODY_BYTES = 26_214_400;
 
 /**
  * Reads a JSON request body once, for every JSON route: 415 for another media type or a charset
@@ -243,7 +243,7 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * forms, surrogates and code points past U+10FFFF included), or the length when there is none.
  * Only called once decoding has failed, so it may be plain.
  */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
+function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i] as number;
