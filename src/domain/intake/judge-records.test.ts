@@ -103,16 +103,17 @@ describe("invalidRecordError", () => {
   });
 
   it("always shows the first field: the longest first-field error fits the budget", () => {
-    // The longest key (128 characters JSON writes as \u0001, six bytes each), a first field named by
-    // more than 100 of them, and a count of the rest as long as a 25 MiB body allows (7 digits).
-    const key = "\u0001".repeat(128);
+    // The longest key (128 characters JSON writes as two bytes each: a key holds no control
+    // character), a first field named by more than 100 characters JSON writes as six bytes each,
+    // and a count of the rest as long as a 25 MiB body allows (7 digits).
+    const key = '"'.repeat(128);
     const name = "\u0002".repeat(150);
     const fields = new Array(1_000_001).fill({ field: name, message: MESSAGES.variable });
     const error = invalidRecordError(9_999, { loan_id: key }, "loan_id", fields);
     expect(error.key).toBe(key);
     expect(error.fields).toEqual([{ field: `${name.slice(0, 100)}…`, message: MESSAGES.variable }]);
     expect(error.message.endsWith(" and 1000000 more")).toBe(true);
-    expect(jsonBytes(error)).toBe(2_155);
+    expect(jsonBytes(error)).toBe(2_155 - 128 * 4);
     expect(jsonBytes(error)).toBeLessThanOrEqual(MAX_ERROR_BYTES);
   });
 
@@ -126,7 +127,7 @@ describe("invalidRecordError", () => {
 describe("judgeRecords", () => {
   it("keeps a duplicate's error with the longest key within the budget", () => {
     const record = {
-      loan_id: "\u0001".repeat(128),
+      loan_id: '"'.repeat(128),
       first_name: "Asha",
       phone_number: "9876543210",
       emi_amount: 1,
