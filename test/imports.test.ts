@@ -237,3 +237,17 @@ describe("GET /api/v1/campaigns/{campaignId}/calls", () => {
     expect((await call("GET", "/api/v1/campaigns/ist/calls", undefined, {})).status).toBe(401);
   });
 });
+
+describe("a cursor this endpoint did not issue", () => {
+  it("is refused, whatever number it holds", async () => {
+    const t = await callTenant();
+    for (const value of ["-1", "0", "10.5", "true"]) {
+      const cursor = btoa(value).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+      const r = await call("GET", `/api/v1/campaigns/ist/customers?cursor=${cursor}`, undefined, t.auth);
+      expect(r.status, `${value}: ${r.text}`).toBe(400);
+      expect(r.json.error.details).toEqual([
+        { path: "cursor", message: "not a cursor this endpoint issued" },
+      ]);
+    }
+  });
+});

@@ -364,3 +364,17 @@ describe("a __proto__ key in the single add and the update", () => {
     expect(update.json.error.details[0]).toMatchObject({ path: "data.__proto__" });
   });
 });
+
+describe("a whole number written with a fraction", () => {
+  it("names the fraction, not the length", async () => {
+    const t = await newTenant();
+    const r = await post(t, [loanRecord(1, { loan_period: "24.0" })]);
+    expect(r.status).toBe(400);
+    expect(r.json.results.errors[0].fields).toEqual([
+      {
+        field: "loan_period",
+        message: expect.stringMatching(/"24\.0" has a fraction: send whole numbers without one$/),
+      },
+    ]);
+  });
+});

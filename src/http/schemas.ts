@@ -37,7 +37,13 @@ export function decodeCursor<T extends string | number>(
   if (cursor === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
-    if (typeof value === kind) return value as T;
+    // Number cursors are row ids: whole and positive, as this endpoint issues them.
+    if (
+      typeof value === kind &&
+      (kind === "string" || (Number.isSafeInteger(value) && (value as number) > 0))
+    ) {
+      return value as T;
+    }
   } catch {
     // fall through to the error below
   }

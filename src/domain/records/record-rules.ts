@@ -131,7 +131,12 @@ export function notAPlainNumber(received: string, rule: string): string {
     return `${rule}; ${quoted} has digit grouping, which systems write differently (1,25,000 or 125,000 or 1.25.000): send the digits without separators`;
   }
   if (PLAIN_DECIMAL.test(received)) {
-    return `${rule}; ${quoted} has more than ${EXACT_DIGITS} digits, more than can be stored exactly`;
+    // A plain decimal is refused either for its length or, where a whole number is required, for
+    // its fraction ("24.0" as a loan_period).
+    if (received.replace(".", "").replace(/^0+(?=\d)/, "").length > EXACT_DIGITS) {
+      return `${rule}; ${quoted} has more than ${EXACT_DIGITS} digits, more than can be stored exactly`;
+    }
+    return `${rule}; ${quoted} has a fraction: send whole numbers without one`;
   }
   return `${rule}; ${quoted} is not a plain number`;
 }
