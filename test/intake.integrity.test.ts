@@ -378,3 +378,19 @@ describe("a whole number written with a fraction", () => {
     ]);
   });
 });
+
+describe("a name of invisible characters alone", () => {
+  it("is refused: a zero-width space is no first name", async () => {
+    const t = await newTenant();
+    const r = await post(t, [
+      loanRecord(1, { first_name: "\u200B" }),
+      loanRecord(2, { first_name: "\u0000 " }),
+    ]);
+    expect(r.status).toBe(400);
+    expect(r.json.results.errors.map((e: { fields: unknown }) => e.fields)).toEqual([
+      [{ field: "first_name", message: "must contain visible characters" }],
+      [{ field: "first_name", message: "must contain visible characters" }],
+    ]);
+    expect(await stored(t)).toEqual([]);
+  });
+});

@@ -12,6 +12,13 @@
 const BLANK = String.raw`\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800`;
 const EDGE = new RegExp(`^[${BLANK}]+|[${BLANK}]+$`, "gu");
 const INSIDE = new RegExp(`[${BLANK}]`, "u");
+const VISIBLE = new RegExp(`[^${BLANK}]`, "u");
+
+/** True when `text` has a character that shows: a name of zero-width spaces alone is no name. */
+export function hasVisibleCharacter(text: string): boolean {
+  return VISIBLE.test(text);
+}
+
 /** Keys that need none of the work: printable ASCII without spaces. */
 const PLAIN_ASCII = /^[\x21-\x7e]+$/;
 

@@ -90,6 +90,7 @@ export const MESSAGES = {
   variablesSize: `the extra keys may hold at most ${LIMITS.variablesMaxBytes.toLocaleString("en-US")} bytes of data`,
   variableName: `a key name may be at most ${LIMITS.variableNameMax} characters`,
   reservedKey: "is a reserved name and cannot be a key",
+  visible: "must contain visible characters",
 } as const;
 
 /** A value quoted in a message: JSON-escaped and clipped, so a message stays short whatever was sent. */

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { CampaignType } from "../model/campaign";
 import type { NormalizedRecord, VariableValue } from "../model/customer";
-import { normalizeKey } from "./keys";
+import { hasVisibleCharacter, normalizeKey } from "./keys";
 import { normalizePhone } from "./phone";
 import {
   BCP47_TAG,
@@ -61,6 +61,7 @@ function text(max: number, lengthMessage: string, required: boolean) {
   const inner = z
     .string({ error: requiredOr(MESSAGES.string) })
     .trim()
+    .refine(hasVisibleCharacter, { error: MESSAGES.visible, abort: true })
     .max(max, { error: lengthMessage });
   return optionalUnless(inner, required);
 }

@@ -21,7 +21,7 @@
 // kept in a set as well as a list.
 import type { CampaignType } from "../model/campaign";
 import type { NormalizedRecord, VariableValue } from "../model/customer";
-import { normalizeKey } from "./keys";
+import { hasVisibleCharacter, normalizeKey } from "./keys";
 import { normalizePhone, PHONE_MESSAGES } from "./phone";
 import {
   BCP47_TAG,
@@ -78,8 +78,10 @@ const longerThan = (text: string, max: number) => text.length > max && codePoint
 
 function text(max: number, lengthMessage: string): Check {
   const tooLong = soft(lengthMessage);
+  const invisible = hard(MESSAGES.visible);
   return (value, trimmed) => {
     if (typeof value !== "string") return NOT_A_STRING;
+    if (!hasVisibleCharacter(trimmed)) return invisible;
     return longerThan(trimmed, max) ? tooLong : trimmed;
   };
 }
