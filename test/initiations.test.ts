@@ -332,7 +332,7 @@ describe("initiation runs", () => {
       t.auth,
     );
     expect(refused.status).toBe(400);
-    expect(refused.json.error.details[0].path).toBe("callConfig");
+    expect(refused.json.error.details[0].path).toBe("agentId");
     await call("PATCH", "/api/v1/campaigns/book", { agentId: "agent-1", dispositionId: "disp-1" }, t.auth);
     const r = await initiate(t.orgId, {
       agentId: undefined,
@@ -429,12 +429,13 @@ describe("initiation — errors", () => {
       "validation_error",
       "dispositionId",
     ],
+    ["an unknown agent", { agentId: "ghost", dispositionId: "disp-1" }, 400, "unknown_agent", "agentId"],
     [
-      "an unknown agent",
-      { agentId: "ghost", dispositionId: "disp-1" },
+      "an unknown disposition",
+      { agentId: "agent-1", dispositionId: "ghost" },
       400,
-      "unknown_agent",
-      "callConfig.agentId",
+      "unknown_disposition",
+      "dispositionId",
     ],
   ];
   for (const [name, body, status, code, path] of cases) {

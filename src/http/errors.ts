@@ -172,6 +172,9 @@ export function errorResponses(...statuses: number[]) {
   );
 }
 
+/** How an error names the request part as a whole: the JSON body is "body", as the body reader names it. */
+const whole = (target: string) => (target === "json" ? "body" : target);
+
 /** A zod failure of a request's envelope (body, query or path) as the contract's error. */
 export function validationError(error: ZodError, target: string): DomainError {
   const details = error.issues.flatMap((issue) =>
@@ -182,7 +185,7 @@ export function validationError(error: ZodError, target: string): DomainError {
           path: [...issue.path, key].join("."),
           message: issue.message.startsWith("has a field") ? issue.message : "is not a known field",
         }))
-      : [{ path: issue.path.length > 0 ? issue.path.join(".") : target, message: issue.message }],
+      : [{ path: issue.path.length > 0 ? issue.path.join(".") : whole(target), message: issue.message }],
   );
   const tooMany = error.issues.find(
     (issue) =>

@@ -118,6 +118,7 @@ export async function initiateCalls(
     initiateCall: true,
     useWorkflow: false,
     callConfig,
+    callConfigAt: "top-level",
     idempotency: input.idempotency,
   });
   if ("replay" in prepared) return prepared.replay as InitiationOutcome;

@@ -21,6 +21,11 @@ export interface PrepareImportInput {
   useWorkflow: boolean;
   callConfig?: CallConfig;
   idempotency?: { key: string; bodyHash: string };
+  /**
+   * Where the request carries the agent and disposition, for the error details: `callConfig.agentId`
+   * by default; an initiation sends them at the top level (`agentId`).
+   */
+  callConfigAt?: "callConfig" | "top-level";
 }
 
 export interface PrepareImportDeps extends IdempotencyDeps {
@@ -75,12 +80,15 @@ export async function prepareImport(deps: PrepareImportDeps, input: PrepareImpor
     ]);
   }
   const callConfig = input.callConfig ?? campaignCallConfig(campaign);
+  const topLevel = input.callConfigAt === "top-level";
+  const pathOf = (field: "agentId" | "dispositionId") => (topLevel ? field : `callConfig.${field}`);
   if (input.initiateCall && !callConfig) {
     throw new DomainError("validation_error", "The request is not valid.", [
       {
-        path: "callConfig",
-        message:
-          "is required when initiateCall is true and the campaign has no default agentId and dispositionId",
+        path: topLevel ? "agentId" : "callConfig",
+        message: topLevel
+          ? "is required, with dispositionId, when the campaign has no default agentId and dispositionId"
+          : "is required when initiateCall is true and the campaign has no default agentId and dispositionId",
       },
     ]);
   }
@@ -95,14 +103,14 @@ export async function prepareImport(deps: PrepareImportDeps, input: PrepareImpor
   }
   if (input.callConfig && !agent) {
     throw new DomainError("unknown_agent", `Agent "${input.callConfig.agentId}" does not exist.`, [
-      { path: "callConfig.agentId", message: "no agent with this id" },
+      { path: pathOf("agentId"), message: "no agent with this id" },
     ]);
   }
   if (input.callConfig && !disposition) {
     throw new DomainError(
       "unknown_disposition",
       `Disposition "${input.callConfig.dispositionId}" does not exist.`,
-      [{ path: "callConfig.dispositionId", message: "no disposition with this id" }],
+      [{ path: pathOf("dispositionId"), message: "no disposition with this id" }],
     );
   }
   return { campaign, callConfig, earlier };
