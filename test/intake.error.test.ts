@@ -118,6 +118,17 @@ describe("envelope errors: nothing is stored", () => {
     });
   }
 
+  it("a JSON body that is not an object → 400 validation_error naming the body", async () => {
+    const t = await newTenant();
+    for (const body of ["null", "[]", "42"]) {
+      const r = await call("POST", BULK, body, t.auth);
+      expect(r.status, body).toBe(400);
+      expectEnvelopeError(r, "validation_error");
+      expect(r.json.error.details[0].path).toBe("body");
+    }
+    expect(await storedImports(t.orgId)).toBe(0);
+  });
+
   it("a body that is not JSON → 400 invalid_json", async () => {
     const t = await newTenant();
     const r = await call("POST", BULK, '{"campaignId": "emi", "records": [', t.auth);
