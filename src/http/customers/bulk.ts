@@ -51,7 +51,7 @@ const BulkRequest = z
   })
   .openapi("BulkAddCustomersRequest");
 
-export const DryRunPreviewSchema = z
+const DryRunPreviewSchema = z
   .object({
     wouldCall: z.number().int().openapi({ description: "Customers whose call would be placed." }),
     skipped: z
@@ -66,6 +66,19 @@ export const DryRunPreviewSchema = z
     }),
   })
   .openapi("DryRunPreview");
+
+/** The fields by which a dry run's answer differs from the real one (bulk and single add alike). */
+export const DryRunAnswerFields = {
+  preview: DryRunPreviewSchema.optional().openapi({ description: "Only in a dry run with initiateCall." }),
+  importId: z
+    .string()
+    .optional()
+    .openapi({ description: "The import the request ran as; absent in a dry run." }),
+  dryRun: z
+    .literal(true)
+    .optional()
+    .openapi({ description: "Only in a dry run's answer: nothing was written." }),
+};
 
 const RecordError = z.object({
   index: z.number().int(),
@@ -96,15 +109,7 @@ const BulkResponse = z
       .optional()
       .openapi({ description: "Only when initiateCall was true." }),
     workflowTriggered: z.boolean().optional().openapi({ description: "Only when useWorkflow was true." }),
-    preview: DryRunPreviewSchema.optional().openapi({ description: "Only in a dry run with initiateCall." }),
-    importId: z
-      .string()
-      .optional()
-      .openapi({ description: "The import the request ran as; absent in a dry run." }),
-    dryRun: z
-      .literal(true)
-      .optional()
-      .openapi({ description: "Only in a dry run's answer: nothing was written." }),
+    ...DryRunAnswerFields,
   })
   .openapi("BulkAddCustomersResponse");
 

@@ -9,7 +9,7 @@ import { afterResponse } from "../after-response";
 import { ErrorBodySchema, errorResponses } from "../errors";
 import { createRouter } from "../router";
 import { IdempotencyKey } from "../schemas";
-import { CallConfigSchema, DryRunPreviewSchema } from "./bulk";
+import { CallConfigSchema, DryRunAnswerFields } from "./bulk";
 
 /**
  * The request's `data` object as JSON.parse read it. zod's record schema rebuilds the object and
@@ -61,15 +61,7 @@ const AddCustomerResponse = z
     callError: z.string().optional().openapi({
       description: "Only when the call could not be handed over yet (it is handed over automatically later).",
     }),
-    preview: DryRunPreviewSchema.optional().openapi({ description: "Only in a dry run with initiateCall." }),
-    importId: z
-      .string()
-      .optional()
-      .openapi({ description: "The import the request ran as; absent in a dry run." }),
-    dryRun: z
-      .literal(true)
-      .optional()
-      .openapi({ description: "Only in a dry run's answer: nothing was written." }),
+    ...DryRunAnswerFields,
   })
   .openapi("AddCustomerResponse");
 
