@@ -40,6 +40,11 @@ export const RATIO_TARGETS: Partial<Record<RatioName, RatioTarget>> = {
 export const FANOUT_STATEMENTS_PER_CALL_TARGET = 0.05;
 /** Peak JS heap of one request, in MiB: room under the 128 MB isolate limit for everything else. */
 export const HEAP_TARGET_MIB = 96;
+/**
+ * V8 old generation, in MiB, of the isolate the heap target is measured in: half the production
+ * isolate's 128 MB, so a request that completes there needs at most that much live heap.
+ */
+export const HEAP_CAP_MIB = 64;
 /** Workflows instances the platform lets one workflow create per second. */
 export const WORKFLOW_CREATES_PER_S_LIMIT = 100;
 
@@ -110,16 +115,24 @@ export interface HeapCase {
   records: number;
   body_mib: number;
   status: number;
-  /** Heap in use after a full garbage collection, just before the request. */
+  /** Every run answered and stored what it should with V8's old generation capped at cap_mib. */
+  completed_under_cap: boolean;
+  /** Heap in use after a full garbage collection, just before the request (capped isolate). */
   baseline_mib: number;
-  /** Highest heap in use sampled while the request ran, garbage included: the figure the target is for. */
-  peak_mib: number;
+  /**
+   * Highest heap in use sampled while the request ran in the capped isolate, garbage included: the
+   * figure the target is for; null when a run did not complete.
+   */
+  peak_mib: number | null;
   /** ArrayBuffer memory outside the heap when the peak was measured. */
   backing_store_mib: number;
   /** Heap samples taken during the request. */
   samples: number;
-  /** peak_mib of each run. */
+  /** peak_mib of each completed run. */
   runs_mib: number[];
+  /** The same requests in an isolate with no cap: mostly garbage V8 had no reason to collect yet. */
+  uncapped_peak_mib: number;
+  uncapped_runs_mib: number[];
 }
 
 /** What the heap phase reports. */
@@ -127,6 +140,8 @@ export interface HeapResults {
   runs: number;
   cases: Record<string, HeapCase>;
   target_mib: number;
+  /** V8 old generation cap (MiB) of the isolate peak_mib is measured in. */
+  cap_mib: number;
 }
 
 export interface Machine {
@@ -185,6 +200,7 @@ const HEAP_NOTES: Record<string, string> = {
   records_10k_vars_50: "10,000 records x 50 variables",
   records_at_limit_vars_50_1000: "50 variables of 1,000 characters, body at the size limit",
   invalid_10k: "10,000 invalid records, 10 reported field errors each",
+  records_unique_names_vars_50: "50 variables named differently in every record, body at the size limit",
 };
 
 const fmt = (n: number, digits = 0) =>
@@ -247,13 +263,13 @@ export function renderTable(r: ResultsFile): string {
 
   lines.push(
     "",
-    "| heap: request | records | body MiB | peak JS heap MiB | before the request | target | |",
-    "|---|---:|---:|---:|---:|---:|---|",
+    `| heap: request | records | body MiB | completes with ${heap.cap_mib} MiB old generation | peak JS heap MiB there | before the request | target | peak with no cap (garbage included) | |`,
+    "|---|---:|---:|---|---:|---:|---:|---:|---|",
   );
   for (const [name, h] of Object.entries(heap.cases)) {
-    const ok = h.peak_mib < heap.target_mib;
+    const ok = h.completed_under_cap && h.peak_mib !== null && h.peak_mib < heap.target_mib;
     lines.push(
-      `| \`${name}\`: ${HEAP_NOTES[name] ?? ""} | ${fmt(h.records)} | ${h.body_mib.toFixed(1)} | ${h.peak_mib.toFixed(1)} | ${h.baseline_mib.toFixed(1)} | < ${heap.target_mib} | ${ok ? "met" : "**missed**"} |`,
+      `| \`${name}\`: ${HEAP_NOTES[name] ?? ""} | ${fmt(h.records)} | ${h.body_mib.toFixed(1)} | ${h.completed_under_cap ? "yes" : "**no**"} | ${h.peak_mib === null ? "–" : h.peak_mib.toFixed(1)} | ${h.baseline_mib.toFixed(1)} | < ${heap.target_mib} | ${h.uncapped_peak_mib.toFixed(1)} | ${ok ? "met" : "**missed**"} |`,
     );
   }
 

@@ -91,7 +91,8 @@ export async function seedCallImport(
   const outcome = await addCustomersInBulk(deps, {
     organizationId: orgId,
     campaignId,
-    records,
+    // The import consumes (empties) the array it is given: the caller's stays whole.
+    records: [...records],
     initiateCall: !options.useWorkflow,
     useWorkflow: options.useWorkflow ?? false,
     // Workflows place their calls with the request's agent when their steps name none.

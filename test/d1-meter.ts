@@ -92,15 +92,17 @@ export interface D1Counts {
   /** Calls that went to the database: a batch is one call. */
   calls: number;
   /**
-   * Groups of calls that overlapped in time. A wave begins when a call starts while no other call is
-   * in flight; with a fixed latency per call, the database part of a request costs waves x latency.
+   * The longest chain of calls each started after the one before it answered: with a fixed latency
+   * per call, the database part of a request costs waves x latency. Calls started together are one
+   * wave; a call started once an earlier one answered is one wave after it, also while others are
+   * still in flight (a sliding window of writes costs a wave per refill, not one).
    */
   waves: number;
   /** SQL statements those calls carried: a batch of N statements counts N. */
   statements: number;
 }
 
-/** One call in the order it started, with the wave it belongs to (1-based). */
+/** One call in the order it started, with its wave (1-based): 1 + the highest wave answered before it started. */
 export interface D1CallRecord extends D1CallInfo {
   wave: number;
 }
@@ -120,16 +122,19 @@ export interface D1Meter {
 export function meterD1(inner: D1Database): D1Meter {
   let inFlight = 0;
   let waves = 0;
+  /** The highest wave of the calls that have answered. */
+  let answered = 0;
   let log: D1CallRecord[] = [];
   const around: D1Around = async (call, perform) => {
-    if (inFlight === 0) waves++;
     inFlight++;
-    const record: D1CallRecord = { ...call, wave: waves };
+    const record: D1CallRecord = { ...call, wave: answered + 1 };
+    waves = Math.max(waves, record.wave);
     log.push(record);
     try {
       return await perform();
     } finally {
       inFlight--;
+      answered = Math.max(answered, record.wave);
       // exec learns its statement count from the answer.
       record.statements = call.statements;
     }
@@ -147,6 +152,7 @@ export function meterD1(inner: D1Database): D1Meter {
       // A call in flight would belong to a wave the reset forgot.
       if (inFlight > 0) throw new Error("meterD1: reset while D1 calls are in flight");
       waves = 0;
+      answered = 0;
       log = [];
     },
   };

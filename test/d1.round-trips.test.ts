@@ -4,6 +4,7 @@
 // endpoint and the CALLS consumer; `npm run bench` reports the same figures.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { IN_FLIGHT_MAX_BYTES } from "../src/domain/intake/chunking";
 import { callTenant, createCampaign, progressOf } from "./calls-fixtures";
 import { type D1Counts, describeWaves, meterD1 } from "./d1-meter";
 import { call, loanRecord, newTenant } from "./helpers";
@@ -62,6 +63,24 @@ describe("the D1 meter", () => {
     await expect(meter.db.prepare("SELECT * FROM no_such_table").all()).rejects.toThrow();
     await meter.db.prepare("DROP TABLE meter_probe").run();
     expect(meter.counts()).toEqual({ calls: 2, waves: 2, statements: 2 });
+
+    // A sliding window: a call started once another answered is a wave later, even though a third
+    // call (held open here) is still in flight, so that the calls never all stop.
+    meter.reset();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const heldBinding = {
+      prepare: () => ({ all: () => held.then(() => ({ results: [], success: true, meta: {} })) }),
+    } as unknown as D1Database;
+    const open = meter.wrap(heldBinding).prepare("SELECT 'held'").all();
+    await meter.db.prepare("SELECT 1").all();
+    const refill = meter.db.prepare("SELECT 2").all();
+    release();
+    await Promise.all([open, refill]);
+    expect(meter.calls().map((c) => c.wave)).toEqual([1, 1, 2]);
+    expect(meter.counts()).toEqual({ calls: 3, waves: 2, statements: 3 });
   });
 });
 
@@ -112,6 +131,57 @@ describe("round trips per request (printed; the bulk request with initiateCall w
     expect(counts(second)).toEqual(counts(first));
     // The target: look-ups, the import row, the chunk writes, the completion with its outbox sends.
     expect(first.waves).toBeLessThanOrEqual(4);
+  });
+
+  // A 15 MB body of the largest records: the chunk writes are sent a window at a time (chunking.ts
+  // IN_FLIGHT_MAX_BYTES), so the isolate never holds every chunk's rows and requests at once.
+  it("bulk endpoint, records of 50 variables of 1,000 characters: at most IN_FLIGHT_MAX_BYTES of rows in flight, every record stored", {
+    timeout: 60_000,
+  }, async () => {
+    const t = await newTenant();
+    const wide = Array.from({ length: 300 }, (_, i) => {
+      const record: Record<string, unknown> = loanRecord(i);
+      for (let v = 1; v <= 50; v++)
+        record[`v${String(v).padStart(2, "0")}`] = `${i}-${v}-`.padEnd(1_000, "x");
+      return record;
+    });
+    const rowBytes = 50 * 1_000;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let chunkWrites = 0;
+    const trips = await bulkRoundTrips({
+      auth: t.auth,
+      campaignId: "emi",
+      recordsJson: JSON.stringify(wide),
+      initiateCall: false,
+      async around(info, perform) {
+        const chunk = info.sql[0]?.startsWith('insert into "customers"') ?? false;
+        if (!chunk) return perform();
+        chunkWrites++;
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        try {
+          return await perform();
+        } finally {
+          inFlight--;
+        }
+      },
+    });
+    expect(trips.status, JSON.stringify(trips.body).slice(0, 300)).toBe(201);
+    report("bulk 300 records of 50 KB", trips);
+    // 300 rows of over 50 KB in chunks of at most 1.5 MB: 11 chunks or more, never all in flight.
+    expect(chunkWrites).toBeGreaterThanOrEqual(10);
+    expect(mostInFlight).toBeGreaterThanOrEqual(2);
+    // Every chunk in flight but the last holds at least 25 of these rows (chunks close at 1.5 MB).
+    expect(mostInFlight * 25 * rowBytes).toBeLessThanOrEqual(IN_FLIGHT_MAX_BYTES);
+    expectCoherent(trips);
+    // Stored whole: counted, and one record's variables read back as sent.
+    const stored = await call("GET", `/api/v1/imports/${trips.body.importId}`, undefined, t.auth);
+    expect(stored.json.results).toMatchObject({ total: 300, successful: 300 });
+    const page = await call("GET", "/api/v1/campaigns/emi/customers?limit=500", undefined, t.auth);
+    expect(page.json.data).toHaveLength(300);
+    const last = page.json.data.find((c: { loan_id: string }) => c.loan_id === "LN-000299");
+    expect(last.variables.v50).toBe(wide[299]?.v50);
+    expect(Object.keys(last.variables)).toHaveLength(50);
   });
 
   it("CALLS consumer, one message of 500 customers", async () => {

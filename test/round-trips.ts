@@ -17,7 +17,7 @@ import {
   seedCallImport,
   workerWith,
 } from "./calls-fixtures";
-import { type D1CallRecord, type D1Counts, meterD1 } from "./d1-meter";
+import { type D1Around, type D1CallRecord, type D1Counts, interceptD1, meterD1 } from "./d1-meter";
 
 export interface RoundTrips extends D1Counts {
   /** Every call, in start order, with its wave. */
@@ -37,8 +37,11 @@ export async function bulkRoundTrips(input: {
   recordsJson: string;
   initiateCall: boolean;
   idempotencyKey?: string;
+  /** Also wraps every D1 call of the request (inside the meter). */
+  around?: D1Around;
 }): Promise<RoundTrips & { status: number; body: any }> {
   const meter = meterD1(bindings.DB);
+  const db = input.around ? interceptD1(meter.db, input.around) : meter.db;
   const worker = createWorker({
     deps: (e) => createDeps(e, { callsQueue: capturingQueue(), workflowsQueue: capturingQueue() }),
   });
@@ -55,7 +58,7 @@ export async function bulkRoundTrips(input: {
     body: `${envelope}${input.recordsJson}}`,
   });
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...bindings, DB: meter.db }, ctx);
+  const response = await worker.fetch(request, { ...bindings, DB: db }, ctx);
   const text = await response.text();
   // Work the request left running after its answer (none today) still counts against it.
   await waitOnExecutionContext(ctx);

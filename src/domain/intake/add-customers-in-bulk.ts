@@ -35,7 +35,12 @@ export const MAX_RECORDS = 10_000;
 export interface BulkInput {
   organizationId: string;
   campaignId: string;
-  records: readonly unknown[];
+  /**
+   * The records as parsed, which the import consumes: the array is emptied once every record is
+   * judged, so that a 25 MiB body's parsed records can be collected while its rows are written (a
+   * Worker isolate has 128 MB). The caller must hold no other reference to them.
+   */
+  records: unknown[];
   initiateCall: boolean;
   useWorkflow: boolean;
   /** Optional when the campaign has a default agent and disposition. */
@@ -176,9 +181,12 @@ async function storeRecords(
   dryRun: boolean,
 ): Promise<{ counts: StoredCounts; errors: RecordError[]; stored: StoredChunks }> {
   const { records } = input;
+  const total = records.length;
   const { importId } = attempt;
   const onExisting = input.onExisting ?? "skip";
   const judged = judgeRecords(deps, campaign, records);
+  // Judged records live on as their encoded rows (see BulkInput.records).
+  records.length = 0;
 
   // initiateCall and useWorkflow exclude each other (the envelope refuses both).
   const kind = input.initiateCall ? "call" : input.useWorkflow ? "workflow" : undefined;
@@ -205,7 +213,6 @@ async function storeRecords(
   });
   const errors = [...judged.errors, ...stored.errors].sort((a, b) => a.index - b.index);
 
-  const total = records.length;
   const { successful } = stored;
   const refresh =
     onExisting === "update"

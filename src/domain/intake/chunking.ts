@@ -1,6 +1,7 @@
 // Stores the valid records of a request in atomic chunks. Each chunk is one statement (with its
 // outbox batches in the same atomic write), chunks are independent, and they are sent together so
-// their round trips overlap; a chunk that fails is rolled back whole and reported record by record.
+// their round trips overlap (up to IN_FLIGHT_MAX_BYTES of rows at a time); a chunk that fails is
+// rolled back whole and reported record by record.
 import { isPaid } from "../calls/eligibility";
 import { describeError } from "../errors";
 import type { WrittenBatch } from "../model/outbox";
@@ -17,22 +18,71 @@ const CHUNK_MAX_RECORDS = 1_000;
  */
 const CHUNK_MAX_BYTES = 1_500_000;
 
+/**
+ * UTF-8 bytes of chunk rows whose writes may be in flight at once. Each write in flight holds its
+ * rows three times on the JS heap until D1 answers (the rows, the chunk's JSON, and the D1 client's
+ * request text), so a 25 MiB import sent all at once would need about 75 MiB for its writes alone
+ * (the isolate gets 128 MB). A usual import (10,000 records of a few hundred bytes: 3 MB) still
+ * sends every chunk together, in one round trip; only imports of unusually large records wait for
+ * earlier chunks to answer before sending more.
+ */
+export const IN_FLIGHT_MAX_BYTES = 6_000_000;
+
+/** Records of one chunk and the UTF-8 bytes of their rows. */
+interface Chunk {
+  members: ValidRecord[];
+  bytes: number;
+}
+
 /** Splits records into chunks of at most CHUNK_MAX_RECORDS records and CHUNK_MAX_BYTES bytes. */
-function chunk(valid: readonly ValidRecord[]): ValidRecord[][] {
-  const chunks: ValidRecord[][] = [];
-  let current: ValidRecord[] = [];
-  let bytes = 0;
+function chunk(valid: readonly ValidRecord[]): Chunk[] {
+  const chunks: Chunk[] = [];
+  let current: Chunk = { members: [], bytes: 0 };
   for (const r of valid) {
-    if (current.length === CHUNK_MAX_RECORDS || (current.length > 0 && bytes + r.bytes > CHUNK_MAX_BYTES)) {
+    const size = current.members.length;
+    if (size === CHUNK_MAX_RECORDS || (size > 0 && current.bytes + r.bytes > CHUNK_MAX_BYTES)) {
       chunks.push(current);
-      current = [];
-      bytes = 0;
+      current = { members: [], bytes: 0 };
     }
-    current.push(r);
-    bytes += r.bytes + 1;
+    current.members.push(r);
+    current.bytes += r.bytes + 1;
   }
-  if (current.length > 0) chunks.push(current);
+  if (current.members.length > 0) chunks.push(current);
   return chunks;
+}
+
+/**
+ * Runs `write` for every chunk, in order, starting each as soon as the bytes of the writes in flight
+ * leave room for it under IN_FLIGHT_MAX_BYTES (the first always starts). A chunk's rows are handed
+ * to its write and then let go (ValidRecord.encoded), so the heap holds the rows of the chunks not
+ * yet sent and of those in flight, not of every chunk until the last answers. Settles like
+ * Promise.allSettled, in chunk order.
+ */
+async function writeWithinWindow<T>(
+  chunks: readonly Chunk[],
+  write: (members: ValidRecord[], rows: string[]) => Promise<T>,
+): Promise<PromiseSettledResult<T>[]> {
+  const inFlight = new Set<Promise<unknown>>();
+  let bytesInFlight = 0;
+  const started: Promise<T>[] = [];
+  for (const { members, bytes } of chunks) {
+    while (inFlight.size > 0 && bytesInFlight + bytes > IN_FLIGHT_MAX_BYTES) await Promise.race(inFlight);
+    const rows = members.map((r) => r.encoded);
+    for (const r of members) r.encoded = "";
+    const written = write(members, rows);
+    const settled = written.then(
+      () => undefined,
+      () => undefined,
+    );
+    const done = settled.finally(() => {
+      inFlight.delete(done);
+      bytesInFlight -= bytes;
+    });
+    inFlight.add(done);
+    bytesInFlight += bytes;
+    started.push(written);
+  }
+  return Promise.allSettled(started);
 }
 
 export interface StoreChunksInput {
@@ -111,59 +161,47 @@ export async function storeChunks(
 
   const handedOver: WouldHandOver = { records: [], batches: 0 };
   const batchSize = input.handOff?.batchSize ?? 1;
-  const outcomes = await Promise.allSettled(
-    chunks.map(async (c) => {
-      if (input.dryRun) {
-        const probed = await deps.customers.probeChunk(
-          campaignPk,
-          c.map((r) => r.encoded),
-          {
-            onExisting: input.onExisting,
-            handOff: input.handOff,
-            leaseExpiredBefore: input.leaseExpiredBefore,
-            awaitingConsumer: input.awaitingConsumer,
-          },
-        );
-        if (input.handOff) {
-          // The write numbers one run of batches for the customers it adds and one for those it
-          // recalls (see UpsertChunkOptions.handOff), each of up to batchSize.
-          const added = c.filter((r) => probed.added.has(r.key));
-          const recalled = c.filter((r) => probed.recalled.has(r.key));
-          handedOver.records.push(...added, ...recalled);
-          handedOver.batches += Math.ceil(added.length / batchSize) + Math.ceil(recalled.length / batchSize);
-        }
-        return probed;
+  const outcomes = await writeWithinWindow(chunks, async (c, rows) => {
+    if (input.dryRun) {
+      const probed = await deps.customers.probeChunk(campaignPk, rows, {
+        onExisting: input.onExisting,
+        handOff: input.handOff,
+        leaseExpiredBefore: input.leaseExpiredBefore,
+        awaitingConsumer: input.awaitingConsumer,
+      });
+      if (input.handOff) {
+        // The write numbers one run of batches for the customers it adds and one for those it
+        // recalls (see UpsertChunkOptions.handOff), each of up to batchSize.
+        const added = c.filter((r) => probed.added.has(r.key));
+        const recalled = c.filter((r) => probed.recalled.has(r.key));
+        handedOver.records.push(...added, ...recalled);
+        handedOver.batches += Math.ceil(added.length / batchSize) + Math.ceil(recalled.length / batchSize);
       }
-      const written = await deps.customers.upsertChunk(
-        campaignPk,
-        importId,
-        input.at,
-        c.map((r) => r.encoded),
-        {
-          onExisting: input.onExisting,
-          handOff: input.handOff,
-          // Only an update can make a stored customer paid.
-          stopsPaid: input.onExisting === "update" && c.some((r) => isPaid(r.facts.paymentStatus)),
-          leaseExpiredBefore: input.leaseExpiredBefore,
-          awaitingConsumer: input.awaitingConsumer,
-          lease: { importId, attempt: input.attempt, until: deps.clock.now() + input.leaseMs },
-        },
-      );
-      const { added, updated } = written;
-      if (input.resumed && added.size + updated.size < c.length) {
-        // A row the earlier attempt stored is unchanged now; it was added by this import all the same.
-        // (One the earlier attempt updated reads as unchanged: that attempt's answer was never given.)
-        const rest = c.filter((r) => !added.has(r.key) && !updated.has(r.key));
-        for (const [key, id] of await ownFromEarlierAttempt(rest)) added.set(key, id);
-      }
-      return written;
-    }),
-  );
+      return probed;
+    }
+    const written = await deps.customers.upsertChunk(campaignPk, importId, input.at, rows, {
+      onExisting: input.onExisting,
+      handOff: input.handOff,
+      // Only an update can make a stored customer paid.
+      stopsPaid: input.onExisting === "update" && c.some((r) => isPaid(r.facts.paymentStatus)),
+      leaseExpiredBefore: input.leaseExpiredBefore,
+      awaitingConsumer: input.awaitingConsumer,
+      lease: { importId, attempt: input.attempt, until: deps.clock.now() + input.leaseMs },
+    });
+    const { added, updated } = written;
+    if (input.resumed && added.size + updated.size < c.length) {
+      // A row the earlier attempt stored is unchanged now; it was added by this import all the same.
+      // (One the earlier attempt updated reads as unchanged: that attempt's answer was never given.)
+      const rest = c.filter((r) => !added.has(r.key) && !updated.has(r.key));
+      for (const [key, id] of await ownFromEarlierAttempt(rest)) added.set(key, id);
+    }
+    return written;
+  });
   const ownInFailedChunks = input.resumed
     ? await Promise.all(
         outcomes.map((o, i) =>
           o.status === "rejected"
-            ? ownFromEarlierAttempt(chunks[i] as ValidRecord[]).catch(() => new Map<string, number>())
+            ? ownFromEarlierAttempt((chunks[i] as Chunk).members).catch(() => new Map<string, number>())
             : new Map<string, number>(),
         ),
       )
@@ -172,7 +210,7 @@ export async function storeChunks(
   const tally = { added: 0, updated: 0, unchanged: 0 };
   const errors: RecordError[] = [];
   outcomes.forEach((outcome, i) => {
-    const members = chunks[i] as ValidRecord[];
+    const members = (chunks[i] as Chunk).members;
     if (outcome.status === "rejected") {
       input.log("chunk_failed", {
         importId,

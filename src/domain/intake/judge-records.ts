@@ -30,6 +30,10 @@ const FIELD_NAME_SHOWN = 100;
 export interface ValidRecord {
   index: number;
   key: string;
+  /**
+   * The row to store (CustomersRepository.encodeRow). storeChunks hands it to its chunk's write and
+   * then sets it to "": a 25 MiB import must not hold every row until its last chunk answers.
+   */
   encoded: string;
   /** UTF-8 length of `encoded`. */
   bytes: number;

@@ -162,6 +162,11 @@ bulkRoutes.openapi(
   async (c) => {
     const body = c.req.valid("json");
     const key = c.req.valid("header")["idempotency-key"];
+    const parsed = await c.req.json<{ records: unknown[] }>();
+    const bodyHash = key && !body.dryRun ? await requestFingerprint(parsed) : undefined;
+    // The import consumes its records (BulkInput.records): it gets the validator's copy of the
+    // array, and the parsed body lets go of the original, so no other reference holds them.
+    parsed.records = [];
     const input = {
       organizationId: c.var.organizationId,
       campaignId: body.campaignId,
@@ -177,7 +182,7 @@ bulkRoutes.openapi(
     }
     const outcome = await addCustomersInBulk(c.var.deps, {
       ...input,
-      idempotency: key ? { key, bodyHash: await requestFingerprint(await c.req.json()) } : undefined,
+      idempotency: key && bodyHash !== undefined ? { key, bodyHash } : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
     // The completed import recorded its import.completed deliveries with it.
