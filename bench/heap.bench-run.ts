@@ -427,7 +427,8 @@ it("measures the peak JS heap of the largest requests", { timeout: 30 * 60_000 }
     log("heap: building the production bundle");
     const script = buildBundle(outdir);
     const results: Record<string, HeapCase> = {};
-    for (const c of heapCases(limit)) {
+    const only = process.env.BENCH_HEAP_CASES?.split(",");
+    for (const c of heapCases(limit).filter((c) => !only || only.includes(c.name))) {
       // Each case twice, each time in its own workerd: as V8 runs by default (it lets garbage pile
       // up while the heap may grow), and with the old generation capped so that V8 must collect as
       // it goes, as it does near an isolate's limit: the request must still complete there.

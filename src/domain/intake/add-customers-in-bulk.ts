@@ -36,9 +36,10 @@ export interface BulkInput {
   organizationId: string;
   campaignId: string;
   /**
-   * The records as parsed, which the import consumes: the array is emptied once every record is
-   * judged, so that a 25 MiB body's parsed records can be collected while its rows are written (a
-   * Worker isolate has 128 MB). The caller must hold no other reference to them.
+   * The records as parsed, which the import consumes: each slot is set to undefined once its record
+   * is judged (judgeRecords), so that a 25 MiB body's parsed records can be collected while its
+   * rows are encoded and written (a Worker isolate has 128 MB). The caller must hold no other
+   * reference to them.
    */
   records: unknown[];
   initiateCall: boolean;
@@ -184,9 +185,8 @@ async function storeRecords(
   const total = records.length;
   const { importId } = attempt;
   const onExisting = input.onExisting ?? "skip";
+  // Consumes the records: from here on they live on as their encoded rows (see BulkInput.records).
   const judged = judgeRecords(deps, campaign, records);
-  // Judged records live on as their encoded rows (see BulkInput.records).
-  records.length = 0;
 
   // initiateCall and useWorkflow exclude each other (the envelope refuses both).
   const kind = input.initiateCall ? "call" : input.useWorkflow ? "workflow" : undefined;
