@@ -24,7 +24,15 @@ interface BatchableQuery {
   };
 }
 
+/**
+ * One Db per D1 binding for the isolate's life: drizzle walks the whole schema when it is created,
+ * a fixed cost a 1,000-record request felt, and the Db holds no state of its own between calls.
+ */
+const d1Dbs = new WeakMap<D1Database, Db>();
+
 export function createD1Db(binding: D1Database): Db {
+  const known = d1Dbs.get(binding);
+  if (known) return known;
   const db = drizzleD1(binding, { schema });
   // drizzle's own D1 batch fails on a raw `sql` statement with parameters ("Cannot read properties
   // of undefined (reading 'bind')", drizzle-orm issue 2277), while libSQL's batch takes it. Binding
@@ -42,7 +50,9 @@ export function createD1Db(binding: D1Database): Db {
       ReturnType<Db["batch"]>
     >;
   };
-  return Object.assign(db, { batch });
+  const created = Object.assign(db, { batch });
+  d1Dbs.set(binding, created);
+  return created;
 }
 
 /**

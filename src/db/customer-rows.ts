@@ -37,14 +37,23 @@ const ROW_COLUMNS: readonly (readonly [CustomerColumn, (c: CustomerToStore) => u
  */
 export function sortedVariables<V>(variables: Readonly<Record<string, V>> | undefined) {
   if (!variables) return variables;
+  const names = Object.keys(variables);
+  // Most records send their variables in one order already (a spreadsheet's columns): nothing to do.
+  let inOrder = true;
+  for (let i = 1; i < names.length && inOrder; i++) inOrder = (names[i - 1] as string) < (names[i] as string);
+  if (inOrder) return variables;
   const sorted: Record<string, V> = {};
-  for (const name of Object.keys(variables).sort()) {
-    Object.defineProperty(sorted, name, {
-      value: variables[name],
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+  for (const name of names.sort()) {
+    // An own `__proto__` (a variable of that name) must stay a property, which plain assignment
+    // would turn into a prototype.
+    if (name === "__proto__") {
+      Object.defineProperty(sorted, name, {
+        value: variables[name],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else sorted[name] = variables[name] as V;
   }
   return sorted;
 }
