@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { signatureHeader } from "../src/domain/calls/signature";
 import { utf8Length } from "../src/domain/intake/judge-records";
 import type { AppEnv } from "../src/env";
+import { MAX_JSON_CONTAINERS } from "../src/http/middleware/json-body";
 import { ADMIN, call, loanRecord, newTenant } from "./helpers";
 import { FIXTURES, type OwnerRequest, type Tenant } from "./operation-fixtures";
 
@@ -127,9 +128,10 @@ describe("hostile bodies on every route that reads one", () => {
     expect(failures).toEqual([]);
   }, 300_000);
 
-  it("judges a record nested a million levels deep on its own, fingerprinted for its Idempotency-Key", async () => {
+  it("judges a record nested almost a million levels deep on its own, fingerprinted for its Idempotency-Key", async () => {
     const t = await newTenant();
-    const levels = 1_000_000;
+    // Just under MAX_JSON_CONTAINERS (the body holds three more objects and arrays).
+    const levels = MAX_JSON_CONTAINERS - 10;
     const body = `{"campaignId":"emi","records":[${JSON.stringify(loanRecord(1))},{"loan_id":"LN-2","x":${"[".repeat(levels)}${"]".repeat(levels)}}]}`;
     const headers = { ...t.auth, "Idempotency-Key": `deep-${crypto.randomUUID()}` };
     const first = await call("POST", "/api/v1/customers/add/bulk", body, headers);
@@ -153,6 +155,39 @@ describe("hostile bodies on every route that reads one", () => {
     expect(again.headers.get("Idempotent-Replayed")).toBe("true");
     expect(again.json.importId).toBe(first.json.importId);
   });
+
+  it("refuses a body of more than MAX_JSON_CONTAINERS objects and arrays (413, nothing stored), and counts none inside strings", async () => {
+    const t = await newTenant();
+    const valid = JSON.stringify(loanRecord(1));
+    const bombs = {
+      "an array of empty objects": `[{}${",{}".repeat(MAX_JSON_CONTAINERS)}]`,
+      "nesting past the limit": `${"[".repeat(MAX_JSON_CONTAINERS + 1)}${"]".repeat(MAX_JSON_CONTAINERS + 1)}`,
+    };
+    for (const [name, value] of Object.entries(bombs)) {
+      const body = `{"campaignId":"emi","records":[${valid},{"loan_id":"LN-2","x":${value}}]}`;
+      const r = await call("POST", "/api/v1/customers/add/bulk", body, t.auth);
+      expect(r.status, name).toBe(413);
+      expect(r.json.error.code).toBe("payload_too_large");
+      expect(r.json.error.details).toEqual([
+        { path: "body", message: `more than ${MAX_JSON_CONTAINERS} objects and arrays` },
+      ]);
+      expect(r.text.length).toBeLessThan(SMALL_ANSWER);
+    }
+    const none = await call("GET", "/api/v1/campaigns/emi/customers", undefined, t.auth);
+    expect(none.json.data).toEqual([]);
+
+    // The same characters inside strings are text: 11 records of 100,000 "[" and "{" each (over the
+    // limit counted blindly) are judged one by one, and the valid record is stored.
+    const texts = Array.from({ length: 11 }, (_, i) =>
+      JSON.stringify({ ...loanRecord(100 + i), note: "[{".repeat(50_000) }),
+    );
+    const body = `{"campaignId":"emi","records":[${valid},${texts.join(",")}]}`;
+    const judged = await call("POST", "/api/v1/customers/add/bulk", body, t.auth);
+    expect(judged.status, judged.text.slice(0, 300)).toBe(207);
+    expect(judged.json.results).toMatchObject({ total: 12, successful: 1, invalid: 11 });
+    const stored = await call("GET", "/api/v1/campaigns/emi/customers", undefined, t.auth);
+    expect(stored.json.data.map((c: { loan_id: string }) => c.loan_id)).toEqual(["LN-000001"]);
+  }, 120_000);
 
   it("names the unknown key clipped, and the fields the route takes", async () => {
     const t = await newTenant();

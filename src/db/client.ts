@@ -31,7 +31,9 @@ interface BatchableQuery {
 const d1Dbs = new WeakMap<D1Database, Db>();
 
 export function createD1Db(binding: D1Database): Db {
-  const known = d1Dbs.get(binding);
+  // A binding that is not an object (none at all, as in the OpenAPI document's tests) is not cached.
+  const cacheable = typeof binding === "object" && binding !== null;
+  const known = cacheable ? d1Dbs.get(binding) : undefined;
   if (known) return known;
   const db = drizzleD1(binding, { schema });
   // drizzle's own D1 batch fails on a raw `sql` statement with parameters ("Cannot read properties
@@ -51,7 +53,7 @@ export function createD1Db(binding: D1Database): Db {
     >;
   };
   const created = Object.assign(db, { batch });
-  d1Dbs.set(binding, created);
+  if (cacheable) d1Dbs.set(binding, created);
   return created;
 }
 
