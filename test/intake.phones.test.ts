@@ -98,20 +98,18 @@ describe("phone numbers sent as JSON numbers written like spreadsheet numbers", 
     expect(s.status, s.text).toBe(207);
     expect(await suppressed(t.auth)).toEqual(["+919876543211"]);
 
-    // Nested past what the exact reading can walk: refused, never read as the float's digits.
+    // Next to an entry nested 10,000 levels deep, the float is still read as written (the reading
+    // walks any depth with its own stack): each entry is refused on its own, the valid one kept.
     const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
     const nested = await call(
       "POST",
       "/api/v1/suppressions",
-      `{"phone_numbers":[9.87654E+09,${deep}]}`,
+      `{"phone_numbers":[9.87654E+09,${deep},9876543212]}`,
       t.auth,
     );
-    expect(nested.status).toBe(400);
-    expect(nested.json.error).toMatchObject({
-      code: "invalid_json",
-      details: [{ path: "body", message: "nested too deeply" }],
-    });
-    expect(await suppressed(t.auth)).toEqual(["+919876543211"]);
+    expect(nested.status, nested.text.slice(0, 300)).toBe(207);
+    expect(JSON.stringify(nested.json)).toContain("spreadsheet");
+    expect(await suppressed(t.auth)).toEqual(["+919876543211", "+919876543212"]);
   });
 });
 
