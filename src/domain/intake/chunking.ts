@@ -70,14 +70,11 @@ async function writeWithinWindow<T>(
     const rows = members.map((r) => r.encoded);
     for (const r of members) r.encoded = "";
     const written = write(members, rows);
-    const settled = written.then(
-      () => undefined,
-      () => undefined,
-    );
-    const done = settled.finally(() => {
+    const release = () => {
       inFlight.delete(done);
       bytesInFlight -= bytes;
-    });
+    };
+    const done: Promise<void> = written.then(release, release);
     inFlight.add(done);
     bytesInFlight += bytes;
     started.push(written);

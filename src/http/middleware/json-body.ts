@@ -124,14 +124,9 @@ export const MAX_JSON_CONTAINERS = 1_000_000;
 function checkContainerCount(text: string): void {
   if (openingBrackets(text) <= MAX_JSON_CONTAINERS) return;
   let containers = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // a backslash escapes the next character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
+    if (c === 0x22) i = stringEnd(text, i) - 1;
     else if ((c === 0x7b || c === 0x5b) && ++containers > MAX_JSON_CONTAINERS) {
       throw new DomainError(
         "payload_too_large",
@@ -221,20 +216,11 @@ export function quotePhonesAsWritten(text: string): string {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      const start = i++;
-      let escaped = false;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) {
-          escaped = true;
-          i += 2;
-        } else if (d === 0x22) break;
-        else i++;
-      }
-      i++;
+      const start = i;
+      i = stringEnd(text, i);
       if (expectingKey) {
         const raw = text.slice(start, i);
-        key = escaped ? readKey(raw) : raw.slice(1, -1);
+        key = raw.includes("\\") ? readKey(raw) : raw.slice(1, -1);
         expectingKey = false;
       }
       continue;
@@ -282,6 +268,21 @@ export function quotePhonesAsWritten(text: string): string {
   if (copiedUpTo === 0) return text;
   pieces.push(text.slice(copiedUpTo));
   return pieces.join("");
+}
+
+/**
+ * The index just past the JSON string whose opening quote is at `start` (past its closing quote;
+ * a backslash escapes the character after it), or the text's length when it never closes.
+ */
+function stringEnd(text: string, start: number): number {
+  let i = start + 1;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i += 2;
+    else if (c === 0x22) return i + 1;
+    else i++;
+  }
+  return text.length;
 }
 
 /** An object key with escapes, as JSON reads it; a malformed one is left for JSON.parse to refuse. */
