@@ -222,17 +222,20 @@ function heapCases(limit: number) {
   // 50 variables whose names (100 characters, the longest allowed) differ from record to record:
   // a parsed record shares no property names with another, so each costs its own hidden classes
   // and name strings (about 40 MiB for a 25 MiB body, where shared names cost 2). As many as fit.
-  const uniqueNamed = (count: number) =>
+  // With one name above U+00FF (twoByte), the body's text can no longer be held one byte per
+  // character: decoded whole it is a 50 MiB string, alive while JSON.parse builds the 40 MiB.
+  const uniqueNamed = (count: number, twoByte = false) =>
     loanRecords(count).map((record, i) => {
       const { branch: _b, product: _p, ...fields } = record;
       const named: Record<string, unknown> = { ...fields };
+      if (twoByte && i === 0) named.first_name = "Priy\u0101\u20ac";
       for (let v = 1; v <= VARIABLES; v++) named[`${i}-${v}-`.padEnd(100, "k")] = `${v}`;
       return named;
     });
   const uniqueCount = (() => {
     const one = utf8(bodyOf("c", uniqueNamed(100))) / 100;
     let count = Math.min(10_000, Math.floor(limit / one));
-    while (utf8(bodyOf("c", uniqueNamed(count))) > limit) count -= 10;
+    while (utf8(bodyOf("c", uniqueNamed(count, true))) > limit) count -= 10;
     return count;
   })();
   return [
@@ -259,6 +262,12 @@ function heapCases(limit: number) {
       name: "records_unique_names_vars_50",
       records: uniqueCount,
       make: (campaignId: string) => bodyOf(campaignId, uniqueNamed(uniqueCount)),
+      status: 201,
+    },
+    {
+      name: "records_unique_names_two_byte",
+      records: uniqueCount,
+      make: (campaignId: string) => bodyOf(campaignId, uniqueNamed(uniqueCount, true)),
       status: 201,
     },
   ];

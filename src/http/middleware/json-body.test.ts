@@ -1,10 +1,13 @@
 // quotePhonesAsWritten, the one pass that keeps a float-written phone number's text, held to its
 // definition: JSON.parse with a reviver that reads each number's source text (which workerd's V8
-// passes), the way the body used to be read.
+// passes), the way the body used to be read. And parseJsonBody's run-by-run parse of large bodies,
+// held to the whole parse of smaller ones.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { DomainError } from "../../domain/errors";
 import { canonicalFieldName } from "../../domain/records/record-rules";
-import { quotePhonesAsWritten } from "./json-body";
+import { MAX_ARRAY_ELEMENTS, MAX_JSON_CONTAINERS, parseJsonBody, quotePhonesAsWritten } from "./json-body";
+import { splitAtArrays } from "./json-split";
 
 class Written {
   constructor(
@@ -89,5 +92,195 @@ describe("quotePhonesAsWritten", () => {
   it("walks any depth without recursion", () => {
     const deep = `{"phone_numbers":[9.5,${"[".repeat(200_000)}${"]".repeat(200_000)}]}`;
     expect(quotePhonesAsWritten(deep).startsWith('{"phone_numbers":["9.5",')).toBe(true);
+  });
+});
+
+/** What parseJsonBody makes of a body: its value, or the error's code and message. */
+function outcome(
+  bytes: Uint8Array,
+  fromBytes: number,
+  runBytes = 128 * 1024,
+  minArrayBytes = 0,
+): { value?: unknown; code?: string; message?: string } {
+  try {
+    return { value: parseJsonBody(bytes.slice().buffer, { fromBytes, runBytes, minArrayBytes }) };
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    return { code: err.code, message: err.message };
+  }
+}
+
+/**
+ * The same value, or the same error code; the same message too when both name a byte that is not
+ * UTF-8 or a lone surrogate. (A body with a syntax error in one record and a bad byte in a later
+ * one may be refused for either: both are invalid_json.)
+ */
+function expectSameOutcome(bytes: Uint8Array, runBytes?: number, minArrayBytes?: number): void {
+  const split = outcome(bytes, 0, runBytes, minArrayBytes);
+  const whole = outcome(bytes, Number.POSITIVE_INFINITY);
+  expect(split.code).toBe(whole.code);
+  if (whole.code === undefined) expect(split.value).toEqual(whole.value);
+  const exact = /UTF-8:|Unicode/;
+  if (exact.test(split.message ?? "") && exact.test(whole.message ?? ""))
+    expect(split.message).toBe(whole.message);
+}
+
+const ws = fc.constantFrom("", " ", "\n\t", "\r\n  ");
+/** A record's text: any JSON, or a record with float phones, escapes and surrogates, or a broken one. */
+const element = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+  fc
+    .tuple(
+      phoneKey,
+      number,
+      text,
+      fc.constantFrom("\\ud83d\\ude00", "\\uD800", "\\u0101", "ā€", '\\"]', "\\\\"),
+    )
+    .map(([k, n, t, s]) => `{"${k}":${n},"note":${t},"name":"${s}","phone_numbers":[${n}]}`),
+  fc.constantFrom("", "{", '{"a":1]', '"open', "[1,]", "1 2", "\uFEFF1", "{}}", "]", "nul"),
+);
+const topKey = fc.constantFrom(
+  "campaignId",
+  "records",
+  "rec\\u006frds",
+  "phone_numbers",
+  "Records",
+  "dryRun",
+);
+/** Bodies shaped like a bulk request: a records array among other keys, with the ways one can go wrong. */
+const bulkBody = fc
+  .tuple(
+    fc.array(fc.tuple(ws, element, ws), { maxLength: 6 }),
+    fc.array(
+      fc.tuple(
+        topKey,
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+          number,
+          fc.array(fc.oneof(number, element), { maxLength: 4 }).map((a) => `[${a.join(",")}]`),
+        ),
+      ),
+      {
+        maxLength: 3,
+      },
+    ),
+    fc.nat(3),
+    fc.constantFrom("", "\uFEFF", " "),
+    fc.constantFrom("", " ", "\n", "x", "{}", "[[", ","),
+    fc.boolean(),
+  )
+  .map(([records, others, at, before, after, bare]) => {
+    const array = `[${records.map(([a, e, b]) => `${a}${e}${b}`).join(",")}]`;
+    // A body that is an array itself (no route takes one; it is still split, and refused whole).
+    if (bare) return `${before}${array}${after}`;
+    const members = others.map(([k, v]) => `"${k}":${v}`);
+    members.splice(Math.min(at, members.length), 0, `"records" :${array}`);
+    return `${before}{${members.join(",")}}${after}`;
+  });
+
+/** A body with one byte changed: a structural character, a backslash, or a byte that is not UTF-8. */
+const mutated = fc
+  .tuple(bulkBody, fc.nat(), fc.constantFrom(0x22, 0x5c, 0x2c, 0x5b, 0x5d, 0x7b, 0x7d, 0x80, 0xc3, 0xff, -1))
+  .map(([b, at, byte]) => {
+    const bytes = Array.from(new TextEncoder().encode(b));
+    const i = at % (bytes.length + 1);
+    if (byte < 0) bytes.splice(i, 1);
+    else bytes.splice(i, 0, byte);
+    return Uint8Array.from(bytes);
+  });
+
+describe("parseJsonBody run by run", () => {
+  it("gives the value, or the error, a whole parse gives", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          bulkBody.map((b) => new TextEncoder().encode(b)),
+          mutated,
+        ),
+        // Runs of one element each, of a few, and of all of them; every top-level array split, or
+        // only the longer ones.
+        fc.constantFrom(0, 1, 40, 128 * 1024),
+        fc.constantFrom(0, 30),
+        (bytes, runBytes, minArrayBytes) => {
+          expectSameOutcome(bytes, runBytes, minArrayBytes);
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it("splits a body at its top-level arrays, and one without any not at all", () => {
+    const records = [{ a: "ā€" }, [1, { b: "]" }], "x,y", 5, null];
+    const body = new TextEncoder().encode(
+      `\uFEFF{"campaignId":"c", "records" : [ ${records.map((r) => JSON.stringify(r)).join(" ,\n")} ], "n":{"m":[]}, "ids":[]}`,
+    );
+    const split = splitAtArrays(body, 0, 0);
+    expect(split?.arrays.map((a) => [a.key, a.elements, a.runs.length])).toEqual([
+      ["records", records.length, records.length * 2],
+      ["ids", 0, 0],
+    ]);
+    expect(split?.containers).toBe(1 + 1 + 3 + 2 + 1);
+    // Runs of at least 20 bytes: the first three records, then the last two. Arrays of at least
+    // 10 bytes: not `[]`.
+    expect(splitAtArrays(body, 20, 10)?.arrays.map((a) => a.runs.length)).toEqual([4]);
+    const at = (text: string) => splitAtArrays(new TextEncoder().encode(text), 0, 0);
+    // No top-level array before the object stops being JSON: parsed whole.
+    for (const other of ['{"records":{}}', '{"campaignId":"c"}', '{"a" 1,"records":[1]}', '"x"', "{}"]) {
+      expect(at(other)).toBeUndefined();
+    }
+    expect(at('[{"records":[]}]')?.arrays).toMatchObject([{ key: undefined, elements: 1 }]);
+    expect(at('{"rec\\u006frds":[1,2]}')?.arrays).toMatchObject([{ key: "records", elements: 2 }]);
+    expect(at('{"records":[1],"records":[2,3]}')?.arrays).toMatchObject([{ elements: 1 }, { elements: 2 }]);
+    // Once an array is reached, split whatever follows; the parses refuse what is broken.
+    expect(at('{"records":[1]} x')?.arrays).toMatchObject([{ elements: 1, end: 14 }]);
+    expect(at('{"records":[1},{"a":[]}')).toMatchObject({
+      arrays: [{ elements: 2, end: 23 }],
+      containers: 4,
+    });
+    expect(at('{"records":["1,2]}')?.arrays).toMatchObject([{ elements: 1, end: 18 }]);
+  });
+
+  it("puts each array where the body has it: the last of two members of one name wins, __proto__ is a member", () => {
+    const value = (text: string) => outcome(new TextEncoder().encode(text), 0, 0).value;
+    expect(value('{"records":[1],"x":[2],"records":[3,4]}')).toEqual({ records: [3, 4], x: [2] });
+    expect(value('{"records":[1],"records":5}')).toEqual({ records: 5 });
+    const proto = value('{"__proto__":[1,2]}') as object;
+    expect(Object.getOwnPropertyDescriptor(proto, "__proto__")?.value).toEqual([1, 2]);
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(value('{"phone_numbers":[9.87654E+09, 12],"records":[{"phone_number":1.5e3}, 2.5]}')).toEqual({
+      phone_numbers: ["9.87654E+09", 12],
+      records: [{ phone_number: "1.5e3" }, 2.5],
+    });
+  });
+
+  it("names the record that does not parse", () => {
+    // Records 0–4 fill the first run of 128 KiB; the bad one (6) is in the second.
+    const good = Array.from({ length: 5 }, () => JSON.stringify({ a: "x".repeat(30_000) }));
+    const body = new TextEncoder().encode(`{"records":[${good.join(",")},{"a":1},{"a":},{"a":2}]}`);
+    expect(outcome(body, 0)).toMatchObject({ code: "invalid_json" });
+    expect(() =>
+      parseJsonBody(body.buffer as ArrayBuffer, { fromBytes: 0, runBytes: 128 * 1024, minArrayBytes: 0 }),
+    ).toThrow(expect.objectContaining({ details: [expect.objectContaining({ path: "records.6" })] }));
+    // A left-out last record, in a run of its own, is not read as no record.
+    expect(outcome(new TextEncoder().encode('{"records":[{},]}'), 0, 0).code).toBe("invalid_json");
+  });
+
+  it("refuses a body past the container bound or with too many elements in an array, and counts brackets inside strings as text", () => {
+    const bomb = new TextEncoder().encode(`{"records":[${"{},".repeat(MAX_JSON_CONTAINERS)}{}]}`);
+    expect(outcome(bomb, 0).code).toBe("payload_too_large");
+    const zeros = new TextEncoder().encode(`{"records":[0${",0".repeat(MAX_ARRAY_ELEMENTS)}]}`);
+    expect(outcome(zeros, 0)).toMatchObject({
+      code: "payload_too_large",
+      message: expect.stringContaining("100,001 elements"),
+    });
+    expect(outcome(zeros, Number.POSITIVE_INFINITY).value).toHaveProperty(
+      "records.length",
+      MAX_ARRAY_ELEMENTS + 1,
+    );
+    const quoted = new TextEncoder().encode(
+      `{"records":[{"note":"${"{".repeat(MAX_JSON_CONTAINERS + 1)}"}]}`,
+    );
+    expectSameOutcome(quoted);
+    expect(outcome(quoted, 0)).toHaveProperty("value.records.0.note");
   });
 });

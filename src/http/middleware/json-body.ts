@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { DomainError } from "../../domain/errors";
 import { canonicalFieldName } from "../../domain/records/record-rules";
 import type { AppBindings } from "../types";
+import { type BodySplit, type SplitArray, scanElements, splitAtArrays } from "./json-split";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 /** The documented default of MAX_BODY_BYTES (25 MiB), used when the var is unset or not a number. */
@@ -62,48 +63,216 @@ export function checkJsonMediaType(contentType: string | undefined): void {
   }
 }
 
+/** When a body is parsed run by run (splitAtArrays), and how. */
+export interface BodySplitting {
+  /** Bodies of at least this many bytes. */
+  fromBytes: number;
+  /** Bytes of an array's elements decoded and parsed at a time. */
+  runBytes: number;
+  /** Top-level arrays of at least this many bytes are split; smaller ones stay in the rest. */
+  minArrayBytes: number;
+}
+
+/**
+ * Bodies from 4 MiB on are parsed run by run, never decoded whole: a 25 MiB body with one character
+ * above U+00FF is a 50 MiB string, and with records whose 50 variable names are all different
+ * (40 MiB parsed) the two did not fit an isolate capped at 80 MiB of old generation. Below 4 MiB
+ * one decode and one parse are faster (measured in bench/README "Heap") and the memory is small.
+ * Elements are parsed 128 KiB at a time (one call per record would cost more than the parse), and
+ * top-level arrays from 16 KiB on are split, so a body cut into 1,600 of them at most.
+ */
+const BODY_SPLITTING: BodySplitting = {
+  fromBytes: 4 * 1024 * 1024,
+  runBytes: 128 * 1024,
+  minArrayBytes: 16 * 1024,
+};
+
 /**
  * The body's JSON value: 400 invalid_json when the bytes are not UTF-8 (naming the first bad byte's
- * offset) or do not parse.
+ * offset) or do not parse (naming the element, `records.1200`, when the body was parsed run by
+ * run), 413 payload_too_large past MAX_JSON_CONTAINERS, or past MAX_ARRAY_ELEMENTS in one array
+ * when parsed run by run. Both ways give the same value, held to each other by a property test with
+ * `splitting` set to split every body; where a body has two faults, they may name different ones.
  */
-export function parseJsonBody(bytes: ArrayBuffer): unknown {
-  let text: string;
-  try {
-    text = UTF8.decode(bytes);
-  } catch {
-    const at = firstInvalidUtf8(new Uint8Array(bytes));
-    const byte = new Uint8Array(bytes)[at] ?? 0;
-    throw new DomainError(
-      "invalid_json",
-      `The request body is not valid UTF-8: byte 0x${byte.toString(16).toUpperCase().padStart(2, "0")} at offset ${at} is not part of a UTF-8 character. Save the file as UTF-8 (not Windows-1252 or Latin-1) and send it again.`,
-      [{ path: "body", message: `invalid UTF-8 at byte offset ${at}` }],
-    );
+export function parseJsonBody(bytes: ArrayBuffer, splitting = BODY_SPLITTING): unknown {
+  if (bytes.byteLength >= splitting.fromBytes) {
+    const view = new Uint8Array(bytes);
+    const split = splitAtArrays(view, splitting.runBytes, splitting.minArrayBytes);
+    // Past the container bound the body is refused the way it always was, which needs no parse.
+    if (split !== undefined && split.containers <= MAX_JSON_CONTAINERS) {
+      const long = split.arrays.find((a) => a.elements > MAX_ARRAY_ELEMENTS);
+      if (long !== undefined) {
+        const path = long.key ?? "body";
+        throw new DomainError(
+          "payload_too_large",
+          `The request body's ${path} array holds ${long.elements.toLocaleString("en-US")} elements; no request takes more than ${MAX_ARRAY_ELEMENTS.toLocaleString("en-US")}.`,
+          [{ path, message: `more than ${MAX_ARRAY_ELEMENTS} elements` }],
+        );
+      }
+      return parseRunByRun(view, split);
+    }
   }
+  let text = decode(new Uint8Array(bytes), 0, bytes.byteLength, UTF8);
   checkContainerCount(text);
   // The same variable, so that the text as sent is not held while its quoted copy is parsed.
   if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    if (err instanceof DomainError) throw err;
-    throw new DomainError("invalid_json", "The request body is not valid JSON.", [
-      { path: "body", message: err instanceof Error ? err.message.slice(0, 200) : "unparseable" },
-    ]);
-  }
+  const value = parseText(text, "body");
   // Raw UTF-8 cannot carry a surrogate; only a \uD800-style escape can, so without one the walk is
   // skipped (a scan of the text costs milliseconds even at 25 MiB).
-  if (SURROGATE_ESCAPE.test(text)) {
-    const at = firstLoneSurrogate(value);
-    if (at !== undefined) {
-      throw new DomainError(
-        "invalid_json",
-        `The request body is not valid Unicode text: ${at.path} holds a lone surrogate (a \\u${at.code} escape without its pair), which no system stores as it was sent. Send the text as UTF-8, or escape whole characters.`,
-        [{ path: at.path, message: `contains a lone surrogate \\u${at.code}` }],
-      );
+  if (SURROGATE_ESCAPE.test(text)) refuseLoneSurrogates(value);
+  return value;
+}
+
+/**
+ * The most elements one top-level array of a body parsed run by run may hold: ten times the most
+ * any route takes (10,000 records, numbers or ids), so that a body of 13 million `0,` is refused
+ * (413) before an array of them is built.
+ */
+export const MAX_ARRAY_ELEMENTS = 100_000;
+
+/**
+ * The body parsed run by run, in the order of its bytes (so an invalid UTF-8 byte is named by its
+ * offset in the body): the text before each split array, the array's runs (each decoded, read for
+ * float-written phones and parsed), and so on; then the rest of the body, in which each split array
+ * is a marker, is parsed and the arrays are put where their markers are. A marker a later member of
+ * the same name replaced (as JSON reads an object, the last one wins) is not there: its array was
+ * judged, and is dropped.
+ */
+function parseRunByRun(bytes: Uint8Array, split: BodySplit): unknown {
+  const nonce = crypto.getRandomValues(new Uint32Array(2)).join("-");
+  const marker = (n: number) => `bulkcall-split-${nonce}-${n}`;
+  const rest: string[] = [];
+  const parsed: unknown[][] = [];
+  let surrogates = false;
+  let from = 0;
+  for (const [n, array] of split.arrays.entries()) {
+    const before = decode(bytes, from, array.start, from === 0 ? UTF8 : UTF8_INSIDE);
+    surrogates ||= SURROGATE_ESCAPE.test(before);
+    rest.push(before, `["${marker(n)}"]`);
+    const elements: unknown[] = [];
+    // An array under a phone_numbers key is a suppression list: its float-written entries keep
+    // their text, as quotePhonesAsWritten reads them in the whole body.
+    const phones = array.key !== undefined && canonicalFieldName(array.key) === "phone_numbers";
+    const { runs } = array;
+    for (let k = 0; k < runs.length; k += 2) {
+      const start = runs[k] as number;
+      const end = runs[k + 1] as number;
+      const inside = decode(bytes, start, end, UTF8_INSIDE);
+      // A run is never empty: `[]` has none. An empty one is an element left out (`[{},]`), which
+      // `[]` would read as nothing.
+      if (JSON_WHITESPACE_ONLY.test(inside))
+        throw unparseableElement(bytes, array, start, end, elements.length);
+      let text = phones ? `{"phone_numbers":[${inside}]}` : `[${inside}]`;
+      surrogates ||= SURROGATE_ESCAPE.test(inside);
+      if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
+      let run: unknown[];
+      try {
+        const value = JSON.parse(text) as unknown[] | { phone_numbers: unknown[] };
+        run = Array.isArray(value) ? value : value.phone_numbers;
+      } catch {
+        throw unparseableElement(bytes, array, start, end, elements.length);
+      }
+      for (const element of run) elements.push(element);
+    }
+    if (!array.closed) {
+      throw new DomainError("invalid_json", "The request body is not valid JSON.", [
+        { path: array.key ?? "body", message: "the array never closes (no `]`)" },
+      ]);
+    }
+    parsed.push(elements);
+    from = array.end;
+  }
+  const after = decode(bytes, from, bytes.length, from === 0 ? UTF8 : UTF8_INSIDE);
+  surrogates ||= SURROGATE_ESCAPE.test(after);
+  rest.push(after);
+  let text = rest.join("");
+  if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
+  let value = parseText(text, "body");
+  for (const [n, array] of split.arrays.entries()) {
+    const elements = parsed[n] as unknown[];
+    const isMarker = (v: unknown) => Array.isArray(v) && v.length === 1 && v[0] === marker(n);
+    if (array.key === undefined) {
+      if (isMarker(value)) value = elements;
+    } else if (typeof value === "object" && value !== null) {
+      // An own property, also when it is named __proto__ (JSON.parse makes it one).
+      const held = Object.getOwnPropertyDescriptor(value, array.key);
+      if (held !== undefined && isMarker(held.value)) {
+        Object.defineProperty(value, array.key, { ...held, value: elements });
+      }
     }
   }
+  if (surrogates) refuseLoneSurrogates(value);
   return value;
+}
+
+const JSON_WHITESPACE_ONLY = /^[ \t\n\r]*$/;
+
+/**
+ * The 400 for a run of `array` (bytes `start` to `end`, its first element the array's `index`th)
+ * that did not parse, naming the first of its elements that does not (`records.1200`).
+ */
+function unparseableElement(
+  bytes: Uint8Array,
+  array: SplitArray,
+  start: number,
+  end: number,
+  index: number,
+): DomainError {
+  const at = (k: number) => (array.key === undefined ? String(index + k) : `${array.key}.${index + k}`);
+  const { runs } = scanElements(bytes, start, end, 0);
+  for (let k = 0; k < runs.length; k += 2) {
+    // Quoting float-written phones changes no element's being JSON, so it is left out here.
+    try {
+      JSON.parse(decode(bytes, runs[k] as number, runs[k + 1] as number, UTF8_INSIDE));
+    } catch (err) {
+      return new DomainError("invalid_json", "The request body is not valid JSON.", [
+        { path: at(k / 2), message: err instanceof Error ? err.message.slice(0, 200) : "unparseable" },
+      ]);
+    }
+  }
+  // Not reached: a run is its elements joined by commas, so one of them does not parse.
+  return new DomainError("invalid_json", "The request body is not valid JSON.", [
+    { path: at(0), message: "unparseable" },
+  ]);
+}
+
+/** `bytes[start, end)` as text: 400 invalid_json naming the first byte that is not UTF-8. */
+function decode(bytes: Uint8Array, start: number, end: number, decoder: TextDecoder): string {
+  const slice = bytes.subarray(start, end);
+  try {
+    return decoder.decode(slice);
+  } catch {
+    const at = firstInvalidUtf8(slice);
+    const byte = slice[at] ?? 0;
+    throw new DomainError(
+      "invalid_json",
+      `The request body is not valid UTF-8: byte 0x${byte.toString(16).toUpperCase().padStart(2, "0")} at offset ${start + at} is not part of a UTF-8 character. Save the file as UTF-8 (not Windows-1252 or Latin-1) and send it again.`,
+      [{ path: "body", message: `invalid UTF-8 at byte offset ${start + at}` }],
+    );
+  }
+}
+
+/** JSON.parse of `text`, or 400 invalid_json with the parser's message under `path`. */
+function parseText(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DomainError("invalid_json", "The request body is not valid JSON.", [
+      { path, message: err instanceof Error ? err.message.slice(0, 200) : "unparseable" },
+    ]);
+  }
+}
+
+/** 400 invalid_json when a string of `value` holds a lone surrogate (firstLoneSurrogate). */
+function refuseLoneSurrogates(value: unknown): void {
+  const at = firstLoneSurrogate(value);
+  if (at !== undefined) {
+    throw new DomainError(
+      "invalid_json",
+      `The request body is not valid Unicode text: ${at.path} holds a lone surrogate (a \\u${at.code} escape without its pair), which no system stores as it was sent. Send the text as UTF-8, or escape whole characters.`,
+      [{ path: at.path, message: `contains a lone surrogate \\u${at.code}` }],
+    );
+  }
 }
 
 /**
@@ -347,8 +516,12 @@ function firstLoneSurrogate(value: unknown): { path: string; code: string } | un
   return undefined;
 }
 
-/** Fatal: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD in a stored name. */
+/**
+ * Fatal: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD in a stored name. A
+ * byte order mark is dropped at the body's start only: inside a body U+FEFF is not JSON whitespace.
+ */
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const UTF8_INSIDE = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * The offset of the first byte that does not belong to a well-formed UTF-8 sequence (overlong
