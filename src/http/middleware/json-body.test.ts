@@ -6,8 +6,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DomainError } from "../../domain/errors";
 import { canonicalFieldName } from "../../domain/records/record-rules";
-import { MAX_ARRAY_ELEMENTS, MAX_JSON_CONTAINERS, parseJsonBody, quotePhonesAsWritten } from "./json-body";
-import { splitAtArrays } from "./json-split";
+import {
+  type BodySplitting,
+  MAX_ARRAY_ELEMENTS,
+  MAX_JSON_CONTAINERS,
+  parseJsonBody,
+  quotePhonesAsWritten,
+} from "./json-body";
+import { splitValue } from "./json-split";
 
 class Written {
   constructor(
@@ -99,11 +105,11 @@ describe("quotePhonesAsWritten", () => {
 function outcome(
   bytes: Uint8Array,
   fromBytes: number,
-  runBytes = 128 * 1024,
-  minArrayBytes = 0,
+  cut: Partial<Omit<BodySplitting, "fromBytes">> = {},
 ): { value?: unknown; code?: string; message?: string } {
+  const splitting = { fromBytes, runBytes: 128 * 1024, minPieceBytes: 0, bigBytes: 1024 * 1024, ...cut };
   try {
-    return { value: parseJsonBody(bytes.slice().buffer, { fromBytes, runBytes, minArrayBytes }) };
+    return { value: parseJsonBody(bytes.slice().buffer, splitting) };
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     return { code: err.code, message: err.message };
@@ -115,8 +121,8 @@ function outcome(
  * UTF-8 or a lone surrogate. (A body with a syntax error in one record and a bad byte in a later
  * one may be refused for either: both are invalid_json.)
  */
-function expectSameOutcome(bytes: Uint8Array, runBytes?: number, minArrayBytes?: number): void {
-  const split = outcome(bytes, 0, runBytes, minArrayBytes);
+function expectSameOutcome(bytes: Uint8Array, cut: Partial<Omit<BodySplitting, "fromBytes">> = {}): void {
+  const split = outcome(bytes, 0, cut);
   const whole = outcome(bytes, Number.POSITIVE_INFINITY);
   expect(split.code).toBe(whole.code);
   if (whole.code === undefined) expect(split.value).toEqual(whole.value);
@@ -167,15 +173,19 @@ const bulkBody = fc
     fc.nat(3),
     fc.constantFrom("", "\uFEFF", " "),
     fc.constantFrom("", " ", "\n", "x", "{}", "[[", ","),
-    fc.boolean(),
+    fc.constantFrom("object", "array", "nested object", "nested array"),
   )
-  .map(([records, others, at, before, after, bare]) => {
+  .map(([records, others, at, before, after, shape]) => {
     const array = `[${records.map(([a, e, b]) => `${a}${e}${b}`).join(",")}]`;
     // A body that is an array itself (no route takes one; it is still split, and refused whole).
-    if (bare) return `${before}${array}${after}`;
+    if (shape === "array") return `${before}${array}${after}`;
     const members = others.map(([k, v]) => `"${k}":${v}`);
     members.splice(Math.min(at, members.length), 0, `"records" :${array}`);
-    return `${before}{${members.join(",")}}${after}`;
+    const object = `{${members.join(",")}}`;
+    // The same one level down: in a member of an object, or as the element of an array.
+    if (shape === "nested object") return `${before}{"data": ${object}, "n": [1]}${after}`;
+    if (shape === "nested array") return `${before}[${object} , ${array}]${after}`;
+    return `${before}${object}${after}`;
   });
 
 /** A body with one byte changed: a structural character, a backslash, or a byte that is not UTF-8. */
@@ -197,51 +207,62 @@ describe("parseJsonBody run by run", () => {
           bulkBody.map((b) => new TextEncoder().encode(b)),
           mutated,
         ),
-        // Runs of one element each, of a few, and of all of them; every top-level array split, or
-        // only the longer ones.
+        // Runs of one element each, of a few, and of all of them; every member cut out, or only the
+        // longer ones; every element split again, only the longer ones, or none.
         fc.constantFrom(0, 1, 40, 128 * 1024),
         fc.constantFrom(0, 30),
-        (bytes, runBytes, minArrayBytes) => {
-          expectSameOutcome(bytes, runBytes, minArrayBytes);
+        fc.constantFrom(0, 20, Number.POSITIVE_INFINITY),
+        (bytes, runBytes, minPieceBytes, bigBytes) => {
+          expectSameOutcome(bytes, { runBytes, minPieceBytes, bigBytes });
         },
       ),
       { numRuns: 3_000 },
     );
   });
 
-  it("splits a body at its top-level arrays, and one without any not at all", () => {
+  it("cuts a body at its arrays and objects, and one without any not at all", () => {
     const records = [{ a: "ā€" }, [1, { b: "]" }], "x,y", 5, null];
     const body = new TextEncoder().encode(
       `\uFEFF{"campaignId":"c", "records" : [ ${records.map((r) => JSON.stringify(r)).join(" ,\n")} ], "n":{"m":[]}, "ids":[]}`,
     );
-    const split = splitAtArrays(body, 0, 0);
-    expect(split?.arrays.map((a) => [a.key, a.elements, a.runs.length])).toEqual([
-      ["records", records.length, records.length * 2],
-      ["ids", 0, 0],
+    const cut = { runBytes: 0, minPieceBytes: 0, bigBytes: Number.POSITIVE_INFINITY };
+    const split = splitValue(body, 0, body.length, cut);
+    expect(split?.pieces.map((p) => [p.key, p.kind, p.elements, p.runs.length])).toEqual([
+      ["records", "array", records.length, records.length * 3],
+      ["n", "object", 0, 0],
+      ["ids", "array", 0, 0],
     ]);
     expect(split?.containers).toBe(1 + 1 + 3 + 2 + 1);
-    // Runs of at least 20 bytes: the first three records, then the last two. Arrays of at least
-    // 10 bytes: not `[]`.
-    expect(splitAtArrays(body, 20, 10)?.arrays.map((a) => a.runs.length)).toEqual([4]);
-    const at = (text: string) => splitAtArrays(new TextEncoder().encode(text), 0, 0);
-    // No top-level array before the object stops being JSON: parsed whole.
-    for (const other of ['{"records":{}}', '{"campaignId":"c"}', '{"a" 1,"records":[1]}', '"x"', "{}"]) {
+    // Runs of at least 20 bytes: the first two records, then the last three. Pieces of at least 10
+    // bytes: not `{"m":[]}` or `[]`.
+    const longer = splitValue(body, 0, body.length, { ...cut, runBytes: 20, minPieceBytes: 10 });
+    expect(longer?.pieces.map((p) => p.runs.filter((_, k) => k % 3 === 2))).toEqual([[2, 3]]);
+    // An element of 12 bytes or more is a run of its own, between the runs of the others.
+    const big = splitValue(body, 0, body.length, { ...cut, runBytes: 1_000, bigBytes: 12 });
+    expect(big?.pieces[0]?.runs.filter((_, k) => k % 3 === 2)).toEqual([1, 1, 3]);
+    const at = (text: string) => splitValue(new TextEncoder().encode(text), 0, text.length, cut);
+    // No array or object member before the object stops being JSON: parsed whole.
+    for (const other of ['{"records":5}', '{"campaignId":"c"}', '{"a" 1,"records":[1]}', '"x"', "{}"]) {
       expect(at(other)).toBeUndefined();
     }
-    expect(at('[{"records":[]}]')?.arrays).toMatchObject([{ key: undefined, elements: 1 }]);
-    expect(at('{"rec\\u006frds":[1,2]}')?.arrays).toMatchObject([{ key: "records", elements: 2 }]);
-    expect(at('{"records":[1],"records":[2,3]}')?.arrays).toMatchObject([{ elements: 1 }, { elements: 2 }]);
-    // Once an array is reached, split whatever follows; the parses refuse what is broken.
-    expect(at('{"records":[1]} x')?.arrays).toMatchObject([{ elements: 1, end: 14 }]);
+    expect(at('[{"records":[]}]')?.pieces).toMatchObject([{ key: undefined, elements: 1 }]);
+    expect(at('{"rec\\u006frds":[1,2]}')?.pieces).toMatchObject([{ key: "records", elements: 2 }]);
+    expect(at('{"records":[1],"records":[2,3]}')?.pieces).toMatchObject([{ elements: 1 }, { elements: 2 }]);
+    // Once a piece is reached, cut it whatever follows; the parses refuse what is broken.
+    expect(at('{"records":[1]} x')?.pieces).toMatchObject([{ elements: 1, end: 14, closed: true }]);
     expect(at('{"records":[1},{"a":[]}')).toMatchObject({
-      arrays: [{ elements: 2, end: 23 }],
+      pieces: [{ elements: 2, end: 23, closed: false }],
       containers: 4,
     });
-    expect(at('{"records":["1,2]}')?.arrays).toMatchObject([{ elements: 1, end: 18 }]);
+    expect(at('{"records":["1,2]}')?.pieces).toMatchObject([{ elements: 1, end: 18, closed: false }]);
+    expect(at('{"data":{"records":[1]')?.pieces).toMatchObject([
+      { key: "data", kind: "object", closed: false },
+    ]);
   });
 
   it("puts each array where the body has it: the last of two members of one name wins, __proto__ is a member", () => {
-    const value = (text: string) => outcome(new TextEncoder().encode(text), 0, 0).value;
+    const value = (text: string) =>
+      outcome(new TextEncoder().encode(text), 0, { runBytes: 0, bigBytes: 0 }).value;
     expect(value('{"records":[1],"x":[2],"records":[3,4]}')).toEqual({ records: [3, 4], x: [2] });
     expect(value('{"records":[1],"records":5}')).toEqual({ records: 5 });
     const proto = value('{"__proto__":[1,2]}') as object;
@@ -259,10 +280,66 @@ describe("parseJsonBody run by run", () => {
     const body = new TextEncoder().encode(`{"records":[${good.join(",")},{"a":1},{"a":},{"a":2}]}`);
     expect(outcome(body, 0)).toMatchObject({ code: "invalid_json" });
     expect(() =>
-      parseJsonBody(body.buffer as ArrayBuffer, { fromBytes: 0, runBytes: 128 * 1024, minArrayBytes: 0 }),
+      parseJsonBody(body.buffer as ArrayBuffer, {
+        fromBytes: 0,
+        runBytes: 128 * 1024,
+        minPieceBytes: 0,
+        bigBytes: Number.POSITIVE_INFINITY,
+      }),
     ).toThrow(expect.objectContaining({ details: [expect.objectContaining({ path: "records.6" })] }));
     // A left-out last record, in a run of its own, is not read as no record.
-    expect(outcome(new TextEncoder().encode('{"records":[{},]}'), 0, 0).code).toBe("invalid_json");
+    expect(outcome(new TextEncoder().encode('{"records":[{},]}'), 0, { runBytes: 0 }).code).toBe(
+      "invalid_json",
+    );
+    // A position is restated as a byte offset of the body, in a record and in the rest of the body.
+    const placed = new TextEncoder().encode(`{"records":[${good.join(",")},{"ā€":1,"a" 1}]}`);
+    expect(() =>
+      parseJsonBody(placed.buffer as ArrayBuffer, {
+        fromBytes: 0,
+        runBytes: 128 * 1024,
+        minPieceBytes: 0,
+        bigBytes: Number.POSITIVE_INFINITY,
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        details: [
+          expect.objectContaining({
+            path: "records.5",
+            message: expect.stringContaining(
+              `at byte offset ${placed.indexOf(0x31, placed.length - 6)} of the body`,
+            ),
+          }),
+        ],
+      }),
+    );
+    const unclosed = new TextEncoder().encode(`{"records":[${good.join(",")}]`);
+    expect(() =>
+      parseJsonBody(unclosed.buffer as ArrayBuffer, {
+        fromBytes: 0,
+        runBytes: 128 * 1024,
+        minPieceBytes: 0,
+        bigBytes: Number.POSITIVE_INFINITY,
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        details: [
+          expect.objectContaining({
+            path: "body",
+            message: expect.stringContaining(`at byte offset ${unclosed.length} of the body`),
+          }),
+        ],
+      }),
+    );
+    // An element split again is named by its place in the body.
+    const nested = new TextEncoder().encode('{"data":{"records":[{"a":1},{"a":}]}}');
+    expect(() =>
+      parseJsonBody(nested.buffer as ArrayBuffer, {
+        fromBytes: 0,
+        runBytes: 0,
+        minPieceBytes: 0,
+        bigBytes: 0,
+      }),
+    ).toThrow(expect.objectContaining({ details: [expect.objectContaining({ path: "data.records.1" })] }));
   });
 
   it("refuses a body past the container bound or with too many elements in an array, and counts brackets inside strings as text", () => {

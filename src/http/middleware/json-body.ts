@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { DomainError } from "../../domain/errors";
 import { canonicalFieldName } from "../../domain/records/record-rules";
 import type { AppBindings } from "../types";
-import { type BodySplit, type SplitArray, scanElements, splitAtArrays } from "./json-split";
+import { type Piece, scanElements, skipWhitespace, splitValue, type ValueSplit } from "./json-split";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 /** The documented default of MAX_BODY_BYTES (25 MiB), used when the var is unset or not a number. */
@@ -63,53 +63,52 @@ export function checkJsonMediaType(contentType: string | undefined): void {
   }
 }
 
-/** When a body is parsed run by run (splitAtArrays), and how. */
+/** When a body is parsed a piece at a time (splitValue), and how. */
 export interface BodySplitting {
   /** Bodies of at least this many bytes. */
   fromBytes: number;
   /** Bytes of an array's elements decoded and parsed at a time. */
   runBytes: number;
-  /** Top-level arrays of at least this many bytes are split; smaller ones stay in the rest. */
-  minArrayBytes: number;
+  /** Members (arrays and objects) of at least this many bytes are cut out; smaller ones stay in the rest. */
+  minPieceBytes: number;
+  /** An element of at least this many bytes that is an object or an array is split again. */
+  bigBytes: number;
 }
 
 /**
- * Bodies from 4 MiB on are parsed run by run, never decoded whole: a 25 MiB body with one character
- * above U+00FF is a 50 MiB string, and with records whose 50 variable names are all different
- * (40 MiB parsed) the two did not fit an isolate capped at 80 MiB of old generation. Below 4 MiB
- * one decode and one parse are faster (measured in bench/README "Heap") and the memory is small.
- * Elements are parsed 128 KiB at a time (one call per record would cost more than the parse), and
- * top-level arrays from 16 KiB on are split, so a body cut into 1,600 of them at most.
+ * Bodies from 4 MiB on are parsed a piece at a time, never decoded whole: a 25 MiB body with one
+ * character above U+00FF is a 50 MiB string, and with records whose 50 variable names are all
+ * different (40 MiB parsed) the two did not fit an isolate capped at 80 MiB of old generation.
+ * Below 4 MiB one decode and one parse are faster (measured in bench/README "Heap") and the memory
+ * is small. Elements are parsed 128 KiB at a time (one call per record would cost more than the
+ * parse); members from 16 KiB on are cut out, so a level is cut into 1,600 pieces at most; an
+ * element of 1 MiB or more (no valid record is) is split again, so no shape of body is parsed whole.
  */
 const BODY_SPLITTING: BodySplitting = {
   fromBytes: 4 * 1024 * 1024,
   runBytes: 128 * 1024,
-  minArrayBytes: 16 * 1024,
+  minPieceBytes: 16 * 1024,
+  bigBytes: 1024 * 1024,
 };
 
 /**
  * The body's JSON value: 400 invalid_json when the bytes are not UTF-8 (naming the first bad byte's
- * offset) or do not parse (naming the element, `records.1200`, when the body was parsed run by
- * run), 413 payload_too_large past MAX_JSON_CONTAINERS, or past MAX_ARRAY_ELEMENTS in one array
- * when parsed run by run. Both ways give the same value, held to each other by a property test with
- * `splitting` set to split every body; where a body has two faults, they may name different ones.
+ * offset) or do not parse (naming the element, `records.1200`, when the body was parsed a piece at
+ * a time), 413 payload_too_large past MAX_JSON_CONTAINERS, or past MAX_ARRAY_ELEMENTS in one array
+ * when parsed a piece at a time. Both ways give the same value, held to each other by a property
+ * test with `splitting` set to split every body; where a body has two faults, they may name
+ * different ones.
  */
 export function parseJsonBody(bytes: ArrayBuffer, splitting = BODY_SPLITTING): unknown {
   if (bytes.byteLength >= splitting.fromBytes) {
     const view = new Uint8Array(bytes);
-    const split = splitAtArrays(view, splitting.runBytes, splitting.minArrayBytes);
+    const split = splitValue(view, 0, view.length, splitting);
     // Past the container bound the body is refused the way it always was, which needs no parse.
     if (split !== undefined && split.containers <= MAX_JSON_CONTAINERS) {
-      const long = split.arrays.find((a) => a.elements > MAX_ARRAY_ELEMENTS);
-      if (long !== undefined) {
-        const path = long.key ?? "body";
-        throw new DomainError(
-          "payload_too_large",
-          `The request body's ${path} array holds ${long.elements.toLocaleString("en-US")} elements; no request takes more than ${MAX_ARRAY_ELEMENTS.toLocaleString("en-US")}.`,
-          [{ path, message: `more than ${MAX_ARRAY_ELEMENTS} elements` }],
-        );
-      }
-      return parseRunByRun(view, split);
+      const reading = { surrogates: false };
+      const value = parsePieces(view, 0, view.length, split, "", splitting, reading);
+      if (reading.surrogates) refuseLoneSurrogates(value);
+      return value;
     }
   }
   let text = decode(new Uint8Array(bytes), 0, bytes.byteLength, UTF8);
@@ -124,115 +123,194 @@ export function parseJsonBody(bytes: ArrayBuffer, splitting = BODY_SPLITTING): u
 }
 
 /**
- * The most elements one top-level array of a body parsed run by run may hold: ten times the most
- * any route takes (10,000 records, numbers or ids), so that a body of 13 million `0,` is refused
- * (413) before an array of them is built.
+ * The most elements one array of a body parsed a piece at a time may hold: ten times the most any
+ * route takes (10,000 records, numbers or ids), so that a body of 13 million `0,` is refused (413)
+ * before an array of them is built.
  */
 export const MAX_ARRAY_ELEMENTS = 100_000;
 
+/** What reading a body piece by piece found along the way. */
+interface Reading {
+  /** A `\uD800`-style escape was seen: the value is walked for lone surrogates at the end. */
+  surrogates: boolean;
+}
+
+/** `path` and `key` joined as an error detail names a place (`records.3`); "" is the body. */
+function child(path: string, key: string | number): string {
+  return path === "" ? String(key) : `${path}.${key}`;
+}
+
+/** The value in `bytes[from, to)`: cut into pieces when it has any (splitValue), else parsed whole. */
+function parseRange(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  path: string,
+  cut: BodySplitting,
+  reading: Reading,
+): unknown {
+  const split = splitValue(bytes, from, to, cut);
+  if (split !== undefined) return parsePieces(bytes, from, to, split, path, cut, reading);
+  const decoded = decode(bytes, from, to, from === 0 ? UTF8 : UTF8_INSIDE);
+  reading.surrogates ||= SURROGATE_ESCAPE.test(decoded);
+  const text = readsPhonesAsWritten(decoded) ? quotePhonesAsWritten(decoded) : decoded;
+  // A byte order mark dropped at the body's start is three bytes before the text.
+  const start = from === 0 && bytes[0] === 0xef ? 3 : from;
+  return parseText(text, path || "body", text === decoded ? locatedFrom(start, text) : () => undefined);
+}
+
 /**
- * The body parsed run by run, in the order of its bytes (so an invalid UTF-8 byte is named by its
- * offset in the body): the text before each split array, the array's runs (each decoded, read for
- * float-written phones and parsed), and so on; then the rest of the body, in which each split array
- * is a marker, is parsed and the arrays are put where their markers are. A marker a later member of
- * the same name replaced (as JSON reads an object, the last one wins) is not there: its array was
- * judged, and is dropped.
+ * The value in `bytes[from, to)` with its pieces parsed on their own, in the order of the bytes (so
+ * an invalid UTF-8 byte is named by its offset in the body): the text before each piece, the piece,
+ * and so on; then the rest, in which each piece is a marker, is parsed and the pieces are put where
+ * their markers are. A marker a later member of the same name replaced (as JSON reads an object,
+ * the last one wins) is not there: its piece was judged, and is dropped.
  */
-function parseRunByRun(bytes: Uint8Array, split: BodySplit): unknown {
+function parsePieces(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  split: ValueSplit,
+  path: string,
+  cut: BodySplitting,
+  reading: Reading,
+): unknown {
   const nonce = crypto.getRandomValues(new Uint32Array(2)).join("-");
-  const marker = (n: number) => `bulkcall-split-${nonce}-${n}`;
+  const marker = (n: number) => `bulkcall-piece-${nonce}-${n}`;
   const rest: string[] = [];
-  const parsed: unknown[][] = [];
-  let surrogates = false;
-  let from = 0;
-  for (const [n, array] of split.arrays.entries()) {
-    const before = decode(bytes, from, array.start, from === 0 ? UTF8 : UTF8_INSIDE);
-    surrogates ||= SURROGATE_ESCAPE.test(before);
+  /** Where each text of `rest` came from: its byte offset, or the piece its marker stands for. */
+  const sources: number[] = [];
+  const parsed: unknown[] = [];
+  let at = from;
+  for (const [n, piece] of split.pieces.entries()) {
+    const before = decode(bytes, at, piece.start, at === 0 ? UTF8 : UTF8_INSIDE);
+    reading.surrogates ||= SURROGATE_ESCAPE.test(before);
     rest.push(before, `["${marker(n)}"]`);
-    const elements: unknown[] = [];
-    // An array under a phone_numbers key is a suppression list: its float-written entries keep
-    // their text, as quotePhonesAsWritten reads them in the whole body.
-    const phones = array.key !== undefined && canonicalFieldName(array.key) === "phone_numbers";
-    const { runs } = array;
-    for (let k = 0; k < runs.length; k += 2) {
-      const start = runs[k] as number;
-      const end = runs[k + 1] as number;
-      const inside = decode(bytes, start, end, UTF8_INSIDE);
-      // A run is never empty: `[]` has none. An empty one is an element left out (`[{},]`), which
-      // `[]` would read as nothing.
-      if (JSON_WHITESPACE_ONLY.test(inside))
-        throw unparseableElement(bytes, array, start, end, elements.length);
-      let text = phones ? `{"phone_numbers":[${inside}]}` : `[${inside}]`;
-      surrogates ||= SURROGATE_ESCAPE.test(inside);
-      if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
-      let run: unknown[];
-      try {
-        const value = JSON.parse(text) as unknown[] | { phone_numbers: unknown[] };
-        run = Array.isArray(value) ? value : value.phone_numbers;
-      } catch {
-        throw unparseableElement(bytes, array, start, end, elements.length);
-      }
-      for (const element of run) elements.push(element);
-    }
-    if (!array.closed) {
+    sources.push(at === 0 && bytes[0] === 0xef ? 3 : at, piece.start);
+    const where = piece.key === undefined ? path : child(path, piece.key);
+    parsed.push(
+      piece.kind === "array"
+        ? parseArray(bytes, piece, where, cut, reading)
+        : parseRange(bytes, piece.start, piece.end, where, cut, reading),
+    );
+    if (!piece.closed) {
       throw new DomainError("invalid_json", "The request body is not valid JSON.", [
-        { path: array.key ?? "body", message: "the array never closes (no `]`)" },
+        { path: where || "body", message: `the ${piece.kind} never closes` },
       ]);
     }
-    parsed.push(elements);
-    from = array.end;
+    at = piece.end;
   }
-  const after = decode(bytes, from, bytes.length, from === 0 ? UTF8 : UTF8_INSIDE);
-  surrogates ||= SURROGATE_ESCAPE.test(after);
+  const after = decode(bytes, at, to, at === 0 ? UTF8 : UTF8_INSIDE);
+  reading.surrogates ||= SURROGATE_ESCAPE.test(after);
   rest.push(after);
-  let text = rest.join("");
-  if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
-  let value = parseText(text, "body");
-  for (const [n, array] of split.arrays.entries()) {
-    const elements = parsed[n] as unknown[];
+  sources.push(at === 0 && bytes[0] === 0xef ? 3 : at);
+  const joined = rest.join("");
+  const text = readsPhonesAsWritten(joined) ? quotePhonesAsWritten(joined) : joined;
+  /** A position in the joined text, as a byte offset of the body (a marker's: its piece's start). */
+  const locate = (position: number) => {
+    let chars = 0;
+    for (const [k, part] of rest.entries()) {
+      if (position < chars + part.length || k === rest.length - 1) {
+        const source = sources[k] as number;
+        return k % 2 === 1 ? source : locatedFrom(source, part)(position - chars);
+      }
+      chars += part.length;
+    }
+    return undefined;
+  };
+  let value = parseText(text, path || "body", text === joined ? locate : () => undefined);
+  for (const [n, piece] of split.pieces.entries()) {
     const isMarker = (v: unknown) => Array.isArray(v) && v.length === 1 && v[0] === marker(n);
-    if (array.key === undefined) {
-      if (isMarker(value)) value = elements;
+    if (piece.key === undefined) {
+      if (isMarker(value)) value = parsed[n];
     } else if (typeof value === "object" && value !== null) {
       // An own property, also when it is named __proto__ (JSON.parse makes it one).
-      const held = Object.getOwnPropertyDescriptor(value, array.key);
+      const held = Object.getOwnPropertyDescriptor(value, piece.key);
       if (held !== undefined && isMarker(held.value)) {
-        Object.defineProperty(value, array.key, { ...held, value: elements });
+        Object.defineProperty(value, piece.key, { ...held, value: parsed[n] });
       }
     }
   }
-  if (surrogates) refuseLoneSurrogates(value);
   return value;
+}
+
+/**
+ * An array piece's elements, parsed a run at a time: 413 past MAX_ARRAY_ELEMENTS, 400 naming the
+ * first element that is not JSON. An element big enough to be a run of its own is split again.
+ */
+function parseArray(
+  bytes: Uint8Array,
+  piece: Piece,
+  path: string,
+  cut: BodySplitting,
+  reading: Reading,
+): unknown[] {
+  if (piece.elements > MAX_ARRAY_ELEMENTS) {
+    const name = path || "body";
+    throw new DomainError(
+      "payload_too_large",
+      `The request body's ${name} array holds ${piece.elements.toLocaleString("en-US")} elements; no request takes more than ${MAX_ARRAY_ELEMENTS.toLocaleString("en-US")}.`,
+      [{ path: name, message: `more than ${MAX_ARRAY_ELEMENTS} elements` }],
+    );
+  }
+  // An array under a phone_numbers key is a suppression list: its float-written entries keep their
+  // text, as quotePhonesAsWritten reads them in the whole body.
+  const phones = piece.key !== undefined && canonicalFieldName(piece.key) === "phone_numbers";
+  const elements: unknown[] = [];
+  const { runs } = piece;
+  for (let k = 0; k < runs.length; k += 3) {
+    const start = runs[k] as number;
+    const end = runs[k + 1] as number;
+    const first = bytes[skipWhitespace(bytes, start, end)];
+    if (runs[k + 2] === 1 && end - start >= cut.bigBytes && (first === 0x7b || first === 0x5b)) {
+      elements.push(parseRange(bytes, start, end, child(path, elements.length), cut, reading));
+      continue;
+    }
+    const inside = decode(bytes, start, end, UTF8_INSIDE);
+    // A run is never empty: `[]` has none. An empty one is an element left out (`[{},]`), which
+    // `[]` would read as nothing.
+    if (JSON_WHITESPACE_ONLY.test(inside)) throw unparseableElement(bytes, start, end, path, elements.length);
+    let text = phones ? `{"phone_numbers":[${inside}]}` : `[${inside}]`;
+    reading.surrogates ||= SURROGATE_ESCAPE.test(inside);
+    if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
+    let run: unknown[];
+    try {
+      const value = JSON.parse(text) as unknown[] | { phone_numbers: unknown[] };
+      run = Array.isArray(value) ? value : value.phone_numbers;
+    } catch {
+      throw unparseableElement(bytes, start, end, path, elements.length);
+    }
+    for (const element of run) elements.push(element);
+  }
+  return elements;
 }
 
 const JSON_WHITESPACE_ONLY = /^[ \t\n\r]*$/;
 
 /**
- * The 400 for a run of `array` (bytes `start` to `end`, its first element the array's `index`th)
- * that did not parse, naming the first of its elements that does not (`records.1200`).
+ * The 400 for a run of the array at `path` (bytes `start` to `end`, its first element the array's
+ * `index`th) that did not parse, naming the first of its elements that does not (`records.1200`).
  */
 function unparseableElement(
   bytes: Uint8Array,
-  array: SplitArray,
   start: number,
   end: number,
+  path: string,
   index: number,
 ): DomainError {
-  const at = (k: number) => (array.key === undefined ? String(index + k) : `${array.key}.${index + k}`);
   const { runs } = scanElements(bytes, start, end, 0);
-  for (let k = 0; k < runs.length; k += 2) {
+  for (let k = 0; k < runs.length; k += 3) {
     // Quoting float-written phones changes no element's being JSON, so it is left out here.
+    const text = decode(bytes, runs[k] as number, runs[k + 1] as number, UTF8_INSIDE);
     try {
-      JSON.parse(decode(bytes, runs[k] as number, runs[k + 1] as number, UTF8_INSIDE));
+      JSON.parse(text);
     } catch (err) {
-      return new DomainError("invalid_json", "The request body is not valid JSON.", [
-        { path: at(k / 2), message: err instanceof Error ? err.message.slice(0, 200) : "unparseable" },
-      ]);
+      return notJson(err, child(path, index + k / 3), locatedFrom(runs[k] as number, text));
     }
   }
   // Not reached: a run is its elements joined by commas, so one of them does not parse.
   return new DomainError("invalid_json", "The request body is not valid JSON.", [
-    { path: at(0), message: "unparseable" },
+    { path: child(path, index), message: "unparseable" },
   ]);
 }
 
@@ -252,16 +330,43 @@ function decode(bytes: Uint8Array, start: number, end: number, decoder: TextDeco
   }
 }
 
-/** JSON.parse of `text`, or 400 invalid_json with the parser's message under `path`. */
-function parseText(text: string, path: string): unknown {
+/**
+ * JSON.parse of `text`, or 400 invalid_json with the parser's message under `path`. A piece of a
+ * large body is not the body, so a position the parser names in it is restated as a byte offset of
+ * the body by `locate` (undefined when it cannot tell: the position is then left out).
+ */
+function parseText(text: string, path: string, locate?: (position: number) => number | undefined): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new DomainError("invalid_json", "The request body is not valid JSON.", [
-      { path, message: err instanceof Error ? err.message.slice(0, 200) : "unparseable" },
-    ]);
+    throw notJson(err, path, locate);
   }
 }
+
+const PARSER_POSITION = / in JSON at position (\d+)(?: \(line \d+ column \d+\))?/;
+
+/** The 400 for a parser error `err` under `path`, its position restated by `locate` (see parseText). */
+function notJson(err: unknown, path: string, locate?: (position: number) => number | undefined): DomainError {
+  let message = err instanceof Error ? err.message : "unparseable";
+  const position = PARSER_POSITION.exec(message);
+  if (locate !== undefined && position !== null) {
+    const offset = locate(Number(position[1]));
+    message = message.replace(
+      PARSER_POSITION,
+      offset === undefined ? "" : ` at byte offset ${offset} of the body`,
+    );
+  }
+  return new DomainError("invalid_json", "The request body is not valid JSON.", [
+    { path, message: message.slice(0, 200) },
+  ]);
+}
+
+/** A locate for text decoded unchanged from the body's bytes from `start`: characters counted as UTF-8. */
+function locatedFrom(start: number, text: string): (position: number) => number {
+  return (position) => start + UTF8_ENCODER.encode(text.slice(0, position)).length;
+}
+
+const UTF8_ENCODER = new TextEncoder();
 
 /** 400 invalid_json when a string of `value` holds a lone surrogate (firstLoneSurrogate). */
 function refuseLoneSurrogates(value: unknown): void {
