@@ -199,6 +199,48 @@ const mutated = fc
     return Uint8Array.from(bytes);
   });
 
+describe("parseJsonBody and float-written phones", () => {
+  const parse = (body: string, fromBytes = Number.POSITIVE_INFINITY) =>
+    parseJsonBody(new TextEncoder().encode(body).buffer as ArrayBuffer, {
+      fromBytes,
+      runBytes: 0,
+      minPieceBytes: 0,
+      bigBytes: 0,
+    });
+
+  it("keeps the text of a phone under any spelling of its key, whatever else the body holds, whole or in pieces", () => {
+    const bodies: [string, unknown][] = [
+      ['{"records":[{"\\u0070hone_number":9.87654E+09}]}', { records: [{ phone_number: "9.87654E+09" }] }],
+      ['{" phone_numbers":[9.87654E+09, 5]}', { " phone_numbers": ["9.87654E+09", 5] }],
+      ['{"phone\\u005fnumbers":[9.87654E+09,5]}', { phone_numbers: ["9.87654E+09", 5] }],
+      ['{"\uFEFFphone_numbers":[1.5e3]}', { "\uFEFFphone_numbers": ["1.5e3"] }],
+      [
+        '{"records":[{"phone_number":9.87654E+09}],"\\u0070hone_number":1.5e9}',
+        { records: [{ phone_number: "9.87654E+09" }], phone_number: "1.5e9" },
+      ],
+      [
+        '{"records":[{"Phone_Numbers ":[9.87654E+09]}],"k":"phone_numbers"}',
+        { records: [{ "Phone_Numbers ": ["9.87654E+09"] }], k: "phone_numbers" },
+      ],
+      [
+        '{"amount":1.5,"records":[{"phone_number":98765.4321e5}]}',
+        { amount: 1.5, records: [{ phone_number: "98765.4321e5" }] },
+      ],
+    ];
+    for (const [body, expected] of bodies) {
+      expect(parse(body)).toEqual(expected);
+      expect(parse(body, 0)).toEqual(expected);
+    }
+  });
+
+  it("reads a key once, however many values follow it in a body that is not JSON", () => {
+    // One 200,000-character key followed by 80,000 numbers: each number used to lowercase the key.
+    const body = `{"phone_number":1.5,"${"K".repeat(200_000)}":${"1,".repeat(80_000)}1}`;
+    expect(quotePhonesAsWritten(body).startsWith('{"phone_number":"1.5",')).toBe(true);
+    expect(() => parse(body)).toThrow(expect.objectContaining({ code: "invalid_json" }));
+  });
+});
+
 describe("parseJsonBody run by run", () => {
   it("gives the value, or the error, a whole parse gives", () => {
     fc.assert(

@@ -71,7 +71,10 @@ export interface BodySplitting {
   runBytes: number;
   /** Members (arrays and objects) of at least this many bytes are cut out; smaller ones stay in the rest. */
   minPieceBytes: number;
-  /** An element of at least this many bytes that is an object or an array is split again. */
+  /**
+   * An element of at least this many bytes that is an object or an array is split again; a string
+   * of at least this many bytes (an element or a member) is read on its own (parseBigString).
+   */
   bigBytes: number;
 }
 
@@ -191,7 +194,9 @@ function parsePieces(
     parsed.push(
       piece.kind === "array"
         ? parseArray(bytes, piece, where, cut, reading)
-        : parseRange(bytes, piece.start, piece.end, where, cut, reading),
+        : piece.kind === "string"
+          ? parseBigString(bytes, piece.start, piece.end, where, reading)
+          : parseRange(bytes, piece.start, piece.end, where, cut, reading),
     );
     if (!piece.closed) {
       throw new DomainError("invalid_json", "The request body is not valid JSON.", [
@@ -261,10 +266,19 @@ function parseArray(
   for (let k = 0; k < runs.length; k += 3) {
     const start = runs[k] as number;
     const end = runs[k + 1] as number;
-    const first = bytes[skipWhitespace(bytes, start, end)];
-    if (runs[k + 2] === 1 && end - start >= cut.bigBytes && (first === 0x7b || first === 0x5b)) {
-      elements.push(parseRange(bytes, start, end, child(path, elements.length), cut, reading));
-      continue;
+    const at = skipWhitespace(bytes, start, end);
+    const first = bytes[at];
+    if (runs[k + 2] === 1 && end - start >= cut.bigBytes) {
+      const where = child(path, elements.length);
+      if (first === 0x7b || first === 0x5b) {
+        elements.push(parseRange(bytes, start, end, where, cut, reading));
+        continue;
+      }
+      const close = skipWhitespaceBack(bytes, at, end);
+      if (first === 0x22 && close - at >= 2 && bytes[close - 1] === 0x22) {
+        elements.push(parseBigString(bytes, at, close, where, reading));
+        continue;
+      }
     }
     const inside = decode(bytes, start, end, UTF8_INSIDE);
     // A run is never empty: `[]` has none. An empty one is an element left out (`[{},]`), which
@@ -286,6 +300,44 @@ function parseArray(
 }
 
 const JSON_WHITESPACE_ONLY = /^[ \t\n\r]*$/;
+
+/** Just past the last byte of `bytes[from, end)` that is not JSON whitespace. */
+function skipWhitespaceBack(bytes: Uint8Array, from: number, end: number): number {
+  let i = end;
+  while (
+    i > from &&
+    (bytes[i - 1] === 0x20 || bytes[i - 1] === 0x0a || bytes[i - 1] === 0x0d || bytes[i - 1] === 0x09)
+  )
+    i--;
+  return i;
+}
+
+/**
+ * The string whose JSON text is `bytes[start, end)` (quotes included), 1 MiB or more of it. Parsed
+ * as JSON, its text would be held twice (two bytes per character once one is above U+00FF: 50 MiB
+ * each for 25 MiB of mostly ASCII); without an escape or a control character (which JSON.parse
+ * refuses) it is decoded straight from the bytes, once. With an escape it is parsed as JSON.
+ */
+function parseBigString(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  path: string,
+  reading: Reading,
+): string {
+  let plain = true;
+  for (let i = start + 1; i < end - 1; i++) {
+    const b = bytes[i] as number;
+    if (b === 0x5c || b < 0x20) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return decode(bytes, start + 1, end - 1, UTF8_INSIDE);
+  const text = decode(bytes, start, end, UTF8_INSIDE);
+  reading.surrogates ||= SURROGATE_ESCAPE.test(text);
+  return parseText(text, path || "body", locatedFrom(start, text)) as string;
+}
 
 /**
  * The 400 for a run of the array at `path` (bytes `start` to `end`, its first element the array's
@@ -442,18 +494,15 @@ export const noBody = createMiddleware<AppBindings>(async (c, next) => {
 });
 
 /**
- * A phone field followed by a JSON number with a fraction or an exponent (`"phone_number":
- * 9.87654E+09`), or a suppression list (whose entries are not keyed): only then is the body read
- * by quotePhonesAsWritten before it is parsed.
+ * A JSON number written with a fraction or an exponent, as a value (after `:`, `[` or `,`): only a
+ * text holding one is read by quotePhonesAsWritten before it is parsed. It looks at no key, so it
+ * cannot miss a phone field spelled with escapes or spaces (`"\u0070hone_number"`), and it reads
+ * a piece of a large body as it reads the whole.
  */
-const PHONE_AS_FLOAT = /phone[^"]{0,40}"\s*:\s*-?\d+(?:\.\d*)?(?:[eE]|\.\d)/i;
-const PHONE_LIST = /"phone_numbers"/i;
-
-/** A number inside an array written with a fraction or an exponent. */
-const FLOAT_IN_ARRAY = /[[,]\s*-?\d+(?:\.\d*)?(?:[eE]|\.\d)/;
+const FLOAT_VALUE = /[:[,]\s*-?\d+(?:\.\d*)?(?:[eE]|\.\d)/;
 
 function readsPhonesAsWritten(text: string): boolean {
-  return PHONE_AS_FLOAT.test(text) || (PHONE_LIST.test(text) && FLOAT_IN_ARRAY.test(text));
+  return FLOAT_VALUE.test(text);
 }
 
 /** A JSON number, whole: only such a token is quoted (a malformed one is left for JSON.parse to refuse). */
@@ -482,8 +531,11 @@ export function quotePhonesAsWritten(text: string): string {
   let copiedUpTo = 0;
   let stack = new Uint8Array(64);
   let depth = 0;
-  /** In an object: the last key read, and whether the next string is a key. */
-  let key = "";
+  /**
+   * In an object: what the last key read names (canonicalFieldName, worked out once per key: a
+   * malformed body can follow one long key with many values), and whether the next string is a key.
+   */
+  let named = "";
   let expectingKey = false;
   const n = text.length;
   let i = 0;
@@ -494,7 +546,7 @@ export function quotePhonesAsWritten(text: string): string {
       i = stringEnd(text, i);
       if (expectingKey) {
         const raw = text.slice(start, i);
-        key = raw.includes("\\") ? readKey(raw) : raw.slice(1, -1);
+        named = canonicalFieldName(raw.includes("\\") ? readKey(raw) : raw.slice(1, -1));
         expectingKey = false;
       }
       continue;
@@ -506,8 +558,7 @@ export function quotePhonesAsWritten(text: string): string {
         stack = grown;
       }
       const inObject = depth > 0 && stack[depth - 1] === OBJECT;
-      stack[depth++] =
-        c === 0x7b ? OBJECT : inObject && canonicalFieldName(key) === "phone_numbers" ? PHONE_ARRAY : ARRAY;
+      stack[depth++] = c === 0x7b ? OBJECT : inObject && named === "phone_numbers" ? PHONE_ARRAY : ARRAY;
       expectingKey = c === 0x7b;
       i++;
       continue;
@@ -527,7 +578,7 @@ export function quotePhonesAsWritten(text: string): string {
       const start = i;
       while (i < n && isNumberChar(text.charCodeAt(i))) i++;
       const top = depth > 0 ? stack[depth - 1] : undefined;
-      const phone = top === PHONE_ARRAY || (top === OBJECT && canonicalFieldName(key) === "phone_number");
+      const phone = top === PHONE_ARRAY || (top === OBJECT && named === "phone_number");
       if (phone) {
         const token = text.slice(start, i);
         if (FLOAT_TEXT.test(token) && JSON_NUMBER.test(token)) {

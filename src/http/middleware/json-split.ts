@@ -18,8 +18,11 @@ export interface Piece {
   end: number;
   /** The member's key as JSON reads it (escapes undone); undefined when the piece is the value itself. */
   key: string | undefined;
-  /** An array is cut into runs of elements; an object is split again, the same way, when it is parsed. */
-  kind: "array" | "object";
+  /**
+   * An array is cut into runs of elements; an object is split again, the same way, when it is
+   * parsed; a string (only one of `bigBytes` or more) is read on its own, its text held once.
+   */
+  kind: "array" | "object" | "string";
   /**
    * An array's runs of whole elements, as triples `[start0, end0, count0, start1, …]` (byte offsets
    * and how many elements): one or more elements' texts with the commas between them, cut at the
@@ -105,6 +108,8 @@ export function splitValue(bytes: Uint8Array, from: number, to: number, cut: Cut
       const closed = end.at >= 0;
       if (bytes[i] === OPEN_BRACE)
         piece = { start, end: closed ? end.at : to, kind: "object", runs: [], elements: 0, closed };
+      else if (bytes[i] === QUOTE && closed && end.at - start >= cut.bigBytes)
+        piece = { start, end: end.at, kind: "string", runs: [], elements: 0, closed };
       if (!closed) i = to;
       else i = end.at;
     }
