@@ -221,21 +221,40 @@ function heapCases(limit: number) {
   });
   // 50 variables whose names (100 characters, the longest allowed) differ from record to record:
   // a parsed record shares no property names with another, so each costs its own hidden classes
-  // and name strings (about 40 MiB for a 25 MiB body, where shared names cost 2). As many as fit.
+  // and name strings (about 32 MiB for a 20 MB body, where shared names cost 2). As many as fit.
   // With one name above U+00FF (twoByte), the body's text can no longer be held one byte per
-  // character: decoded whole it is a 50 MiB string, alive while JSON.parse builds the 40 MiB.
-  const uniqueNamed = (count: number, twoByte = false) =>
+  // character: decoded whole it is a 40 MiB string, alive while JSON.parse builds the 32 MiB. With
+  // one in every name (allTwoByte), every parsed name takes two bytes a character.
+  const uniqueNamed = (count: number, twoByte: "none" | "one" | "all" = "none") =>
     loanRecords(count).map((record, i) => {
       const { branch: _b, product: _p, ...fields } = record;
       const named: Record<string, unknown> = { ...fields };
-      if (twoByte && i === 0) named.first_name = "Priy\u0101\u20ac";
-      for (let v = 1; v <= VARIABLES; v++) named[`${i}-${v}-`.padEnd(100, "k")] = `${v}`;
+      if (twoByte === "one" && i === 0) named.first_name = "Priy\u0101\u20ac";
+      const mark = twoByte === "all" ? "\u0101" : "";
+      for (let v = 1; v <= VARIABLES; v++) named[`${i}-${v}-${mark}`.padEnd(100, "k")] = `${v}`;
       return named;
     });
-  const uniqueCount = (() => {
-    const one = utf8(bodyOf("c", uniqueNamed(100))) / 100;
-    let count = Math.min(10_000, Math.floor(limit / one));
-    while (utf8(bodyOf("c", uniqueNamed(count, true))) > limit) count -= 10;
+  const fitting = (make: (count: number) => unknown[], start: number) => {
+    let count = start;
+    while (utf8(bodyOf("c", make(count))) > limit) count -= 10;
+    return count;
+  };
+  const uniqueCount = fitting(
+    (count) => uniqueNamed(count, "one"),
+    Math.min(10_000, Math.floor(limit / (utf8(bodyOf("c", uniqueNamed(100))) / 100))),
+  );
+  const uniqueAllCount = fitting((count) => uniqueNamed(count, "all"), uniqueCount);
+  // 50 variables of 1,000 characters, each ending in a character above U+00FF: parsed, every value
+  // takes two bytes a character (about 2 KB each), against one in the body.
+  const twoByteValues = (count: number) =>
+    recordsWithVariables(count, VARIABLES, VALUE_MAX - 1).map((record) => {
+      const out: Record<string, unknown> = { ...record };
+      for (const key of Object.keys(out)) if (/^v\d\d$/.test(key)) out[key] = `${out[key]}\u0101`;
+      return out;
+    });
+  const longTwoByteCount = (() => {
+    let count = longRecords;
+    while (utf8(bodyOf("c", twoByteValues(count))) > limit) count--;
     return count;
   })();
   return [
@@ -267,7 +286,19 @@ function heapCases(limit: number) {
     {
       name: "records_unique_names_two_byte",
       records: uniqueCount,
-      make: (campaignId: string) => bodyOf(campaignId, uniqueNamed(uniqueCount, true)),
+      make: (campaignId: string) => bodyOf(campaignId, uniqueNamed(uniqueCount, "one")),
+      status: 201,
+    },
+    {
+      name: "records_unique_names_all_two_byte",
+      records: uniqueAllCount,
+      make: (campaignId: string) => bodyOf(campaignId, uniqueNamed(uniqueAllCount, "all")),
+      status: 201,
+    },
+    {
+      name: "records_at_limit_two_byte",
+      records: longTwoByteCount,
+      make: (campaignId: string) => bodyOf(campaignId, twoByteValues(longTwoByteCount)),
       status: 201,
     },
   ];

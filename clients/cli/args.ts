@@ -35,7 +35,7 @@ Reading the file
 
 Output and behaviour
   --rejects <path>         where to write rejected rows (default <file>.rejects.csv beside the input)
-  --max-body-mb <n>        largest request body in MiB (default ${DEFAULT_MAX_BODY_BYTES / 1024 / 1024}; the API accepts 25)
+  --max-body-mb <n>        largest request body in MiB (default ${DEFAULT_MAX_BODY_BYTES / 1024 / 1024}; the API accepts up to 19)
   -y, --yes                do not ask before placing calls or starting workflows (required for
                            --initiate-call and --use-workflow when not run in a terminal)
   -q, --quiet              no progress output; print only problems and the summary
@@ -79,8 +79,8 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** Largest --max-body-mb: the API's own body limit (25 MiB, MAX_BODY_BYTES). */
-const MAX_BODY_MB = 25;
+/** Largest --max-body-mb: the most MiB under the API's own body limit (20 MB, MAX_BODY_BYTES). */
+const MAX_BODY_MB = 19;
 
 export function parseCommand(
   argv: readonly string[],

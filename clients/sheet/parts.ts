@@ -6,7 +6,7 @@ import { MAX_RECORDS_PER_REQUEST } from "./fields";
 import type { ApiRecord } from "./records";
 
 /**
- * Default body size of one request. The API accepts 25 MiB; 10 MiB leaves room for a deployment
+ * Default body size of one request. The API accepts 20 MB; 10 MiB leaves room for a deployment
  * configured lower (MAX_BODY_BYTES) and for proxies in between, and 10,000 ordinary records
  * (~2–4 MB) never reach it, so it only splits files with unusually wide rows.
  */

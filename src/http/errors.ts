@@ -59,7 +59,7 @@ export const ERROR_CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
   request_incomplete: "the connection closed before the whole body arrived; send it again",
   too_many_records: "more than 10,000 records in one request",
   unsupported_media_type: "the body is not application/json in UTF-8",
-  payload_too_large: "the body is larger than MAX_BODY_BYTES (25 MiB unless configured)",
+  payload_too_large: "the body is larger than MAX_BODY_BYTES (20 MB unless configured)",
   unknown_agent: "callConfig.agentId names no agent of your organization",
   unknown_disposition: "callConfig.dispositionId names no disposition of your organization",
   unknown_webhook: "a workflow step names no webhook of your organization",

@@ -29,7 +29,7 @@ let document: {
 };
 
 beforeAll(async () => {
-  const res = await createApp().request("/openapi.json", {}, { MAX_BODY_BYTES: "26214400" } as never);
+  const res = await createApp().request("/openapi.json", {}, { MAX_BODY_BYTES: "20000000" } as never);
   expect(res.status).toBe(200);
   const text = await res.text();
   document = JSON.parse(text);

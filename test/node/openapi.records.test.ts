@@ -10,7 +10,7 @@ import { validateRecord } from "../../src/domain/records/validate-record";
 import { COUNTRIES, recordArb, TYPES, validRecord } from "../support/record-arbitraries";
 
 async function servedRecordSchema() {
-  const res = await createApp().request("/openapi.json", {}, { MAX_BODY_BYTES: "26214400" } as never);
+  const res = await createApp().request("/openapi.json", {}, { MAX_BODY_BYTES: "20000000" } as never);
   const document = (await res.json()) as { components: { schemas: Record<string, object> } };
   return document.components.schemas.CustomerRecord as object;
 }

@@ -37,7 +37,7 @@ export interface BulkInput {
   campaignId: string;
   /**
    * The records as parsed, which the import consumes: each slot is set to undefined once its record
-   * is judged (judgeRecords), so that a 25 MiB body's parsed records can be collected while its
+   * is judged (judgeRecords), so that a 20 MB body's parsed records can be collected while its
    * rows are encoded and written (a Worker isolate has 128 MB). The caller must hold no other
    * reference to them.
    */

@@ -21,7 +21,7 @@ const CHUNK_MAX_BYTES = 1_500_000;
 /**
  * UTF-8 bytes of chunk rows whose writes may be in flight at once. Each write in flight holds its
  * rows three times on the JS heap until D1 answers (the rows, the chunk's JSON, and the D1 client's
- * request text), so a 25 MiB import sent all at once would need about 75 MiB for its writes alone
+ * request text), so a 20 MB import sent all at once would need about 75 MiB for its writes alone
  * (the isolate gets 128 MB). A usual import (10,000 records of a few hundred bytes: 3 MB) still
  * sends every chunk together, in one round trip; only imports of unusually large records wait for
  * earlier chunks to answer before sending more.

@@ -55,7 +55,7 @@ export interface IdempotencyDeps {
  * different one. `value` is what JSON.parse returned (no undefined, functions or toJSON).
  *
  * The canonical text is hashed as it is written, 64 KiB at a time, and the walk keeps its own
- * stack: a 25 MiB body needs no 25 MiB string (nor a sorted copy of every object), and a body
+ * stack: a 20 MB body needs no 20 MB string (nor a sorted copy of every object), and a body
  * nested 100,000 levels deep cannot overflow the call stack.
  */
 export async function requestFingerprint(value: unknown): Promise<string> {

@@ -105,7 +105,7 @@ describe("invalidRecordError", () => {
   it("always shows the first field: the longest first-field error fits the budget", () => {
     // The longest key (128 characters JSON writes as two bytes each: a key holds no control
     // character), a first field named by more than 100 characters JSON writes as six bytes each,
-    // and a count of the rest as long as a 25 MiB body allows (7 digits).
+    // and a count of the rest as long as a 20 MB body allows (7 digits).
     const key = '"'.repeat(128);
     const name = "\u0002".repeat(150);
     const fields = new Array(1_000_001).fill({ field: name, message: MESSAGES.variable });

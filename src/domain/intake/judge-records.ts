@@ -32,7 +32,7 @@ export interface ValidRecord {
   key: string;
   /**
    * The row to store (CustomersRepository.encodeRow). storeChunks hands it to its chunk's write and
-   * then sets it to "": a 25 MiB import must not hold every row until its last chunk answers.
+   * then sets it to "": a 20 MB import must not hold every row until its last chunk answers.
    */
   encoded: string;
   /** UTF-8 length of `encoded`. */
@@ -49,7 +49,7 @@ export interface Judgement {
 
 /**
  * Judges `records` in order and consumes them: each slot is set to undefined once its record is
- * judged, so that as the encoded rows of a 25 MiB import grow, its parsed records (which can take
+ * judged, so that as the encoded rows of a 20 MB import grow, its parsed records (which can take
  * more room than the body: 40 MiB when no two records share a property name) shrink.
  */
 export function judgeRecords(

@@ -5,8 +5,13 @@ import type { AppBindings } from "../types";
 import { type Piece, scanElements, skipWhitespace, splitValue, type ValueSplit } from "./json-split";
 
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
-/** The documented default of MAX_BODY_BYTES (25 MiB), used when the var is unset or not a number. */
-const DEFAULT_MAX_BODY_BYTES = 26_214_400;
+/**
+ * The documented default of MAX_BODY_BYTES, used when the var is unset or not a number: 20 MB, the
+ * contract's floor. 10,000 fully populated records are 2–4 MB; at 25 MiB, a body of records whose
+ * values each hold a character above U+00FF (two bytes a character once parsed) needed more than
+ * 80 MiB of heap, and at 20 MB it completes within 80 (bench/README "Heap").
+ */
+const DEFAULT_MAX_BODY_BYTES = 20_000_000;
 
 /**
  * Reads a JSON request body once, for every JSON route: 415 for another media type or a charset
@@ -79,7 +84,7 @@ export interface BodySplitting {
 }
 
 /**
- * Bodies from 4 MiB on are parsed a piece at a time, never decoded whole: a 25 MiB body with one
+ * Bodies from 4 MiB on are parsed a piece at a time, never decoded whole: a 20 MB body with one
  * character above U+00FF is a 50 MiB string, and with records whose 50 variable names are all
  * different (40 MiB parsed) the two did not fit an isolate capped at 80 MiB of old generation.
  * Below 4 MiB one decode and one parse are faster (measured in bench/README "Heap") and the memory
@@ -120,7 +125,7 @@ export function parseJsonBody(bytes: ArrayBuffer, splitting = BODY_SPLITTING): u
   if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
   const value = parseText(text, "body");
   // Raw UTF-8 cannot carry a surrogate; only a \uD800-style escape can, so without one the walk is
-  // skipped (a scan of the text costs milliseconds even at 25 MiB).
+  // skipped (a scan of the text costs milliseconds even at 20 MB).
   if (SURROGATE_ESCAPE.test(text)) refuseLoneSurrogates(value);
   return value;
 }
@@ -315,7 +320,7 @@ function skipWhitespaceBack(bytes: Uint8Array, from: number, end: number): numbe
 /**
  * The string whose JSON text is `bytes[start, end)` (quotes included), 1 MiB or more of it. Parsed
  * as JSON, its text would be held twice (two bytes per character once one is above U+00FF: 50 MiB
- * each for 25 MiB of mostly ASCII); without an escape or a control character (which JSON.parse
+ * each for 20 MB of mostly ASCII); without an escape or a control character (which JSON.parse
  * refuses) it is decoded straight from the bytes, once. With an escape it is parsed as JSON.
  */
 function parseBigString(
@@ -434,7 +439,7 @@ function refuseLoneSurrogates(value: unknown): void {
 
 /**
  * Objects and arrays one JSON body may hold. JSON.parse builds every one before any rule can refuse
- * the value holding it, at 11–15 bytes of heap per byte of `{}` or `[` (measured): 25 MiB of them
+ * the value holding it, at 11–15 bytes of heap per byte of `{}` or `[` (measured): 20 MB of them
  * (one record with a value of `[{},{},…]`, or nested `[[[…]]]`) needs 300 MiB to 1.5 GB, and kills
  * the isolate (128 MB) with every request it is serving. 10,000 records need about 10,000; invalid
  * ones whose 50 extra keys are all objects, 510,000.
