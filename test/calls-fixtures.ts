@@ -30,12 +30,15 @@ export function pinnedClock(iso: string): Clock & { set(iso: string): void; adva
 
 /**
  * A window open at the real current time (for runs through the real queue, which use the system
- * clock): all day in UTC, or, in the one minute that leaves out, all day in India.
+ * clock): all day in UTC, or from 21:00 UTC all day in India (02:30 there). Local midnight is then
+ * always more than two hours away, so a rule that waits for the next local day (a daily cap)
+ * outlasts one that waits an hour (the line gap), and the minute the window leaves out (23:59) is
+ * never now.
  */
 export function windowOpenNow() {
-  const closedMinute = new Date().getUTCHours() === 23 && new Date().getUTCMinutes() === 59;
+  const lateUtc = new Date().getUTCHours() >= 21;
   return {
-    timezone: closedMinute ? "Asia/Kolkata" : "UTC",
+    timezone: lateUtc ? "Asia/Kolkata" : "UTC",
     callingWindow: { start: "00:00", end: "23:59" },
   };
 }

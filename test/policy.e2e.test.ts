@@ -1,7 +1,7 @@
 // The dialing policy end to end through the runtime: bulk requests hand customers to the real CALLS
 // queue, the Worker's own consumer places them through the `log` dialer, outcomes come back as
 // signed events, and retries travel as delayed messages on the same queue. The clock is the real
-// one, so the campaigns call around the clock (UTC) and the dialer reports each outcome as having
+// one, so the campaigns call around the clock (windowOpenNow) and the dialer reports each outcome as having
 // happened long enough ago that the retry interval and the gap have passed: the retry is due at once.
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
