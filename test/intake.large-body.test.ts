@@ -87,4 +87,13 @@ describe("a bulk body over 4 MiB", () => {
     });
     expect((await stored("emi", t.auth)).size).toBe(0);
   });
+
+  it("reads a body nested thousands of levels deep around a long string, and stores its record", async () => {
+    const t = await newTenant();
+    const record = JSON.stringify(loanRecord(1));
+    const nested = `${'{"a":'.repeat(3_000)}"${"x".repeat(4 * 1024 * 1024)}"${"}".repeat(3_000)}`;
+    const r = await call("POST", BULK, `{"campaignId":"emi","records":[${record}],"x":${nested}}`, t.auth);
+    expect(r.status, r.text.slice(0, 500)).toBe(201);
+    expect((await stored("emi", t.auth)).has(loanRecord(1).loan_id)).toBe(true);
+  });
 });

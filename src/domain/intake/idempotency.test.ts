@@ -77,6 +77,17 @@ describe("requestFingerprint", () => {
     );
   });
 
+  it("writes a long string or key in slices, never cutting a surrogate pair, as JSON.stringify writes it whole", () => {
+    const text = fc.string({ unit: "binary", minLength: 0, maxLength: 12 });
+    fc.assert(
+      fc.property(text, text, fc.integer({ min: 0, max: 4 }), (s, k, slice) => {
+        const value = JSON.parse(JSON.stringify({ [k]: [s, `😀${s}😀`] }));
+        expect([...canonicalJsonPieces(value, slice)].join("")).toBe(reference(value));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it("ignores the order keys were written in, not the order of arrays", async () => {
     expect(canonical(JSON.parse('{"b":[2,1],"a":{"d":1,"c":2},"10":0,"9":0}'))).toBe(
       '{"9":0,"10":0,"a":{"c":2,"d":1},"b":[2,1]}',

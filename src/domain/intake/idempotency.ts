@@ -84,12 +84,14 @@ type Frame =
  * JSON value whose objects were rebuilt with their keys sorted (so array-index keys such as "2"
  * come first, in numeric order, as in any object). Iterative, so its depth is unbounded.
  */
-export function* canonicalJsonPieces(value: unknown): Generator<string> {
+export function* canonicalJsonPieces(value: unknown, sliceChars = SLICE_CHARS): Generator<string> {
   const stack: Frame[] = [];
   let current: unknown = value;
   for (;;) {
     // Write `current`: a scalar at once; a container opens a frame.
-    if (current === null || typeof current !== "object") {
+    if (typeof current === "string") {
+      yield* quoted(current, sliceChars);
+    } else if (current === null || typeof current !== "object") {
       yield JSON.stringify(current);
     } else if (Array.isArray(current)) {
       yield "[";
@@ -113,7 +115,9 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
       } else {
         if (top.next < top.keys.length) {
           const key = top.keys[top.next] as string;
-          yield `${top.next > 0 ? "," : ""}${JSON.stringify(key)}:`;
+          if (top.next > 0) yield ",";
+          yield* quoted(key, sliceChars);
+          yield ":";
           top.next++;
           current = top.object[key];
           break;
@@ -123,6 +127,31 @@ export function* canonicalJsonPieces(value: unknown): Generator<string> {
       stack.pop();
     }
   }
+}
+
+/** Characters of one string written at a time: a string of 20 MB is never copied whole. */
+const SLICE_CHARS = 64 * 1024;
+
+/**
+ * `JSON.stringify(text)` in pieces of about `sliceChars` characters. A cut never falls between the
+ * two halves of a surrogate pair, which JSON.stringify would then write as two escapes instead of
+ * the character.
+ */
+function* quoted(text: string, sliceChars: number): Generator<string> {
+  if (text.length <= sliceChars) {
+    yield JSON.stringify(text);
+    return;
+  }
+  yield '"';
+  for (let from = 0; from < text.length; ) {
+    let to = Math.min(text.length, from + Math.max(1, sliceChars));
+    const last = text.charCodeAt(to - 1);
+    const next = text.charCodeAt(to);
+    if (last >= 0xd800 && last <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) to++;
+    yield JSON.stringify(text.slice(from, to)).slice(1, -1);
+    from = to;
+  }
+  yield '"';
 }
 
 /** The keys sorted, in the order an object built with them in that order enumerates them. */

@@ -143,7 +143,26 @@ const element = fc.oneof(
       fc.constantFrom("\\ud83d\\ude00", "\\uD800", "\\u0101", "ā€", '\\"]', "\\\\"),
     )
     .map(([k, n, t, s]) => `{"${k}":${n},"note":${t},"name":"${s}","phone_numbers":[${n}]}`),
-  fc.constantFrom("", "{", '{"a":1]', '"open', "[1,]", "1 2", "\uFEFF1", "{}}", "]", "nul"),
+  fc.constantFrom(
+    "",
+    "{",
+    '{"a":1]',
+    '"open',
+    "[1,]",
+    "1 2",
+    "\uFEFF1",
+    "{}}",
+    "]",
+    "nul",
+    '"aaaa" "bbbb"',
+    '"k":"v"',
+    '{"a":{"phone_number":1}, 1.5: 2}',
+    '{"phone_number":"x", 1.5:"y"}',
+    '[{"phone_number":"x","amount":2.5},{1.5:2}]',
+    '{"a":[1]}}',
+    "[[1, ,2]]",
+    `${"[".repeat(40)}"deep"${"]".repeat(40)}`,
+  ),
 );
 const topKey = fc.constantFrom(
   "campaignId",
@@ -314,6 +333,41 @@ describe("parseJsonBody run by run", () => {
       phone_numbers: ["9.87654E+09", 12],
       records: [{ phone_number: "1.5e3" }, 2.5],
     });
+  });
+
+  it("cuts at most a few levels deep: a body nested thousands of levels is read without recursing as deep", () => {
+    const deep = `{"records":[1],"x":${'{"a":'.repeat(3_000)}"${"x".repeat(1_000)}"${"}".repeat(3_000)}}`;
+    expectSameOutcome(new TextEncoder().encode(deep), { runBytes: 0, minPieceBytes: 0, bigBytes: 0 });
+    const arrays = `{"records":[1,${"[".repeat(3_000)}"x"${"]".repeat(3_000)}]}`;
+    expectSameOutcome(new TextEncoder().encode(arrays), { runBytes: 0, minPieceBytes: 0, bigBytes: 0 });
+    expect(
+      outcome(new TextEncoder().encode(arrays), 0, { runBytes: 0, minPieceBytes: 0, bigBytes: 0 }).code,
+    ).toBeUndefined();
+  });
+
+  it("gives byte offsets of the body, also for text after a value", () => {
+    const cut = { runBytes: 0, minPieceBytes: 0, bigBytes: 0 };
+    const after = (text: string) => {
+      try {
+        parseJsonBody(new TextEncoder().encode(text).buffer as ArrayBuffer, { fromBytes: 0, ...cut });
+      } catch (err) {
+        return (err as DomainError).details[0];
+      }
+      return undefined;
+    };
+    expect(after('{"a":[1]}}')).toMatchObject({
+      path: "body",
+      message: expect.stringContaining("at byte offset 9 of the body"),
+    });
+    expect(after('{"records":[1, {"a":1} x]}')).toMatchObject({
+      path: "records.1",
+      message: expect.stringContaining("at byte offset 23 of the body"),
+    });
+    expect(after('{"a":[[1, ,2]]}')).toMatchObject({
+      path: "a.0.1",
+      message: expect.stringContaining("an element is missing"),
+    });
+    expect(JSON.stringify(after('{"a":[1],"b":tru}'))).not.toContain("bulkcall-piece");
   });
 
   it("names the record that does not parse", () => {

@@ -114,7 +114,7 @@ export function parseJsonBody(bytes: ArrayBuffer, splitting = BODY_SPLITTING): u
     // Past the container bound the body is refused the way it always was, which needs no parse.
     if (split !== undefined && split.containers <= MAX_JSON_CONTAINERS) {
       const reading = { surrogates: false };
-      const value = parsePieces(view, 0, view.length, split, "", splitting, reading);
+      const value = parsePieces(view, 0, view.length, split, "", splitting, reading, 0);
       if (reading.surrogates) refuseLoneSurrogates(value);
       return value;
     }
@@ -143,6 +143,15 @@ interface Reading {
   surrogates: boolean;
 }
 
+/**
+ * How deep pieces are cut: a piece inside a piece inside … this many levels down is parsed whole.
+ * Each level scans its piece again, so a body nested thousands of levels deep around one long
+ * string would take time in proportion to depth × size (and the stack with it); a bulk request
+ * needs 3 (the body, `records`, a record of 1 MiB or more), and a few more keep the shapes around
+ * it (`{"data":{"records":…}}`, a body inside an array) cut too.
+ */
+const MAX_CUT_DEPTH = 8;
+
 /** `path` and `key` joined as an error detail names a place (`records.3`); "" is the body. */
 function child(path: string, key: string | number): string {
   return path === "" ? String(key) : `${path}.${key}`;
@@ -156,9 +165,10 @@ function parseRange(
   path: string,
   cut: BodySplitting,
   reading: Reading,
+  depth: number,
 ): unknown {
-  const split = splitValue(bytes, from, to, cut);
-  if (split !== undefined) return parsePieces(bytes, from, to, split, path, cut, reading);
+  const split = depth < MAX_CUT_DEPTH ? splitValue(bytes, from, to, cut) : undefined;
+  if (split !== undefined) return parsePieces(bytes, from, to, split, path, cut, reading, depth);
   const decoded = decode(bytes, from, to, from === 0 ? UTF8 : UTF8_INSIDE);
   reading.surrogates ||= SURROGATE_ESCAPE.test(decoded);
   const text = readsPhonesAsWritten(decoded) ? quotePhonesAsWritten(decoded) : decoded;
@@ -182,6 +192,7 @@ function parsePieces(
   path: string,
   cut: BodySplitting,
   reading: Reading,
+  depth: number,
 ): unknown {
   const nonce = crypto.getRandomValues(new Uint32Array(2)).join("-");
   const marker = (n: number) => `bulkcall-piece-${nonce}-${n}`;
@@ -198,10 +209,10 @@ function parsePieces(
     const where = piece.key === undefined ? path : child(path, piece.key);
     parsed.push(
       piece.kind === "array"
-        ? parseArray(bytes, piece, where, cut, reading)
+        ? parseArray(bytes, piece, where, cut, reading, depth + 1)
         : piece.kind === "string"
           ? parseBigString(bytes, piece.start, piece.end, where, reading)
-          : parseRange(bytes, piece.start, piece.end, where, cut, reading),
+          : parseRange(bytes, piece.start, piece.end, where, cut, reading, depth + 1),
     );
     if (!piece.closed) {
       throw new DomainError("invalid_json", "The request body is not valid JSON.", [
@@ -254,6 +265,7 @@ function parseArray(
   path: string,
   cut: BodySplitting,
   reading: Reading,
+  depth: number,
 ): unknown[] {
   if (piece.elements > MAX_ARRAY_ELEMENTS) {
     const name = path || "body";
@@ -276,7 +288,7 @@ function parseArray(
     if (runs[k + 2] === 1 && end - start >= cut.bigBytes) {
       const where = child(path, elements.length);
       if (first === 0x7b || first === 0x5b) {
-        elements.push(parseRange(bytes, start, end, where, cut, reading));
+        elements.push(parseRange(bytes, start, end, where, cut, reading, depth));
         continue;
       }
       const close = skipWhitespaceBack(bytes, at, end);
@@ -288,7 +300,14 @@ function parseArray(
     const inside = decode(bytes, start, end, UTF8_INSIDE);
     // A run is never empty: `[]` has none. An empty one is an element left out (`[{},]`), which
     // `[]` would read as nothing.
-    if (JSON_WHITESPACE_ONLY.test(inside)) throw unparseableElement(bytes, start, end, path, elements.length);
+    if (JSON_WHITESPACE_ONLY.test(inside)) {
+      throw new DomainError("invalid_json", "The request body is not valid JSON.", [
+        {
+          path: child(path, elements.length),
+          message: `an element is missing (two commas in a row, or a comma before "]") at byte offset ${start} of the body`,
+        },
+      ]);
+    }
     let text = phones ? `{"phone_numbers":[${inside}]}` : `[${inside}]`;
     reading.surrogates ||= SURROGATE_ESCAPE.test(inside);
     if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
@@ -319,9 +338,10 @@ function skipWhitespaceBack(bytes: Uint8Array, from: number, end: number): numbe
 
 /**
  * The string whose JSON text is `bytes[start, end)` (quotes included), 1 MiB or more of it. Parsed
- * as JSON, its text would be held twice (two bytes per character once one is above U+00FF: 50 MiB
- * each for 20 MB of mostly ASCII); without an escape or a control character (which JSON.parse
- * refuses) it is decoded straight from the bytes, once. With an escape it is parsed as JSON.
+ * as JSON, its text would be held twice (two bytes per character once one is above U+00FF: 40 MiB
+ * each for 20 MB of mostly ASCII); without an escape, a quote inside (`"a" "b"` is two strings, not
+ * JSON) or a control character (which JSON.parse refuses) it is decoded straight from the bytes,
+ * once. Otherwise it is parsed as JSON.
  */
 function parseBigString(
   bytes: Uint8Array,
@@ -333,7 +353,7 @@ function parseBigString(
   let plain = true;
   for (let i = start + 1; i < end - 1; i++) {
     const b = bytes[i] as number;
-    if (b === 0x5c || b < 0x20) {
+    if (b === 0x5c || b === 0x22 || b < 0x20) {
       plain = false;
       break;
     }
@@ -400,19 +420,23 @@ function parseText(text: string, path: string, locate?: (position: number) => nu
   }
 }
 
-const PARSER_POSITION = / in JSON at position (\d+)(?: \(line \d+ column \d+\))?/;
+const PARSER_POSITION = / (in|after) JSON at position (\d+)(?: \(line \d+ column \d+\))?/;
+/** A piece's marker, which the parser may quote from the text it read: it was never sent. */
+const MARKER_TEXT = /bulkcall-piece-[\d-]*/g;
 
 /** The 400 for a parser error `err` under `path`, its position restated by `locate` (see parseText). */
 function notJson(err: unknown, path: string, locate?: (position: number) => number | undefined): DomainError {
   let message = err instanceof Error ? err.message : "unparseable";
   const position = PARSER_POSITION.exec(message);
   if (locate !== undefined && position !== null) {
-    const offset = locate(Number(position[1]));
+    const offset = locate(Number(position[2]));
+    const after = position[1] === "after" ? " after the JSON" : "";
     message = message.replace(
       PARSER_POSITION,
-      offset === undefined ? "" : ` at byte offset ${offset} of the body`,
+      offset === undefined ? after : `${after} at byte offset ${offset} of the body`,
     );
   }
+  if (locate !== undefined) message = message.replace(MARKER_TEXT, "…");
   return new DomainError("invalid_json", "The request body is not valid JSON.", [
     { path, message: message.slice(0, 200) },
   ]);
@@ -583,7 +607,9 @@ export function quotePhonesAsWritten(text: string): string {
       const start = i;
       while (i < n && isNumberChar(text.charCodeAt(i))) i++;
       const top = depth > 0 ? stack[depth - 1] : undefined;
-      const phone = top === PHONE_ARRAY || (top === OBJECT && named === "phone_number");
+      // A number where a key belongs is not a value, and is left for JSON.parse to refuse: quoted,
+      // it would become a key, and a body that is not JSON would be read as one.
+      const phone = !expectingKey && (top === PHONE_ARRAY || (top === OBJECT && named === "phone_number"));
       if (phone) {
         const token = text.slice(start, i);
         if (FLOAT_TEXT.test(token) && JSON_NUMBER.test(token)) {
