@@ -347,7 +347,7 @@ describe("parseJsonBody run by run", () => {
 
   it("gives byte offsets of the body, also for text after a value", () => {
     const cut = { runBytes: 0, minPieceBytes: 0, bigBytes: 0 };
-    const after = (text: string) => {
+    const detailOf = (text: string) => {
       try {
         parseJsonBody(new TextEncoder().encode(text).buffer as ArrayBuffer, { fromBytes: 0, ...cut });
       } catch (err) {
@@ -355,19 +355,19 @@ describe("parseJsonBody run by run", () => {
       }
       return undefined;
     };
-    expect(after('{"a":[1]}}')).toMatchObject({
+    expect(detailOf('{"a":[1]}}')).toMatchObject({
       path: "body",
       message: expect.stringContaining("at byte offset 9 of the body"),
     });
-    expect(after('{"records":[1, {"a":1} x]}')).toMatchObject({
+    expect(detailOf('{"records":[1, {"a":1} x]}')).toMatchObject({
       path: "records.1",
       message: expect.stringContaining("at byte offset 23 of the body"),
     });
-    expect(after('{"a":[[1, ,2]]}')).toMatchObject({
+    expect(detailOf('{"a":[[1, ,2]]}')).toMatchObject({
       path: "a.0.1",
       message: expect.stringContaining("an element is missing"),
     });
-    expect(JSON.stringify(after('{"a":[1],"b":tru}'))).not.toContain("bulkcall-piece");
+    expect(JSON.stringify(detailOf('{"a":[1],"b":tru}'))).not.toContain("bulkcall-piece");
   });
 
   it("names the record that does not parse", () => {
