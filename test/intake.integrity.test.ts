@@ -186,6 +186,35 @@ describe("numbers sent as text", () => {
     expect((await stored(t)).map((c) => c.loan_amount)).toEqual([123456789012345]);
   });
 
+  it("refuses an amount sent as a JSON number with more digits than a stored number keeps, as written", async () => {
+    const t = await newTenant();
+    // As text the body carries each number exactly as a loan-management system wrote it.
+    const body = JSON.stringify({
+      campaignId: "emi",
+      records: [
+        loanRecord(1, { loan_amount: 1 }),
+        loanRecord(2, { emi_amount: 2 }),
+        loanRecord(3, { loan_amount: 3 }),
+      ],
+    })
+      .replace('"loan_amount":1,', '"loan_amount":12345678901234567,')
+      .replace('"emi_amount":2,', '"emi_amount":1234567890.1234567,')
+      .replace('"loan_amount":3,', '"loan_amount":1234567.25,');
+    const r = await call("POST", BULK, body, t.auth);
+    expect(r.status, r.text).toBe(207);
+    expect(r.json.results.errors.map((e: any) => [e.index, e.fields[0].message])).toEqual([
+      [
+        0,
+        'must be a number greater than or equal to 0; "12345678901234567" has more than 15 digits, more than can be stored exactly',
+      ],
+      [
+        1,
+        'must be a number greater than or equal to 0; "1234567890.1234567" has more than 15 digits, more than can be stored exactly',
+      ],
+    ]);
+    expect((await stored(t)).map((c) => c.loan_amount)).toEqual([1234567.25]);
+  });
+
   it("keeps keys as strings: a numeric loan_id would already have lost its leading zeros", async () => {
     const t = await newTenant();
     const r = await post(t, [loanRecord(1, { loan_id: 70001 })]);

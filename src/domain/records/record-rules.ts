@@ -108,7 +108,7 @@ export function conflictMessage(first: string, second: string): string {
 export const PLAIN_DECIMAL = /^\d+(?:\.\d+)?$/;
 
 /** Significant digits a stored number (an IEEE double) keeps exactly. */
-const EXACT_DIGITS = 15;
+export const EXACT_DIGITS = 15;
 
 /** True when the plain decimal's digits fit a stored number exactly, so it is never rounded. */
 export function isExactDecimal(plain: string): boolean {

@@ -1,4 +1,4 @@
-// quotePhonesAsWritten, the one pass that keeps a float-written phone number's text, held to its
+// quoteNumbersAsWritten, the one pass that keeps a float-written phone number's text, held to its
 // definition: JSON.parse with a reviver that reads each number's source text (which workerd's V8
 // passes), the way the body used to be read. And parseJsonBody's run-by-run parse of large bodies,
 // held to the whole parse of smaller ones.
@@ -11,7 +11,7 @@ import {
   MAX_ARRAY_ELEMENTS,
   MAX_JSON_CONTAINERS,
   parseJsonBody,
-  quotePhonesAsWritten,
+  quoteNumbersAsWritten,
 } from "./json-body";
 import { splitValue } from "./json-split";
 
@@ -28,6 +28,21 @@ function reviver(this: unknown, key: string, value: unknown, context?: { source?
   if (typeof value === "number" && source !== undefined && /[.eE]/.test(source)) {
     if (Array.isArray(this)) return new Written(value, source);
     if (canonicalFieldName(key) === "phone_number") return source;
+  }
+  // An amount with more digits than a double keeps (15) keeps its text too.
+  const digits =
+    source
+      ?.replace(/^-/, "")
+      .replace(/[eE].*$/, "")
+      .replace(".", "")
+      .replace(/^0+/, "") ?? "";
+  if (
+    typeof value === "number" &&
+    !Array.isArray(this) &&
+    /^(loan|emi)_amount$/.test(canonicalFieldName(key)) &&
+    digits.length > 15
+  ) {
+    return source;
   }
   if (Array.isArray(value)) {
     const phones = canonicalFieldName(key) === "phone_numbers";
@@ -63,20 +78,43 @@ const space = fc.constantFrom("", " ", "\n  ");
 const text = fc.string({ maxLength: 12 }).map((s) => JSON.stringify(s));
 
 /** Bodies with phone numbers in every place the definition looks, and in places it does not. */
+/** Amounts as a loan-management system may write them, some with more digits than a double keeps. */
+const longNumber = fc.constantFrom(
+  "12345678901234567",
+  "1234567890123456.5",
+  "-0.1234567890123456789",
+  "123456789012345",
+  "1.2345678901234567e5",
+  "100000000000000000000",
+  "0.000000000000000000001",
+  "250000",
+);
+
 const body = fc
-  .tuple(phoneKey, number, number, number, number, number, space, text, fc.jsonValue({ maxDepth: 3 }))
+  .tuple(
+    phoneKey,
+    number,
+    number,
+    number,
+    number,
+    number,
+    space,
+    text,
+    fc.jsonValue({ maxDepth: 3 }),
+    longNumber,
+  )
   .map(
-    ([key, a, b, c, d, e, w, t, other]) =>
-      `{${w}"records":[{"${key}":${w}${a},"note":${t},"x":"\\"phone_number\\": 1.5","amount":${b}},` +
+    ([key, a, b, c, d, e, w, t, other, long]) =>
+      `{${w}"records":[{"${key}":${w}${a},"note":${t},"x":"\\"phone_number\\": 1.5","amount":${b},"Loan_Amount ":${long},"emi_amount":${e}},` +
       `{"phone_numbers":[${c},${w}[${d}],${t},{"phone_number":${e}}]}],` +
       `"phone_numbers":[${e}${w},${a}],"other":${JSON.stringify(other)}}`,
   );
 
-describe("quotePhonesAsWritten", () => {
+describe("quoteNumbersAsWritten", () => {
   it("reads every body as the source-text reviver does", () => {
     fc.assert(
       fc.property(body, (b) => {
-        expect(JSON.parse(quotePhonesAsWritten(b))).toEqual(JSON.parse(b, reviver as never));
+        expect(JSON.parse(quoteNumbersAsWritten(b))).toEqual(JSON.parse(b, reviver as never));
       }),
       { numRuns: 1_000 },
     );
@@ -86,18 +124,24 @@ describe("quotePhonesAsWritten", () => {
     fc.assert(
       fc.property(fc.jsonValue(), (v) => {
         const b = JSON.stringify(v);
-        expect(JSON.parse(quotePhonesAsWritten(b))).toEqual(JSON.parse(b, reviver as never));
+        expect(JSON.parse(quoteNumbersAsWritten(b))).toEqual(JSON.parse(b, reviver as never));
       }),
       { numRuns: 500 },
     );
     const malformed = '{"phone_number": 1.}';
-    expect(quotePhonesAsWritten(malformed)).toBe(malformed);
-    expect(quotePhonesAsWritten('{"phone_number":9.87654E+09}')).toBe('{"phone_number":"9.87654E+09"}');
+    expect(quoteNumbersAsWritten(malformed)).toBe(malformed);
+    expect(quoteNumbersAsWritten('{"phone_number":9.87654E+09}')).toBe('{"phone_number":"9.87654E+09"}');
+    expect(quoteNumbersAsWritten('{"loan_amount":12345678901234567,"emi_amount":1234.5}')).toBe(
+      '{"loan_amount":"12345678901234567","emi_amount":1234.5}',
+    );
+    expect(quoteNumbersAsWritten('{"loan_amount":123456789012345,"emi_amount":0.00000000000000001}')).toBe(
+      '{"loan_amount":123456789012345,"emi_amount":0.00000000000000001}',
+    );
   });
 
   it("walks any depth without recursion", () => {
     const deep = `{"phone_numbers":[9.5,${"[".repeat(200_000)}${"]".repeat(200_000)}]}`;
-    expect(quotePhonesAsWritten(deep).startsWith('{"phone_numbers":["9.5",')).toBe(true);
+    expect(quoteNumbersAsWritten(deep).startsWith('{"phone_numbers":["9.5",')).toBe(true);
   });
 });
 
@@ -255,7 +299,7 @@ describe("parseJsonBody and float-written phones", () => {
   it("reads a key once, however many values follow it in a body that is not JSON", () => {
     // One 200,000-character key followed by 80,000 numbers: each number used to lowercase the key.
     const body = `{"phone_number":1.5,"${"K".repeat(200_000)}":${"1,".repeat(80_000)}1}`;
-    expect(quotePhonesAsWritten(body).startsWith('{"phone_number":"1.5",')).toBe(true);
+    expect(quoteNumbersAsWritten(body).startsWith('{"phone_number":"1.5",')).toBe(true);
     expect(() => parse(body)).toThrow(expect.objectContaining({ code: "invalid_json" }));
   });
 });

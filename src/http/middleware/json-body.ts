@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { DomainError } from "../../domain/errors";
-import { canonicalFieldName } from "../../domain/records/record-rules";
+import { canonicalFieldName, EXACT_DIGITS, FIELDS } from "../../domain/records/record-rules";
 import type { AppBindings } from "../types";
 import { type Piece, scanElements, skipWhitespace, splitValue, type ValueSplit } from "./json-split";
 
@@ -122,7 +122,7 @@ export function parseJsonBody(bytes: ArrayBuffer, splitting = BODY_SPLITTING): u
   let text = decode(new Uint8Array(bytes), 0, bytes.byteLength, UTF8);
   checkContainerCount(text);
   // The same variable, so that the text as sent is not held while its quoted copy is parsed.
-  if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
+  if (readsNumbersAsWritten(text)) text = quoteNumbersAsWritten(text);
   const value = parseText(text, "body");
   // Raw UTF-8 cannot carry a surrogate; only a \uD800-style escape can, so without one the walk is
   // skipped (a scan of the text costs milliseconds even at 20 MB).
@@ -171,7 +171,7 @@ function parseRange(
   if (split !== undefined) return parsePieces(bytes, from, to, split, path, cut, reading, depth);
   const decoded = decode(bytes, from, to, from === 0 ? UTF8 : UTF8_INSIDE);
   reading.surrogates ||= SURROGATE_ESCAPE.test(decoded);
-  const text = readsPhonesAsWritten(decoded) ? quotePhonesAsWritten(decoded) : decoded;
+  const text = readsNumbersAsWritten(decoded) ? quoteNumbersAsWritten(decoded) : decoded;
   // A byte order mark dropped at the body's start is three bytes before the text.
   const start = from === 0 && bytes[0] === 0xef ? 3 : from;
   return parseText(text, path || "body", text === decoded ? locatedFrom(start, text) : () => undefined);
@@ -226,7 +226,7 @@ function parsePieces(
   rest.push(after);
   sources.push(at === 0 && bytes[0] === 0xef ? 3 : at);
   const joined = rest.join("");
-  const text = readsPhonesAsWritten(joined) ? quotePhonesAsWritten(joined) : joined;
+  const text = readsNumbersAsWritten(joined) ? quoteNumbersAsWritten(joined) : joined;
   /** A position in the joined text, as a byte offset of the body (a marker's: its piece's start). */
   const locate = (position: number) => {
     let chars = 0;
@@ -276,7 +276,7 @@ function parseArray(
     );
   }
   // An array under a phone_numbers key is a suppression list: its float-written entries keep their
-  // text, as quotePhonesAsWritten reads them in the whole body.
+  // text, as quoteNumbersAsWritten reads them in the whole body.
   const phones = piece.key !== undefined && canonicalFieldName(piece.key) === "phone_numbers";
   const elements: unknown[] = [];
   const { runs } = piece;
@@ -310,7 +310,7 @@ function parseArray(
     }
     let text = phones ? `{"phone_numbers":[${inside}]}` : `[${inside}]`;
     reading.surrogates ||= SURROGATE_ESCAPE.test(inside);
-    if (readsPhonesAsWritten(text)) text = quotePhonesAsWritten(text);
+    if (readsNumbersAsWritten(text)) text = quoteNumbersAsWritten(text);
     let run: unknown[];
     try {
       const value = JSON.parse(text) as unknown[] | { phone_numbers: unknown[] };
@@ -377,7 +377,7 @@ function unparseableElement(
 ): DomainError {
   const { runs } = scanElements(bytes, start, end, 0);
   for (let k = 0; k < runs.length; k += 3) {
-    // Quoting float-written phones changes no element's being JSON, so it is left out here.
+    // Quoting numbers as written changes no element's being JSON, so it is left out here.
     const text = decode(bytes, runs[k] as number, runs[k + 1] as number, UTF8_INSIDE);
     try {
       JSON.parse(text);
@@ -523,39 +523,62 @@ export const noBody = createMiddleware<AppBindings>(async (c, next) => {
 });
 
 /**
- * A JSON number written with a fraction or an exponent, as a value (after `:`, `[` or `,`): only a
- * text holding one is read by quotePhonesAsWritten before it is parsed. It looks at no key, so it
- * cannot miss a phone field spelled with escapes or spaces (`"\u0070hone_number"`), and it reads
- * a piece of a large body as it reads the whole.
+ * A JSON number written with a fraction or an exponent, or with 16 digits or more, as a value (after
+ * `:`, `[` or `,`): only a text holding one is read by quoteNumbersAsWritten before it is parsed.
+ * It looks at no key, so it cannot miss a field spelled with escapes or spaces
+ * (`"\u0070hone_number"`), and it reads a piece of a large body as it reads the whole.
  */
 const FLOAT_VALUE = /[:[,]\s*-?\d+(?:\.\d*)?(?:[eE]|\.\d)/;
+/** A JSON number of 16 digits or more, as a value: it may hold more than a stored number keeps. */
+const LONG_VALUE = /[:[,]\s*-?[\d.]{16,}/;
 
-function readsPhonesAsWritten(text: string): boolean {
-  return FLOAT_VALUE.test(text);
+function readsNumbersAsWritten(text: string): boolean {
+  return FLOAT_VALUE.test(text) || LONG_VALUE.test(text);
+}
+
+/** The documented fields of kind amount (loan_amount, emi_amount): their long numbers keep their text. */
+const AMOUNT_FIELDS: ReadonlySet<string> = new Set(
+  FIELDS.filter((f) => f.kind === "amount").map((f) => f.name),
+);
+
+/**
+ * Digits of a JSON number's mantissa without its leading zeros: more than 15 (EXACT_DIGITS in
+ * record-rules) cannot all be stored in a double, and JSON.parse would round them silently.
+ */
+function significantDigits(token: string): number {
+  const mantissa = token
+    .replace(/^-/, "")
+    .replace(/[eE].*$/, "")
+    .replace(".", "");
+  return mantissa.replace(/^0+/, "").length;
 }
 
 /** A JSON number, whole: only such a token is quoted (a malformed one is left for JSON.parse to refuse). */
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const FLOAT_TEXT = /[.eE]/;
 
-/** What a container on quotePhonesAsWritten's stack is. */
+/** What a container on quoteNumbersAsWritten's stack is. */
 const OBJECT = 0;
 const ARRAY = 1;
 const PHONE_ARRAY = 2;
 
 /**
- * `text` with every phone number written as a JSON number with a fraction or an exponent turned into
- * a JSON string of that same text: the value of a `phone_number` key (in any spelling
- * canonicalFieldName accepts) and an entry of a `phone_numbers` array (suppressions). The record
- * rules then see `"9.87654E+09"` and refuse it as a spreadsheet number instead of dialling
- * 9876540000, someone else's number. Every other number, and every string, is left as it was.
+ * `text` with the numbers JSON.parse would change turned into JSON strings of their text, so that the
+ * record rules judge what was written:
+ * - a phone number written with a fraction or an exponent: the value of a `phone_number` key (in
+ *   any spelling canonicalFieldName accepts) and an entry of a `phone_numbers` array
+ *   (suppressions). The rules then see `"9.87654E+09"` and refuse it as a spreadsheet number
+ *   instead of dialling 9876540000, someone else's number;
+ * - an amount (`loan_amount`, `emi_amount`) with more than 15 significant digits, which a double
+ *   cannot hold: the rules refuse `"12345678901234567"` instead of storing 12345678901234568.
+ * Every other number, and every string, is left as it was.
  *
  * One pass over the text, aware of strings and their escapes, with its own stack (any depth). It
  * replaces reading the body through JSON.parse's reviver with source texts, which kept a record of
  * every value and needed several times the heap of a plain parse. Throws nothing: a body that is
  * not JSON is left for JSON.parse to refuse.
  */
-export function quotePhonesAsWritten(text: string): string {
+export function quoteNumbersAsWritten(text: string): string {
   const pieces: string[] = [];
   let copiedUpTo = 0;
   let stack = new Uint8Array(64);
@@ -610,9 +633,11 @@ export function quotePhonesAsWritten(text: string): string {
       // A number where a key belongs is not a value, and is left for JSON.parse to refuse: quoted,
       // it would become a key, and a body that is not JSON would be read as one.
       const phone = !expectingKey && (top === PHONE_ARRAY || (top === OBJECT && named === "phone_number"));
-      if (phone) {
+      const amount = !expectingKey && top === OBJECT && AMOUNT_FIELDS.has(named);
+      if (phone || amount) {
         const token = text.slice(start, i);
-        if (FLOAT_TEXT.test(token) && JSON_NUMBER.test(token)) {
+        const changed = phone ? FLOAT_TEXT.test(token) : significantDigits(token) > EXACT_DIGITS;
+        if (changed && JSON_NUMBER.test(token)) {
           pieces.push(text.slice(copiedUpTo, start), `"${token}"`);
           copiedUpTo = i;
         }
