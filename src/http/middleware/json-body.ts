@@ -84,13 +84,13 @@ export interface BodySplitting {
 }
 
 /**
- * Bodies from 4 MiB on are parsed a piece at a time, never decoded whole: a 20 MB body with one
- * character above U+00FF is a 50 MiB string, and with records whose 50 variable names are all
+ * Bodies from 4 MiB on are parsed a piece at a time, never decoded whole: a 25 MiB body with one
+ * character above U+00FF was a 50 MiB string, and with records whose 50 variable names are all
  * different (40 MiB parsed) the two did not fit an isolate capped at 80 MiB of old generation.
  * Below 4 MiB one decode and one parse are faster (measured in bench/README "Heap") and the memory
  * is small. Elements are parsed 128 KiB at a time (one call per record would cost more than the
- * parse); members from 16 KiB on are cut out, so a level is cut into 1,600 pieces at most; an
- * element of 1 MiB or more (no valid record is) is split again, so no shape of body is parsed whole.
+ * parse); members from 16 KiB on are cut out, so a level is cut into 1,300 pieces at most; an
+ * element of 1 MiB or more (no valid record is) is split again, down to MAX_CUT_DEPTH levels.
  */
 const BODY_SPLITTING: BodySplitting = {
   fromBytes: 4 * 1024 * 1024,

@@ -1,7 +1,7 @@
 /**
  * Where a large JSON value's big arrays and objects are, found in one pass over its UTF-8 bytes, so
  * that parseJsonBody can decode and parse it a piece at a time. Decoded whole, a 20 MB body with
- * one character above U+00FF is a 50 MiB two-byte string, alive while JSON.parse builds the records
+ * one character above U+00FF is a 40 MB two-byte string, alive while JSON.parse builds the records
  * next to it; piece by piece, the text alive at once is one piece's.
  */
 export interface ValueSplit {
@@ -12,9 +12,9 @@ export interface ValueSplit {
 }
 
 export interface Piece {
-  /** Byte offset of the piece's `[` or `{`. */
+  /** Byte offset of the piece's `[`, `{` or opening quote. */
   start: number;
-  /** Byte offset just past its `]` or `}` (the range's end when it never closes). */
+  /** Byte offset just past its `]`, `}` or closing quote (the range's end when it never closes). */
   end: number;
   /** The member's key as JSON reads it (escapes undone); undefined when the piece is the value itself. */
   key: string | undefined;
@@ -57,7 +57,8 @@ const KEY_TEXT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /**
  * The split of the JSON value in `bytes[from, to)` (UTF-8; a byte order mark is skipped at offset
  * 0): the value itself when it is an array, or each member of its object whose value is an array or
- * an object of at least `cut.minPieceBytes` (`records`, a suppression list's `phone_numbers`).
+ * an object of at least `cut.minPieceBytes` (`records`, a suppression list's `phone_numbers`), or
+ * a string of at least `cut.bigBytes`.
  * Undefined when there is none before the object stops being JSON; such a value is parsed whole,
  * and when it is not JSON the parse stops where the split did.
  *
