@@ -186,7 +186,7 @@ describe("numbers sent as text", () => {
     expect((await stored(t)).map((c) => c.loan_amount)).toEqual([123456789012345]);
   });
 
-  it("refuses an amount sent as a JSON number with more digits than a stored number keeps, as written", async () => {
+  it("refuses an amount sent as a JSON number a stored number cannot hold, and keeps such a variable as written", async () => {
     const t = await newTenant();
     // As text the body carries each number exactly as a loan-management system wrote it.
     const body = JSON.stringify({
@@ -194,12 +194,15 @@ describe("numbers sent as text", () => {
       records: [
         loanRecord(1, { loan_amount: 1 }),
         loanRecord(2, { emi_amount: 2 }),
-        loanRecord(3, { loan_amount: 3 }),
+        loanRecord(3, { loan_amount: 3, acct: 4, tiny: 5 }),
       ],
     })
       .replace('"loan_amount":1,', '"loan_amount":12345678901234567,')
       .replace('"emi_amount":2,', '"emi_amount":1234567890.1234567,')
-      .replace('"loan_amount":3,', '"loan_amount":1234567.25,');
+      .replace('"loan_amount":3,', '"loan_amount":1234567.25,')
+      // Variables a double cannot hold keep the digits they were written with, as text.
+      .replace('"acct":4', '"acct":98765432109876543210')
+      .replace('"tiny":5', '"tiny":1e-400');
     const r = await call("POST", BULK, body, t.auth);
     expect(r.status, r.text).toBe(207);
     expect(r.json.results.errors.map((e: any) => [e.index, e.fields[0].message])).toEqual([
@@ -212,7 +215,12 @@ describe("numbers sent as text", () => {
         'must be a number greater than or equal to 0; "1234567890.1234567" has more than 15 digits, more than can be stored exactly',
       ],
     ]);
-    expect((await stored(t)).map((c) => c.loan_amount)).toEqual([1234567.25]);
+    const [kept, ...others] = await stored(t);
+    expect(others).toEqual([]);
+    expect(kept).toMatchObject({
+      loan_amount: 1234567.25,
+      variables: { acct: "98765432109876543210", tiny: "1e-400" },
+    });
   });
 
   it("keeps keys as strings: a numeric loan_id would already have lost its leading zeros", async () => {

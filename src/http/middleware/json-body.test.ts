@@ -8,6 +8,7 @@ import { DomainError } from "../../domain/errors";
 import { canonicalFieldName } from "../../domain/records/record-rules";
 import {
   type BodySplitting,
+  heldExactly,
   MAX_ARRAY_ELEMENTS,
   MAX_JSON_CONTAINERS,
   parseJsonBody,
@@ -25,30 +26,20 @@ class Written {
 /** The definition: a phone_number's float-written number, or a phone_numbers entry's, keeps its text. */
 function reviver(this: unknown, key: string, value: unknown, context?: { source?: string }): unknown {
   const source = context?.source;
-  if (typeof value === "number" && source !== undefined && /[.eE]/.test(source)) {
+  if (typeof value === "number" && source !== undefined) {
     if (Array.isArray(this)) return new Written(value, source);
-    if (canonicalFieldName(key) === "phone_number") return source;
-  }
-  // An amount with more digits than a double keeps (15) keeps its text too.
-  const digits =
-    source
-      ?.replace(/^-/, "")
-      .replace(/[eE].*$/, "")
-      .replace(".", "")
-      .replace(/^0+/, "") ?? "";
-  if (
-    typeof value === "number" &&
-    !Array.isArray(this) &&
-    /^(loan|emi)_amount$/.test(canonicalFieldName(key)) &&
-    digits.length > 15
-  ) {
-    return source;
+    if (canonicalFieldName(key) === "phone_number" && /[.eE]/.test(source)) return source;
+    // A number a double cannot hold as written keeps its text wherever it is.
+    if (!heldExactly(source)) return source;
   }
   if (Array.isArray(value)) {
     const phones = canonicalFieldName(key) === "phone_numbers";
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (item instanceof Written) value[i] = phones ? item.source : item.value;
+      if (item instanceof Written) {
+        const asWritten = (phones && /[.eE]/.test(item.source)) || !heldExactly(item.source);
+        value[i] = asWritten ? item.source : item.value;
+      }
     }
   }
   return value;
@@ -136,6 +127,38 @@ describe("quoteNumbersAsWritten", () => {
     );
     expect(quoteNumbersAsWritten('{"loan_amount":123456789012345,"emi_amount":0.00000000000000001}')).toBe(
       '{"loan_amount":123456789012345,"emi_amount":0.00000000000000001}',
+    );
+  });
+
+  it("keeps as text every number a double would not hold as written", () => {
+    for (const held of [
+      "0",
+      "-0",
+      "0.0",
+      "0e5",
+      "250000",
+      "1234.50",
+      "123456789012345",
+      "0.00000000000000001",
+      "1e300",
+      "-2.5E-3",
+    ]) {
+      expect(heldExactly(held), held).toBe(true);
+    }
+    for (const changed of [
+      "12345678901234567",
+      "1234567890.1234567",
+      "100000000000000000000",
+      "1e400",
+      "-1e400",
+      "1e-400",
+      "4.9e-324",
+      "1.7976931348623157e308",
+    ]) {
+      expect(heldExactly(changed), changed).toBe(false);
+    }
+    expect(quoteNumbersAsWritten('{"records":[{"acct":12345678901234567,"n":[1e400,2]}]}')).toBe(
+      '{"records":[{"acct":"12345678901234567","n":["1e400",2]}]}',
     );
   });
 

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { DomainError } from "../../domain/errors";
-import { canonicalFieldName, EXACT_DIGITS, FIELDS } from "../../domain/records/record-rules";
+import { canonicalFieldName, EXACT_DIGITS } from "../../domain/records/record-rules";
 import type { AppBindings } from "../types";
 import { type Piece, scanElements, skipWhitespace, splitValue, type ValueSplit } from "./json-split";
 
@@ -536,21 +536,27 @@ function readsNumbersAsWritten(text: string): boolean {
   return FLOAT_VALUE.test(text) || LONG_VALUE.test(text);
 }
 
-/** The documented fields of kind amount (loan_amount, emi_amount): their long numbers keep their text. */
-const AMOUNT_FIELDS: ReadonlySet<string> = new Set(
-  FIELDS.filter((f) => f.kind === "amount").map((f) => f.name),
-);
+/** The smallest double that keeps all its digits: below it (subnormals), fewer and fewer are kept. */
+const MIN_NORMAL = 2.2250738585072014e-308;
 
 /**
- * Digits of a JSON number's mantissa without its leading zeros: more than 15 (EXACT_DIGITS in
- * record-rules) cannot all be stored in a double, and JSON.parse would round them silently.
+ * Whether JSON.parse reads the JSON number `token` as the value written: at most 15 significant
+ * digits (EXACT_DIGITS in record-rules, what a double keeps), and neither past a double's range
+ * (1e400 would be Infinity, stored as null) nor below its normal range (1e-400 would be 0). Any
+ * other number is kept as the text it was written in, so that a rule refuses it or a variable keeps
+ * it exactly, instead of a rounded value being stored.
  */
-function significantDigits(token: string): number {
+export function heldExactly(token: string): boolean {
   const mantissa = token
     .replace(/^-/, "")
     .replace(/[eE].*$/, "")
     .replace(".", "");
-  return mantissa.replace(/^0+/, "").length;
+  if (mantissa.replace(/^0+/, "").length > EXACT_DIGITS) return false;
+  const value = Math.abs(Number(token));
+  if (!Number.isFinite(value)) return false;
+  // 0 only when every digit written is 0.
+  if (value === 0) return !/[1-9]/.test(mantissa);
+  return value >= MIN_NORMAL;
 }
 
 /** A JSON number, whole: only such a token is quoted (a malformed one is left for JSON.parse to refuse). */
@@ -563,14 +569,14 @@ const ARRAY = 1;
 const PHONE_ARRAY = 2;
 
 /**
- * `text` with the numbers JSON.parse would change turned into JSON strings of their text, so that the
- * record rules judge what was written:
+ * `text` with the numbers that must be judged as written turned into JSON strings of their text:
  * - a phone number written with a fraction or an exponent: the value of a `phone_number` key (in
  *   any spelling canonicalFieldName accepts) and an entry of a `phone_numbers` array
  *   (suppressions). The rules then see `"9.87654E+09"` and refuse it as a spreadsheet number
  *   instead of dialling 9876540000, someone else's number;
- * - an amount (`loan_amount`, `emi_amount`) with more than 15 significant digits, which a double
- *   cannot hold: the rules refuse `"12345678901234567"` instead of storing 12345678901234568.
+ * - any number JSON.parse would not read as written (heldExactly: more than 15 significant
+ *   digits, or past a double's range): an amount is then refused (`"12345678901234567"`) instead
+ *   of stored as 12345678901234568, and a variable keeps its digits as text.
  * Every other number, and every string, is left as it was.
  *
  * One pass over the text, aware of strings and their escapes, with its own stack (any depth). It
@@ -632,11 +638,10 @@ export function quoteNumbersAsWritten(text: string): string {
       const top = depth > 0 ? stack[depth - 1] : undefined;
       // A number where a key belongs is not a value, and is left for JSON.parse to refuse: quoted,
       // it would become a key, and a body that is not JSON would be read as one.
-      const phone = !expectingKey && (top === PHONE_ARRAY || (top === OBJECT && named === "phone_number"));
-      const amount = !expectingKey && top === OBJECT && AMOUNT_FIELDS.has(named);
-      if (phone || amount) {
+      if (!expectingKey) {
         const token = text.slice(start, i);
-        const changed = phone ? FLOAT_TEXT.test(token) : significantDigits(token) > EXACT_DIGITS;
+        const phone = top === PHONE_ARRAY || (top === OBJECT && named === "phone_number");
+        const changed = (phone && FLOAT_TEXT.test(token)) || !heldExactly(token);
         if (changed && JSON_NUMBER.test(token)) {
           pieces.push(text.slice(copiedUpTo, start), `"${token}"`);
           copiedUpTo = i;
