@@ -132,7 +132,7 @@ export function parseJsonBody(bytes: ArrayBuffer, splitting = BODY_SPLITTING): u
 
 /**
  * The most elements one array of a body parsed a piece at a time may hold: ten times the most any
- * route takes (10,000 records, numbers or ids), so that a body of 13 million `0,` is refused (413)
+ * route takes (10,000 records, numbers or ids), so that a body of 10 million `0,` is refused (413)
  * before an array of them is built.
  */
 export const MAX_ARRAY_ELEMENTS = 100_000;
