@@ -83,7 +83,7 @@ async function waitFor(what: string, importId: string, total: number, probe: () 
     const progress = await probe();
     if (progress.done >= total) return progress;
     const failed = await db
-      .prepare("SELECT count(*) AS n FROM dispatch_batches WHERE import_id = ? AND state = 'failed'")
+      .prepare("SELECT count(*) AS n FROM outbox_batches WHERE import_id = ? AND state = 'failed'")
       .bind(importId)
       .first<number>("n");
     if (failed || Date.now() > deadline) {
@@ -101,7 +101,7 @@ async function waitFor(what: string, importId: string, total: number, probe: () 
 async function batchesDone(importId: string, batches: number) {
   await waitFor("outbox batches", importId, batches, async () => {
     const n = await db
-      .prepare("SELECT count(*) AS n FROM dispatch_batches WHERE import_id = ? AND state = 'done'")
+      .prepare("SELECT count(*) AS n FROM outbox_batches WHERE import_id = ? AND state = 'done'")
       .bind(importId)
       .first<number>("n");
     return { done: n ?? 0, first: null, last: null };
