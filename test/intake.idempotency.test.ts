@@ -466,6 +466,34 @@ describe("retrying a failed import", () => {
     expect(retried.status).toBe(201);
   });
 
+  it("a key claimed with the look-ups is released when the look-ups refuse the request (what they read changed between the two reads)", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({
+      campaignId: "emi",
+      records: [loanRecord(1)],
+      initiateCall: true,
+      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+    });
+    const input = {
+      organizationId: t.orgId,
+      campaignId: "emi",
+      initiateCall: true,
+      useWorkflow: false,
+      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+      idempotency: { key: "k-changed", bodyHash: await requestFingerprint(JSON.parse(body)) },
+    };
+    const deps = createDeps(env);
+    // The claim's statement finds the agent; the look-up beside it no longer does.
+    deps.campaigns = { ...deps.campaigns, agents: { ...deps.campaigns.agents, find: async () => undefined } };
+    await expect(addCustomersInBulk(deps, { ...input, records: [loanRecord(1)] })).rejects.toMatchObject({
+      code: "unknown_agent",
+    });
+    expect(await counts(t.orgId)).toEqual({ imports: 0, customers: 0, batches: 0 });
+    const retried = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-changed" });
+    expect(retried.status).toBe(201);
+    expect(await counts(t.orgId)).toEqual({ imports: 1, customers: 1, batches: 1 });
+  });
+
   it("counts what the failed attempt stored even when the retry's chunk holding it fails", async () => {
     const t = await newTenant();
     const records = Array.from({ length: 1_500 }, (_, i) => loanRecord(i));

@@ -12,7 +12,7 @@ import { agents, campaigns, dispositions } from "./schema";
 
 type CampaignRow = typeof campaigns.$inferSelect;
 
-function toCampaign(row: CampaignRow): Campaign {
+export function toCampaign(row: CampaignRow): Campaign {
   return {
     pk: row.pk,
     organizationId: row.organizationId,

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNotNull, lt, lte, ne, or, sql } from "drizzle-
 import type { ImportsRepository } from "../domain/ports/imports-repository";
 import type { Db } from "./client";
 import { recordSendStatement } from "./outbox-repository";
-import { importResponses, imports } from "./schema";
+import { agents, campaigns, dispositions, importResponses, imports } from "./schema";
 import { inList } from "./sql";
 
 /** Characters per stored answer part: well under D1's 2 MB ceiling for one value. */
@@ -54,6 +54,46 @@ export function createImportsRepository(db: Db): ImportsRepository {
         .onConflictDoNothing()
         .returning({ id: imports.id });
       return rows.length > 0;
+    },
+
+    async beginWhereReady(row, ready) {
+      const c = campaigns;
+      const config = ready.callConfig;
+      const hasDefaults = sql`${c.agentId} IS NOT NULL AND ${c.dispositionId} IS NOT NULL`;
+      // The request's agent and disposition, or the campaign's defaults when it has both (as
+      // prepareImport's campaignCallConfig reads them).
+      const agentId = config ? sql`${config.agentId}` : sql`CASE WHEN ${hasDefaults} THEN ${c.agentId} END`;
+      const dispositionId = config
+        ? sql`${config.dispositionId}`
+        : sql`CASE WHEN ${hasDefaults} THEN ${c.dispositionId} END`;
+      const named = (table: typeof agents | typeof dispositions, id: string) =>
+        sql`EXISTS (SELECT 1 FROM ${table} WHERE ${table.organizationId} = ${row.organizationId} AND ${table.id} = ${id})`;
+      const configured = config
+        ? sql`${named(agents, config.agentId)} AND ${named(dispositions, config.dispositionId)}`
+        : ready.requireCallConfig
+          ? hasDefaults
+          : sql`1`;
+      // INSERT … SELECT from the campaign row: no campaign (or a failed check), no row. The WHERE
+      // also keeps SQLite from reading ON CONFLICT as part of the SELECT.
+      const inserted = await db.all<{ id: string }>(sql`INSERT INTO ${imports} (id, organization_id,
+          campaign_pk, kind, idempotency_key, body_hash, state, total, initiate_call, use_workflow,
+          agent_id, disposition_id, created_at, started_at, lease_expires_at)
+        SELECT ${row.id}, ${row.organizationId}, ${c.pk}, ${row.kind ?? "bulk"}, ${row.idempotencyKey ?? null},
+          ${row.bodyHash ?? null}, ${row.state}, ${row.total ?? 0}, ${row.initiateCall ? 1 : 0},
+          ${row.useWorkflow ? 1 : 0}, ${agentId}, ${dispositionId}, ${row.createdAt}, ${row.createdAt},
+          ${row.leaseExpiresAt ?? null}
+        FROM ${c}
+        WHERE ${c.organizationId} = ${row.organizationId} AND ${c.id} = ${ready.campaignId}
+          AND ${c.deletedAt} IS NULL AND ${configured}
+        ON CONFLICT DO NOTHING
+        RETURNING id`);
+      return inserted.length > 0;
+    },
+
+    async release(id) {
+      await db
+        .delete(imports)
+        .where(and(eq(imports.id, id), eq(imports.attempt, 1), eq(imports.state, "processing")));
     },
 
     async findByIdempotencyKey(organizationId, key) {

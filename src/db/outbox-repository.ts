@@ -1,11 +1,13 @@
 import { and, asc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { DispatchKind, OutboxBatch, WrittenBatch } from "../domain/model/outbox";
 import type { OutboxRepository, SendOutcome, SendRecord } from "../domain/ports/outbox-repository";
+import { toCampaign } from "./campaigns-repository";
 import type { Db } from "./client";
 import { customerFilterSql, filteredCustomers } from "./customer-filter";
 import { becomesCallable } from "./customer-rows";
-import { outboxBatches } from "./schema";
+import { campaigns, imports, organizations, outboxBatches } from "./schema";
 import { inList } from "./sql";
+import { toOrganization } from "./tenancy-repository";
 
 /**
  * The outbox batches, in batches of `batchSize`, for the customers that the statement just before
@@ -205,6 +207,24 @@ export function createOutboxRepository(db: Db): OutboxRepository {
         .where(and(eq(b.importId, importId), eq(b.kind, kind), eq(b.batchNo, batchNo)))
         .get();
       return row ? toOutboxBatch(row) : undefined;
+    },
+
+    async findCallBatch(importId, batchNo) {
+      const row = await db
+        .select({ batch: b, imp: imports, campaign: campaigns, organization: organizations })
+        .from(b)
+        .leftJoin(imports, eq(imports.id, b.importId))
+        .leftJoin(campaigns, eq(campaigns.pk, imports.campaignPk))
+        .leftJoin(organizations, eq(organizations.id, imports.organizationId))
+        .where(and(eq(b.importId, importId), eq(b.kind, "call"), eq(b.batchNo, batchNo)))
+        .get();
+      if (!row) return undefined;
+      return {
+        batch: toOutboxBatch(row.batch),
+        import: row.imp ?? undefined,
+        campaign: row.campaign ? toCampaign(row.campaign) : undefined,
+        organization: row.organization ? toOrganization(row.organization) : undefined,
+      };
     },
 
     markProcessing: (id, at) => setLive(id, { state: "processing", updatedAt: at }),

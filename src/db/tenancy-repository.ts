@@ -5,7 +5,7 @@ import type { TenancyRepository } from "../domain/ports/tenancy-repository";
 import type { Db } from "./client";
 import { apiKeys, organizations } from "./schema";
 
-function toOrganization(row: typeof organizations.$inferSelect): Organization {
+export function toOrganization(row: typeof organizations.$inferSelect): Organization {
   return {
     id: row.id,
     name: row.name,

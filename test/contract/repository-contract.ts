@@ -391,6 +391,106 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(await repos.imports.find(t.orgId, "imp_2")).toBeUndefined();
       });
 
+      it("begins an import with the look-ups only where its campaign and call configuration hold, and releases it", async () => {
+        const t = await tenant();
+        const u = await tenant();
+        const claim = (id: string, key: string | null, orgId = t.orgId) => ({
+          id,
+          organizationId: orgId,
+          kind: "bulk" as const,
+          idempotencyKey: key,
+          bodyHash: key === null ? null : `hash-${key}`,
+          state: "processing" as const,
+          total: 7,
+          initiateCall: true,
+          createdAt: T0,
+          leaseExpiresAt: T0 + 60_000,
+        });
+        const config = { agentId: "ag", dispositionId: "dp" };
+        await repos.campaigns.agents.create(t.orgId, { id: "ag", name: "Agent", createdAt: T0 });
+        await repos.campaigns.dispositions.create(t.orgId, { id: "dp", name: "Disposition", createdAt: T0 });
+        const ready = (campaignId: string, callConfig?: typeof config, requireCallConfig = true) => ({
+          campaignId,
+          callConfig,
+          requireCallConfig,
+        });
+
+        // Refused: no such campaign, another organization's, an unknown agent or disposition, and
+        // calls with neither a callConfig nor campaign defaults. Nothing is written.
+        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("nope", config))).toBe(false);
+        expect(
+          await repos.imports.beginWhereReady(claim("imp_w1", "k1", u.orgId), ready("emi", config)),
+        ).toBe(false);
+        expect(
+          await repos.imports.beginWhereReady(
+            claim("imp_w1", "k1"),
+            ready("emi", { ...config, agentId: "x" }),
+          ),
+        ).toBe(false);
+        expect(
+          await repos.imports.beginWhereReady(
+            claim("imp_w1", "k1"),
+            ready("emi", { ...config, dispositionId: "x" }),
+          ),
+        ).toBe(false);
+        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("emi"))).toBe(false);
+        expect(await repos.imports.find(t.orgId, "imp_w1")).toBeUndefined();
+        expect(await repos.imports.findByIdempotencyKey(t.orgId, "k1")).toBeUndefined();
+
+        // Begun with the request's call configuration, on the campaign's pk, holding the key.
+        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("emi", config))).toBe(true);
+        expect(await repos.imports.find(t.orgId, "imp_w1")).toMatchObject({
+          campaignPk: t.emi.pk,
+          kind: "bulk",
+          state: "processing",
+          total: 7,
+          initiateCall: true,
+          useWorkflow: false,
+          agentId: "ag",
+          dispositionId: "dp",
+          attempt: 1,
+          startedAt: T0,
+          leaseExpiresAt: T0 + 60_000,
+          bodyHash: "hash-k1",
+        });
+        expect(await repos.imports.beginWhereReady(claim("imp_w2", "k1"), ready("emi", config))).toBe(false);
+        expect(await repos.imports.begin({ ...claim("imp_w2", "k1"), campaignPk: t.emi.pk })).toBe(false);
+
+        // Without a callConfig: the campaign's defaults, when it has both.
+        await repos.campaigns.updateCampaign(t.orgId, "lead", { agentId: "ag", dispositionId: "dp" });
+        expect(await repos.imports.beginWhereReady(claim("imp_w3", null), ready("lead"))).toBe(true);
+        expect(await repos.imports.find(t.orgId, "imp_w3")).toMatchObject({
+          campaignPk: t.lead.pk,
+          agentId: "ag",
+          dispositionId: "dp",
+        });
+        // No calls: the campaign needs no defaults, and an import without them keeps none.
+        expect(
+          await repos.imports.beginWhereReady(claim("imp_w4", null), ready("emi", undefined, false)),
+        ).toBe(true);
+        expect(await repos.imports.find(t.orgId, "imp_w4")).toMatchObject({
+          agentId: null,
+          dispositionId: null,
+        });
+        // A deleted campaign takes no import.
+        await repos.campaigns.markDeleted(t.orgId, "lead", T0);
+        expect(await repos.imports.beginWhereReady(claim("imp_w5", null), ready("lead"))).toBe(false);
+
+        // Released: the key is free again. A later attempt, or a finished import, is never released.
+        await repos.imports.release("imp_w1");
+        expect(await repos.imports.findByIdempotencyKey(t.orgId, "k1")).toBeUndefined();
+        expect(await repos.imports.beginWhereReady(claim("imp_w6", "k1"), ready("emi", config))).toBe(true);
+        await repos.imports.complete(
+          "imp_w6",
+          1,
+          { total: 7, valid: 7, invalid: 0, successful: 7, failed: 0, batchesProcessed: 1 },
+          { status: 201, body: null },
+          T0 + 1,
+        );
+        await repos.imports.release("imp_w6");
+        expect((await repos.imports.findByIdempotencyKey(t.orgId, "k1"))?.id).toBe("imp_w6");
+      });
+
       it("completes a request and keeps its stored answer (in parts) and counts", async () => {
         const t = await tenant();
         await begin(t.orgId, t.emi.pk, "imp_done", "key-done", T0);
@@ -591,6 +691,43 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(
           (await repos.outbox.listForImport("imp_wf")).map((r) => [r.kind, r.batchNo, r.customerIds]),
         ).toEqual([["workflow", 0, [...wf.values()]]]);
+      });
+
+      it("reads a call batch with its import, campaign and organization in one statement", async () => {
+        const t = await tenant();
+        await importFor(t, "imp_ctx");
+        const written = await repos.customers.insertChunk(t.emi.pk, "imp_ctx", T0, [loanRow(1), loanRow(2)], {
+          kind: "call",
+          batchSize: 500,
+        });
+        await repos.tenancy.updateOrganizationPolicy(t.orgId, {
+          contactPolicy: { maxPerDay: 2, maxPer7Days: 6, minGapMinutes: 45 },
+          blackoutDates: ["2026-12-25"],
+        });
+        const found = await repos.outbox.findCallBatch("imp_ctx", 0);
+        expect(found?.batch).toMatchObject({
+          importId: "imp_ctx",
+          kind: "call",
+          batchNo: 0,
+          customerIds: [...written.values()],
+        });
+        expect(found?.import).toEqual(await repos.imports.find(t.orgId, "imp_ctx"));
+        expect(found?.campaign).toEqual(await repos.campaigns.findCampaignByPk(t.emi.pk));
+        expect(found?.organization).toEqual(await repos.tenancy.findOrganization(t.orgId));
+        expect(await repos.outbox.findCallBatch("imp_ctx", 1)).toBeUndefined();
+        // A workflow batch is not a call batch.
+        await importFor(t, "imp_ctx_wf");
+        await repos.customers.insertChunk(t.emi.pk, "imp_ctx_wf", T0, [loanRow(3)], {
+          kind: "workflow",
+          batchSize: 500,
+        });
+        expect(await repos.outbox.findCallBatch("imp_ctx_wf", 0)).toBeUndefined();
+        // A deleted campaign is still found: its calls under way end cleanly.
+        await repos.campaigns.markDeleted(t.orgId, "emi", T0 + 1);
+        expect((await repos.outbox.findCallBatch("imp_ctx", 0))?.campaign).toMatchObject({
+          pk: t.emi.pk,
+          deletedAt: T0 + 1,
+        });
       });
 
       it("hands every new customer over exactly once when known keys sit between new ones", async () => {

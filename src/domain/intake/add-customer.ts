@@ -5,7 +5,7 @@ import { CLAIM_LEASE_MS } from "../calls/place-calls";
 import { type ErrorBody, errorBody } from "../errors";
 import { newId } from "../ids";
 import type { Campaign } from "../model/campaign";
-import type { StoredCounts } from "../ports/imports-repository";
+import type { ImportClaim, StoredCounts } from "../ports/imports-repository";
 import type { SendRecord } from "../ports/outbox-repository";
 import { dedupeFieldOf } from "../records/record-rules";
 import type { BulkDeps } from "./add-customers-in-bulk";
@@ -61,28 +61,32 @@ export type AddCustomerOutcome = ImportOutcome<AddCustomerBody | ErrorBody, 201 
  * success. A write that fails throws (500), and a retry with the same key resumes the same import.
  */
 export async function addCustomer(deps: BulkDeps, input: AddCustomerInput): Promise<AddCustomerOutcome> {
-  const prepared = await prepareImport(deps, { ...input, useWorkflow: false });
+  const claim: ImportClaim = {
+    id: newId("imp"),
+    organizationId: input.organizationId,
+    kind: "single",
+    idempotencyKey: input.idempotency?.key ?? null,
+    bodyHash: input.idempotency?.bodyHash ?? null,
+    state: "processing",
+    total: 1,
+    initiateCall: input.initiateCall,
+    createdAt: deps.clock.now(),
+  };
+  const prepared = await prepareImport(deps, { ...input, useWorkflow: false, claim });
   if ("replay" in prepared) return prepared.replay as AddCustomerOutcome;
-  const { campaign, callConfig, earlier } = prepared;
+  const { campaign, callConfig, earlier, begun } = prepared;
   const outcome = await runAsImport(
     deps,
     {
       row: {
-        id: newId("imp"),
-        organizationId: input.organizationId,
+        ...claim,
         campaignPk: campaign.pk,
-        kind: "single",
-        idempotencyKey: input.idempotency?.key ?? null,
-        bodyHash: input.idempotency?.bodyHash ?? null,
-        state: "processing",
-        total: 1,
-        initiateCall: input.initiateCall,
         agentId: callConfig?.agentId ?? null,
         dispositionId: callConfig?.dispositionId ?? null,
-        createdAt: deps.clock.now(),
       },
       earlier,
       idempotency: input.idempotency,
+      begun,
     },
     (attempt) => addOne(deps, input, campaign, attempt),
   );

@@ -10,7 +10,7 @@ import type { DispatchMessage } from "../model/outbox";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
 import type { CustomersRepository, OnExisting } from "../ports/customers-repository";
-import type { ImportsRepository, StoredCounts } from "../ports/imports-repository";
+import type { ImportClaim, ImportsRepository, StoredCounts } from "../ports/imports-repository";
 import type { OutboxRepository, SendRecord } from "../ports/outbox-repository";
 import type { QueueProducer } from "../ports/queue";
 import { dedupeFieldOf } from "../records/record-rules";
@@ -75,29 +75,33 @@ export interface BulkDeps {
  * Idempotency-Key codes); every record problem is reported in the answer.
  */
 export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Promise<BulkOutcome> {
-  const prepared = await prepareImport(deps, input);
+  const claim: ImportClaim = {
+    id: newId("imp"),
+    organizationId: input.organizationId,
+    kind: "bulk",
+    idempotencyKey: input.idempotency?.key ?? null,
+    bodyHash: input.idempotency?.bodyHash ?? null,
+    state: "processing",
+    total: input.records.length,
+    initiateCall: input.initiateCall,
+    useWorkflow: input.useWorkflow,
+    createdAt: deps.clock.now(),
+  };
+  const prepared = await prepareImport(deps, { ...input, claim });
   if ("replay" in prepared) return prepared.replay as BulkOutcome;
-  const { campaign, callConfig, earlier } = prepared;
+  const { campaign, callConfig, earlier, begun } = prepared;
   const outcome = await runAsImport(
     deps,
     {
       row: {
-        id: newId("imp"),
-        organizationId: input.organizationId,
+        ...claim,
         campaignPk: campaign.pk,
-        kind: "bulk",
-        idempotencyKey: input.idempotency?.key ?? null,
-        bodyHash: input.idempotency?.bodyHash ?? null,
-        state: "processing",
-        total: input.records.length,
-        initiateCall: input.initiateCall,
-        useWorkflow: input.useWorkflow,
         agentId: callConfig?.agentId ?? null,
         dispositionId: callConfig?.dispositionId ?? null,
-        createdAt: deps.clock.now(),
       },
       earlier,
       idempotency: input.idempotency,
+      begun,
     },
     (attempt) => runImport(deps, input, campaign, attempt),
   );

@@ -227,10 +227,9 @@ async function resumeOrRefuse(deps: IdempotencyDeps, earlier: Import, now: numbe
  */
 async function beginAttempt(
   deps: IdempotencyDeps,
-  row: NewImport,
-  earlier: Import | undefined,
-  idempotency: { key: string; bodyHash: string } | undefined,
+  { row, earlier, idempotency, begun }: RunAsImportInput,
 ): Promise<{ attempt: Attempt } | { replay: ImportOutcome }> {
+  if (begun) return { attempt: begun };
   if (earlier) return { attempt: await resumeOrRefuse(deps, earlier, row.createdAt) };
   if (await deps.imports.begin({ ...row, leaseExpiresAt: row.createdAt + IMPORT_LEASE_MS })) {
     return { attempt: { importId: row.id, number: 1, startedAt: row.createdAt, resumed: false } };
@@ -259,6 +258,8 @@ export interface RunAsImportInput {
   /** The import an earlier request with the same Idempotency-Key left, if any. */
   earlier: Import | undefined;
   idempotency: { key: string; bodyHash: string } | undefined;
+  /** The first attempt, when prepareImport already began `row` (with its look-ups). */
+  begun?: Attempt;
 }
 
 /**
@@ -274,9 +275,9 @@ export async function runAsImport<Body>(
   input: RunAsImportInput,
   work: (attempt: Attempt) => Promise<ImportWork<Body>>,
 ): Promise<ImportOutcome<Body>> {
-  const begun = await beginAttempt(deps, input.row, input.earlier, input.idempotency);
-  if ("replay" in begun) return begun.replay as ImportOutcome<Body>;
-  const { attempt } = begun;
+  const started = await beginAttempt(deps, input);
+  if ("replay" in started) return started.replay as ImportOutcome<Body>;
+  const { attempt } = started;
   const kind = input.row.kind ?? "bulk";
   // What this attempt knows once its work has run: the counts a failure after that point records.
   let known: StoredCounts | undefined;

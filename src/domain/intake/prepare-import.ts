@@ -5,9 +5,15 @@ import { DomainError } from "../errors";
 import type { Campaign } from "../model/campaign";
 import type { Import } from "../model/imports";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
-import type { ImportsRepository } from "../ports/imports-repository";
+import type { ImportClaim, ImportsRepository } from "../ports/imports-repository";
 import { needsCallConfig, workflowOf } from "../workflows/definition";
-import { type IdempotencyDeps, type ImportOutcome, replayIfCompleted } from "./idempotency";
+import {
+  type Attempt,
+  type IdempotencyDeps,
+  IMPORT_LEASE_MS,
+  type ImportOutcome,
+  replayIfCompleted,
+} from "./idempotency";
 
 export interface CallConfig {
   agentId: string;
@@ -26,6 +32,12 @@ export interface PrepareImportInput {
    * by default; an initiation sends them at the top level (`agentId`).
    */
   callConfigAt?: "callConfig" | "top-level";
+  /**
+   * The import row to begin in the same round trip as the look-ups, when every check passes
+   * (ImportsRepository.beginWhereReady): a request then waits on one round trip fewer. Without
+   * it (a dry run), nothing is written.
+   */
+  claim?: ImportClaim;
 }
 
 export interface PrepareImportDeps extends IdempotencyDeps {
@@ -40,6 +52,8 @@ export type Prepared =
       /** The request's callConfig, else the campaign's default agent and disposition, if any. */
       callConfig: CallConfig | undefined;
       earlier: Import | undefined;
+      /** The import's first attempt, when `claim` was begun with the look-ups. */
+      begun?: Attempt;
     };
 
 /** The campaign's default agent and disposition, when it has both. */
@@ -57,15 +71,52 @@ function campaignCallConfig(campaign: Campaign): CallConfig | undefined {
  */
 export async function prepareImport(deps: PrepareImportDeps, input: PrepareImportInput): Promise<Prepared> {
   const { organizationId } = input;
-  const [campaign, agent, disposition, earlier] = await Promise.all([
+  // A workflow's need for an agent is read from its definition in code, not in SQL: such a
+  // request claims its key after the look-ups, as runAsImport does without a claim.
+  const claim =
+    input.claim && !(input.useWorkflow && !input.callConfig)
+      ? { ...input.claim, leaseExpiresAt: input.claim.createdAt + IMPORT_LEASE_MS }
+      : undefined;
+  const [campaign, agent, disposition, found, claimed] = await Promise.all([
     deps.campaigns.findCampaign(organizationId, input.campaignId),
     input.callConfig ? deps.campaigns.agents.find(organizationId, input.callConfig.agentId) : undefined,
     input.callConfig
       ? deps.campaigns.dispositions.find(organizationId, input.callConfig.dispositionId)
       : undefined,
     input.idempotency ? deps.imports.findByIdempotencyKey(organizationId, input.idempotency.key) : undefined,
+    claim
+      ? deps.imports.beginWhereReady(claim, {
+          campaignId: input.campaignId,
+          callConfig: input.callConfig,
+          requireCallConfig: input.initiateCall,
+        })
+      : false,
   ]);
+  // The key's look-up and the claim run side by side: the look-up may find the row just claimed.
+  const earlier = claimed && found?.id === claim?.id ? undefined : found;
+  try {
+    const prepared = await check(deps, input, { campaign, agent, disposition, earlier });
+    // (A request that claimed its key found no earlier import, so it has nothing to replay.)
+    if (!claimed || !claim || "replay" in prepared) return prepared;
+    return {
+      ...prepared,
+      begun: { importId: claim.id, number: 1, startedAt: claim.createdAt, resumed: false },
+    };
+  } catch (err) {
+    // The claim's statement makes the same checks, so this happens only when what it read changed
+    // between the two reads (an agent deleted meanwhile): the key is freed as if never claimed.
+    if (claimed && claim) await deps.imports.release(claim.id);
+    throw err;
+  }
+}
 
+/** The checks of prepareImport on what its look-ups found. */
+async function check(
+  deps: PrepareImportDeps,
+  input: PrepareImportInput,
+  found: { campaign?: Campaign; agent?: unknown; disposition?: unknown; earlier?: Import },
+): Promise<Prepared> {
+  const { campaign, agent, disposition, earlier } = found;
   // A stored answer is replayed before anything else is looked at, so a retry sees exactly what
   // the first request saw even if the campaign has changed since.
   if (earlier && input.idempotency) {
@@ -73,7 +124,8 @@ export async function prepareImport(deps: PrepareImportDeps, input: PrepareImpor
     if (replay) return { replay };
   }
 
-  // Checked before any claim, so a request refused here leaves the key exactly as it was.
+  // A request refused here leaves its key as it was: the claim's statement makes these checks too,
+  // and prepareImport releases a claim made on reads that have changed since.
   if (!campaign) {
     throw new DomainError("campaign_not_found", `Campaign "${input.campaignId}" does not exist.`, [
       { path: "campaignId", message: "no campaign with this id" },

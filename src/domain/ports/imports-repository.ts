@@ -26,6 +26,22 @@ export interface NewImport {
   leaseExpiresAt?: number;
 }
 
+/** A new import row whose campaign and call configuration `beginWhereReady` reads from the store. */
+export type ImportClaim = Omit<NewImport, "campaignPk" | "agentId" | "dispositionId">;
+
+/** What must hold for `beginWhereReady` to insert its row: the checks prepareImport makes. */
+export interface ImportReadiness {
+  /** The organization's live (not deleted) campaign the import writes to. */
+  campaignId: string;
+  /**
+   * The request's agent and disposition: both must exist in the organization, and are the
+   * import's. Absent: the campaign's default agent and disposition are the import's, when it has both.
+   */
+  callConfig?: { agentId: string; dispositionId: string };
+  /** Without `callConfig`, the campaign must have a default agent and disposition (initiateCall). */
+  requireCallConfig: boolean;
+}
+
 /** What a failed attempt knew when it stopped, for the import's counts. */
 export type FailedCounts = StoredCounts;
 
@@ -35,6 +51,18 @@ export interface ImportsRepository {
    * key's lock: exactly one request can claim it, and false is returned to every other.
    */
   begin(row: NewImport): Promise<boolean>;
+  /**
+   * `begin` made in the same round trip as the request's look-ups (prepare-import.ts): one
+   * statement inserts the row only where every check of `ready` holds at that moment, taking the
+   * campaign's pk, and the call configuration the import will use. False when a check failed or
+   * another request holds the key (the caller's look-ups say which).
+   */
+  beginWhereReady(row: ImportClaim, ready: ImportReadiness): Promise<boolean>;
+  /**
+   * Deletes an import `beginWhereReady` inserted for a request that its look-ups then refused
+   * (attempt 1, still processing: nothing was stored under it), freeing its key.
+   */
+  release(id: string): Promise<void>;
   findByIdempotencyKey(organizationId: string, key: string): Promise<Import | undefined>;
   /** One of the organization's imports. */
   find(organizationId: string, id: string): Promise<Import | undefined>;

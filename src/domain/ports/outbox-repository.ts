@@ -1,3 +1,6 @@
+import type { Campaign } from "../model/campaign";
+import type { Import } from "../model/imports";
+import type { Organization } from "../model/organization";
 import type { DispatchKind, OutboxBatch } from "../model/outbox";
 import type { CustomerFilter } from "./customers-repository";
 
@@ -9,6 +12,16 @@ export interface SendRecord {
   kind: DispatchKind;
   batchNos: readonly number[];
   outcome: SendOutcome;
+}
+
+/** A call batch with what its calls are judged with (OutboxRepository.findCallBatch). */
+export interface CallBatchContext {
+  batch: OutboxBatch;
+  /** Missing only in a broken database: the batch points at its import by foreign key. */
+  import?: Import;
+  /** The import's campaign, a deleted one too (work under way ends cleanly). */
+  campaign?: Campaign;
+  organization?: Organization;
 }
 
 /**
@@ -28,6 +41,12 @@ export interface OutboxRepository {
   /** Every batch of the import, by kind then number. */
   listForImport(importId: string): Promise<OutboxBatch[]>;
   find(importId: string, kind: DispatchKind, batchNo: number): Promise<OutboxBatch | undefined>;
+  /**
+   * The import's call batch `batchNo` with its import, campaign and organization, in one statement:
+   * the reads the CALLS consumer makes once per message of 500 calls. Undefined when there is no
+   * such batch.
+   */
+  findCallBatch(importId: string, batchNo: number): Promise<CallBatchContext | undefined>;
   markProcessing(id: number, at: number): Promise<void>;
   markDone(id: number, at: number): Promise<void>;
   /** A new message for the batch is on the queue (e.g. delayed to the calling window). */
