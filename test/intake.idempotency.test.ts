@@ -494,6 +494,95 @@ describe("retrying a failed import", () => {
     expect(await counts(t.orgId)).toEqual({ imports: 1, customers: 1, batches: 1 });
   });
 
+  it("a key claimed beside a look-up that fails is released: the retry after the 500 runs at once", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({
+      campaignId: "emi",
+      records: [loanRecord(1)],
+      initiateCall: true,
+      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+    });
+    const deps = createDeps(env);
+    // The campaign's look-up fails (a lost connection) after the claim beside it was written.
+    deps.campaigns = {
+      ...deps.campaigns,
+      findCampaign: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error("D1_ERROR: network connection lost");
+      },
+    };
+    await expect(
+      addCustomersInBulk(deps, {
+        ...JSON.parse(body),
+        organizationId: t.orgId,
+        useWorkflow: false,
+        idempotency: { key: "k-lost", bodyHash: await requestFingerprint(JSON.parse(body)) },
+      }),
+    ).rejects.toThrow(/network connection lost/);
+    expect(await counts(t.orgId)).toEqual({ imports: 0, customers: 0, batches: 0 });
+    const retried = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-lost" });
+    expect(retried.status).toBe(201);
+    expect(await counts(t.orgId)).toEqual({ imports: 1, customers: 1, batches: 1 });
+  });
+
+  it("a claim made beside the look-up of an answer whose key then expired is released; the replay stands", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1)] });
+    const first = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-expiring" });
+    expect(first.status).toBe(201);
+    const deps = createDeps(env);
+    const seen = await deps.imports.findByIdempotencyKey(t.orgId, "k-expiring");
+    // The cron forgets the key between this request's look-up and its claim.
+    await env.DB.prepare("UPDATE imports SET idempotency_key = NULL WHERE id = ?").bind(seen?.id).run();
+    deps.imports = { ...deps.imports, findByIdempotencyKey: async () => seen };
+    const outcome = await addCustomersInBulk(deps, {
+      ...JSON.parse(body),
+      organizationId: t.orgId,
+      initiateCall: false,
+      useWorkflow: false,
+      idempotency: { key: "k-expiring", bodyHash: await requestFingerprint(JSON.parse(body)) },
+    });
+    expect(outcome).toMatchObject({ replayed: true, body: first.json });
+    // No second import holds the key: the next request with it is a new one, not a 409.
+    expect(await counts(t.orgId)).toEqual({ imports: 1, customers: 1, batches: 0 });
+    // (Its one record is already stored: 400, duplicate_existing, as a new import.)
+    const next = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-expiring" });
+    expect(next.status).toBe(400);
+    expect(next.json.importId).not.toBe(first.json.importId);
+    expect(next.json.results).toMatchObject({ successful: 0, failed: 1 });
+  });
+
+  it("a release that fails does not hide the request's own answer", async () => {
+    const t = await newTenant();
+    const deps = createDeps(env);
+    deps.campaigns = { ...deps.campaigns, agents: { ...deps.campaigns.agents, find: async () => undefined } };
+    deps.imports = {
+      ...deps.imports,
+      release: async () => {
+        throw new Error("D1_ERROR: release lost");
+      },
+    };
+    await expect(
+      addCustomersInBulk(deps, {
+        organizationId: t.orgId,
+        campaignId: "emi",
+        records: [loanRecord(1)],
+        initiateCall: true,
+        useWorkflow: false,
+        callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+        idempotency: { key: "k-release", bodyHash: "h" },
+      }),
+    ).rejects.toMatchObject({ code: "unknown_agent" });
+    // The claim stays, as an attempt that died would: processing, with a lease the retry waits out.
+    const row = await env.DB.prepare(
+      "SELECT state, lease_expires_at AS lease FROM imports WHERE organization_id = ?",
+    )
+      .bind(t.orgId)
+      .first<{ state: string; lease: number }>();
+    expect(row?.state).toBe("processing");
+    expect(row?.lease).toBeGreaterThan(Date.now());
+  });
+
   it("counts what the failed attempt stored even when the retry's chunk holding it fails", async () => {
     const t = await newTenant();
     const records = Array.from({ length: 1_500 }, (_, i) => loanRecord(i));

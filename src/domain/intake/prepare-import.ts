@@ -1,7 +1,7 @@
 // What every request that writes customers checks before it writes anything: a stored answer to
 // replay, the campaign, and the agent and disposition its calls will use (the request's callConfig,
 // or the campaign's defaults).
-import { DomainError } from "../errors";
+import { DomainError, describeError } from "../errors";
 import type { Campaign } from "../model/campaign";
 import type { Import } from "../model/imports";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
@@ -77,36 +77,61 @@ export async function prepareImport(deps: PrepareImportDeps, input: PrepareImpor
     input.claim && !(input.useWorkflow && !input.callConfig)
       ? { ...input.claim, leaseExpiresAt: input.claim.createdAt + IMPORT_LEASE_MS }
       : undefined;
-  const [campaign, agent, disposition, found, claimed] = await Promise.all([
+  const looking = Promise.all([
     deps.campaigns.findCampaign(organizationId, input.campaignId),
     input.callConfig ? deps.campaigns.agents.find(organizationId, input.callConfig.agentId) : undefined,
     input.callConfig
       ? deps.campaigns.dispositions.find(organizationId, input.callConfig.dispositionId)
       : undefined,
     input.idempotency ? deps.imports.findByIdempotencyKey(organizationId, input.idempotency.key) : undefined,
-    claim
-      ? deps.imports.beginWhereReady(claim, {
-          campaignId: input.campaignId,
-          callConfig: input.callConfig,
-          requireCallConfig: input.initiateCall,
-        })
-      : false,
   ]);
-  // The key's look-up and the claim run side by side: the look-up may find the row just claimed.
-  const earlier = claimed && found?.id === claim?.id ? undefined : found;
+  const claiming = claim
+    ? deps.imports.beginWhereReady(claim, {
+        campaignId: input.campaignId,
+        callConfig: input.callConfig,
+        requireCallConfig: input.initiateCall,
+      })
+    : Promise.resolve(false);
+  // Both settle before anything is decided: a claim that succeeded beside a look-up that failed
+  // must still be released.
+  const [looked, claimedOrNot] = await Promise.allSettled([looking, claiming]);
+  const claimed = claimedOrNot.status === "fulfilled" && claimedOrNot.value && claim ? claim : undefined;
   try {
+    if (looked.status === "rejected") throw looked.reason;
+    if (claimedOrNot.status === "rejected") throw claimedOrNot.reason;
+    const [campaign, agent, disposition, found] = looked.value;
+    // The key's look-up and the claim run side by side: the look-up may find the row just claimed.
+    const earlier = claimed && found?.id === claimed.id ? undefined : found;
     const prepared = await check(deps, input, { campaign, agent, disposition, earlier });
-    // (A request that claimed its key found no earlier import, so it has nothing to replay.)
-    if (!claimed || !claim || "replay" in prepared) return prepared;
+    if (!claimed) return prepared;
+    if ("replay" in prepared) {
+      // The look-up found a completed import whose key was then forgotten (expired) before the
+      // claim: the replay stands, and the claim is not an import.
+      await release(deps, claimed.id);
+      return prepared;
+    }
     return {
       ...prepared,
-      begun: { importId: claim.id, number: 1, startedAt: claim.createdAt, resumed: false },
+      begun: { importId: claimed.id, number: 1, startedAt: claimed.createdAt, resumed: false },
     };
   } catch (err) {
-    // The claim's statement makes the same checks, so this happens only when what it read changed
-    // between the two reads (an agent deleted meanwhile): the key is freed as if never claimed.
-    if (claimed && claim) await deps.imports.release(claim.id);
+    // Refused on reads that changed between the look-ups and the claim (an agent deleted
+    // meanwhile), or a look-up failed: the key is freed as if never claimed.
+    if (claimed) await release(deps, claimed.id);
     throw err;
+  }
+}
+
+/**
+ * Deletes a claim its request will not run. If that fails too, the request's own answer still
+ * stands; the claim then holds the key like an attempt that died (its lease lapses within
+ * IMPORT_LEASE_MS, and the cron resolves it).
+ */
+async function release(deps: PrepareImportDeps, importId: string): Promise<void> {
+  try {
+    await deps.imports.release(importId);
+  } catch (err) {
+    deps.log("import_claim_release_failed", { importId, error: describeError(err) });
   }
 }
 
