@@ -552,6 +552,39 @@ describe("retrying a failed import", () => {
     expect(next.json.results).toMatchObject({ successful: 0, failed: 1 });
   });
 
+  it("a claim on a campaign deleted and created again between the look-up and the claim is released: the import is the records' campaign's", async () => {
+    const t = await newTenant();
+    const deps = createDeps(env);
+    const before = await deps.campaigns.findCampaign(t.orgId, "emi");
+    await deps.campaigns.markDeleted(t.orgId, "emi", Date.now());
+    const again = await call(
+      "POST",
+      "/api/v1/campaigns",
+      { id: "emi", name: "EMI again", campaignType: "emi" },
+      t.auth,
+    );
+    expect(again.status).toBe(201);
+    // The look-up read the campaign before it was deleted; the claim beside it finds the new one.
+    deps.campaigns = { ...deps.campaigns, findCampaign: async () => before };
+    const outcome = await addCustomersInBulk(deps, {
+      organizationId: t.orgId,
+      campaignId: "emi",
+      records: [loanRecord(1)],
+      initiateCall: false,
+      useWorkflow: false,
+      idempotency: { key: "k-recreated", bodyHash: "h" },
+    });
+    expect(outcome.status).toBe(201);
+    const rows = await env.DB.prepare(
+      `SELECT i.campaign_pk AS imported, c.campaign_pk AS stored FROM imports i
+       JOIN customers c ON c.import_id = i.id WHERE i.organization_id = ?`,
+    )
+      .bind(t.orgId)
+      .all<{ imported: number; stored: number }>();
+    expect(rows.results).toEqual([{ imported: before?.pk, stored: before?.pk }]);
+    expect(await counts(t.orgId)).toMatchObject({ imports: 1 });
+  });
+
   it("a release that fails does not hide the request's own answer", async () => {
     const t = await newTenant();
     const deps = createDeps(env);

@@ -75,7 +75,7 @@ export function createImportsRepository(db: Db): ImportsRepository {
           : sql`1`;
       // INSERT … SELECT from the campaign row: no campaign (or a failed check), no row. The WHERE
       // also keeps SQLite from reading ON CONFLICT as part of the SELECT.
-      const inserted = await db.all<{ id: string }>(sql`INSERT INTO ${imports} (id, organization_id,
+      const inserted = await db.all<{ campaignPk: number }>(sql`INSERT INTO ${imports} (id, organization_id,
           campaign_pk, kind, idempotency_key, body_hash, state, total, initiate_call, use_workflow,
           agent_id, disposition_id, created_at, started_at, lease_expires_at)
         SELECT ${row.id}, ${row.organizationId}, ${c.pk}, ${row.kind ?? "bulk"}, ${row.idempotencyKey ?? null},
@@ -86,8 +86,8 @@ export function createImportsRepository(db: Db): ImportsRepository {
         WHERE ${c.organizationId} = ${row.organizationId} AND ${c.id} = ${ready.campaignId}
           AND ${c.deletedAt} IS NULL AND ${configured}
         ON CONFLICT DO NOTHING
-        RETURNING id`);
-      return inserted.length > 0;
+        RETURNING campaign_pk AS campaignPk`);
+      return inserted[0]?.campaignPk;
     },
 
     async release(id) {

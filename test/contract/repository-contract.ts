@@ -417,28 +417,32 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
 
         // Refused: no such campaign, another organization's, an unknown agent or disposition, and
         // calls with neither a callConfig nor campaign defaults. Nothing is written.
-        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("nope", config))).toBe(false);
+        expect(
+          await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("nope", config)),
+        ).toBeUndefined();
         expect(
           await repos.imports.beginWhereReady(claim("imp_w1", "k1", u.orgId), ready("emi", config)),
-        ).toBe(false);
+        ).toBeUndefined();
         expect(
           await repos.imports.beginWhereReady(
             claim("imp_w1", "k1"),
             ready("emi", { ...config, agentId: "x" }),
           ),
-        ).toBe(false);
+        ).toBeUndefined();
         expect(
           await repos.imports.beginWhereReady(
             claim("imp_w1", "k1"),
             ready("emi", { ...config, dispositionId: "x" }),
           ),
-        ).toBe(false);
-        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("emi"))).toBe(false);
+        ).toBeUndefined();
+        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("emi"))).toBeUndefined();
         expect(await repos.imports.find(t.orgId, "imp_w1")).toBeUndefined();
         expect(await repos.imports.findByIdempotencyKey(t.orgId, "k1")).toBeUndefined();
 
         // Begun with the request's call configuration, on the campaign's pk, holding the key.
-        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("emi", config))).toBe(true);
+        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("emi", config))).toBe(
+          t.emi.pk,
+        );
         expect(await repos.imports.find(t.orgId, "imp_w1")).toMatchObject({
           campaignPk: t.emi.pk,
           kind: "bulk",
@@ -453,12 +457,14 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           leaseExpiresAt: T0 + 60_000,
           bodyHash: "hash-k1",
         });
-        expect(await repos.imports.beginWhereReady(claim("imp_w2", "k1"), ready("emi", config))).toBe(false);
+        expect(
+          await repos.imports.beginWhereReady(claim("imp_w2", "k1"), ready("emi", config)),
+        ).toBeUndefined();
         expect(await repos.imports.begin({ ...claim("imp_w2", "k1"), campaignPk: t.emi.pk })).toBe(false);
 
         // Without a callConfig: the campaign's defaults, when it has both.
         await repos.campaigns.updateCampaign(t.orgId, "lead", { agentId: "ag", dispositionId: "dp" });
-        expect(await repos.imports.beginWhereReady(claim("imp_w3", null), ready("lead"))).toBe(true);
+        expect(await repos.imports.beginWhereReady(claim("imp_w3", null), ready("lead"))).toBe(t.lead.pk);
         expect(await repos.imports.find(t.orgId, "imp_w3")).toMatchObject({
           campaignPk: t.lead.pk,
           agentId: "ag",
@@ -467,19 +473,21 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         // No calls: the campaign needs no defaults, and an import without them keeps none.
         expect(
           await repos.imports.beginWhereReady(claim("imp_w4", null), ready("emi", undefined, false)),
-        ).toBe(true);
+        ).toBe(t.emi.pk);
         expect(await repos.imports.find(t.orgId, "imp_w4")).toMatchObject({
           agentId: null,
           dispositionId: null,
         });
         // A deleted campaign takes no import.
         await repos.campaigns.markDeleted(t.orgId, "lead", T0);
-        expect(await repos.imports.beginWhereReady(claim("imp_w5", null), ready("lead"))).toBe(false);
+        expect(await repos.imports.beginWhereReady(claim("imp_w5", null), ready("lead"))).toBeUndefined();
 
         // Released: the key is free again. A later attempt, or a finished import, is never released.
         await repos.imports.release("imp_w1");
         expect(await repos.imports.findByIdempotencyKey(t.orgId, "k1")).toBeUndefined();
-        expect(await repos.imports.beginWhereReady(claim("imp_w6", "k1"), ready("emi", config))).toBe(true);
+        expect(await repos.imports.beginWhereReady(claim("imp_w6", "k1"), ready("emi", config))).toBe(
+          t.emi.pk,
+        );
         await repos.imports.complete(
           "imp_w6",
           1,

@@ -91,11 +91,12 @@ export async function prepareImport(deps: PrepareImportDeps, input: PrepareImpor
         callConfig: input.callConfig,
         requireCallConfig: input.initiateCall,
       })
-    : Promise.resolve(false);
+    : Promise.resolve(undefined);
   // Both settle before anything is decided: a claim that succeeded beside a look-up that failed
   // must still be released.
   const [looked, claimedOrNot] = await Promise.allSettled([looking, claiming]);
-  const claimed = claimedOrNot.status === "fulfilled" && claimedOrNot.value && claim ? claim : undefined;
+  const claimedFor = claimedOrNot.status === "fulfilled" ? claimedOrNot.value : undefined;
+  const claimed = claimedFor !== undefined && claim ? claim : undefined;
   try {
     if (looked.status === "rejected") throw looked.reason;
     if (claimedOrNot.status === "rejected") throw claimedOrNot.reason;
@@ -104,9 +105,11 @@ export async function prepareImport(deps: PrepareImportDeps, input: PrepareImpor
     const earlier = claimed && found?.id === claimed.id ? undefined : found;
     const prepared = await check(deps, input, { campaign, agent, disposition, earlier });
     if (!claimed) return prepared;
-    if ("replay" in prepared) {
-      // The look-up found a completed import whose key was then forgotten (expired) before the
-      // claim: the replay stands, and the claim is not an import.
+    if ("replay" in prepared || claimedFor !== prepared.campaign.pk) {
+      // A replay: the look-up found a completed import whose key was then forgotten (expired)
+      // before the claim; the replay stands. Another campaign: the campaign was deleted and one
+      // with its id created between the two reads; the import is begun later, on the campaign the
+      // records will be judged and stored for.
       await release(deps, claimed.id);
       return prepared;
     }

@@ -54,10 +54,10 @@ export interface ImportsRepository {
   /**
    * `begin` made in the same round trip as the request's look-ups (prepare-import.ts): one
    * statement inserts the row only where every check of `ready` holds at that moment, taking the
-   * campaign's pk, and the call configuration the import will use. False when a check failed or
-   * another request holds the key (the caller's look-ups say which).
+   * campaign's pk, and the call configuration the import will use. Returns that campaign pk, or
+   * undefined when a check failed or another request holds the key (the caller's look-ups say which).
    */
-  beginWhereReady(row: ImportClaim, ready: ImportReadiness): Promise<boolean>;
+  beginWhereReady(row: ImportClaim, ready: ImportReadiness): Promise<number | undefined>;
   /**
    * Deletes an import `beginWhereReady` inserted for a request that its look-ups then refused
    * (attempt 1, still processing: nothing was stored under it), freeing its key.
