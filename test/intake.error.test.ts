@@ -230,6 +230,8 @@ describe("envelope errors: nothing is stored", () => {
     );
     expect(r.status).toBe(400);
     expectEnvelopeError(r, "validation_error");
+    // Named as the request and the other Idempotency-Key errors spell it.
+    expect(r.json.error.details.map((d: { path: string }) => d.path)).toEqual(["Idempotency-Key"]);
     expect(await storedCustomers(t.orgId)).toBe(0);
   });
 });

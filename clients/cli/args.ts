@@ -35,7 +35,7 @@ Reading the file
 
 Output and behaviour
   --rejects <path>         where to write rejected rows (default <file>.rejects.csv beside the input)
-  --max-body-mb <n>        largest request body in MiB (default ${DEFAULT_MAX_BODY_BYTES / 1024 / 1024}; the API accepts up to 19)
+  --max-body-mb <n>        largest request body in MiB (default ${DEFAULT_MAX_BODY_BYTES / 1024 / 1024}; at most 19: the API takes 20 MB)
   -y, --yes                do not ask before placing calls or starting workflows (required for
                            --initiate-call and --use-workflow when not run in a terminal)
   -q, --quiet              no progress output; print only problems and the summary

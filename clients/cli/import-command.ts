@@ -243,12 +243,20 @@ function formatSummary(
     "rows read",
     `${n(summary.rowsRead)}${summary.blankRows ? ` (${n(summary.blankRows)} blank rows skipped)` : ""}`,
   );
+  // With --on-existing update the API counts the rows it stored: added, updated or unchanged.
+  const refresh = summary.updated !== undefined || summary.unchanged !== undefined;
+  const stored = context.dryRun ? (refresh ? "would store" : "would add") : refresh ? "stored" : "added";
   add(
-    context.dryRun ? "would add" : "added",
+    stored,
     `${n(summary.added)}${summary.addedEarlier ? ` (${n(summary.addedEarlier)} of them by an earlier run of this file)` : ""}`,
   );
-  if (summary.updated !== undefined || summary.unchanged !== undefined) {
-    add("  of which", `updated ${n(summary.updated ?? 0)}, unchanged ${n(summary.unchanged ?? 0)}`);
+  if (refresh) {
+    const updated = summary.updated ?? 0;
+    const unchanged = summary.unchanged ?? 0;
+    add(
+      "  of which",
+      `added ${n(summary.added - updated - unchanged)}, updated ${n(updated)}, unchanged ${n(unchanged)}`,
+    );
   }
   const codes = Object.entries(summary.rejectedByCode)
     .sort(([, a], [, b]) => b - a)

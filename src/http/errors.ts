@@ -175,6 +175,18 @@ export function errorResponses(...statuses: number[]) {
 /** How an error names the request part as a whole: the JSON body is "body", as the body reader names it. */
 const whole = (target: string) => (target === "json" ? "body" : target);
 
+/**
+ * A path as the request spells it. Headers are validated under their lower-case names (as HTTP
+ * reads them); an error names the header as the contract and the other errors do
+ * (`Idempotency-Key`).
+ */
+function pathIn(target: string, path: readonly PropertyKey[]): string {
+  const joined = path.map(String).join(".");
+  return target === "header"
+    ? joined.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())
+    : joined;
+}
+
 /** A zod failure of a request's envelope (body, query or path) as the contract's error. */
 export function validationError(error: ZodError, target: string): DomainError {
   const details = error.issues.flatMap((issue) =>
@@ -185,7 +197,12 @@ export function validationError(error: ZodError, target: string): DomainError {
           path: [...issue.path, key].join("."),
           message: issue.message.startsWith("has a field") ? issue.message : "is not a known field",
         }))
-      : [{ path: issue.path.length > 0 ? issue.path.join(".") : whole(target), message: issue.message }],
+      : [
+          {
+            path: issue.path.length > 0 ? pathIn(target, issue.path) : whole(target),
+            message: issue.message,
+          },
+        ],
   );
   const tooMany = error.issues.find(
     (issue) =>

@@ -176,6 +176,39 @@ describe("what each option sends", () => {
     expect(body.dryRun).toBeUndefined();
   });
 
+  it("with --on-existing update, says how many rows were stored, and of them added, updated and unchanged", async () => {
+    const file = await csvFile("refresh.csv", 4);
+    stub = await startApi({
+      fields: ["onExisting"],
+      bulk: (_request, res) =>
+        json(res, 201, {
+          success: true,
+          message: "Added 4 of 4 records",
+          results: {
+            total: 4,
+            valid: 4,
+            invalid: 0,
+            successful: 4,
+            failed: 0,
+            batchesProcessed: 1,
+            added: 1,
+            updated: 2,
+            unchanged: 1,
+            errors: [],
+          },
+          importId: "imp_stub",
+        }),
+    });
+    const run = await runCli(
+      ["import", file, "--campaign", "demo-emi", "--url", stub.url, "--on-existing", "update"],
+      { cwd: dir },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("stored        4");
+    expect(run.stdout).toContain("of which    added 1, updated 2, unchanged 1");
+    expect(run.stdout).not.toContain("added         4");
+  });
+
   it("refuses --dry-run and --on-existing update when the API does not document them", async () => {
     const file = await csvFile("unsupported.csv", 3);
     stub = await startApi({ fields: [] });
