@@ -6,6 +6,7 @@ import { createImportsRepository } from "../src/db/imports-repository";
 import { createDeps } from "../src/deps";
 import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
 import { requestFingerprint } from "../src/domain/intake/idempotency";
+import type { LookedUp } from "../src/domain/ports/imports-repository";
 import { validateRecord } from "../src/domain/records/validate-record";
 import { IDEMPOTENCY_RETENTION_MS } from "../src/domain/scheduled-maintenance";
 import { createWorker } from "../src/index";
@@ -466,146 +467,75 @@ describe("retrying a failed import", () => {
     expect(retried.status).toBe(201);
   });
 
-  it("a key claimed with the look-ups is released when the look-ups refuse the request (what they read changed between the two reads)", async () => {
-    const t = await newTenant();
-    const body = JSON.stringify({
-      campaignId: "emi",
-      records: [loanRecord(1)],
-      initiateCall: true,
-      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
-    });
-    const input = {
-      organizationId: t.orgId,
-      campaignId: "emi",
-      initiateCall: true,
-      useWorkflow: false,
-      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
-      idempotency: { key: "k-changed", bodyHash: await requestFingerprint(JSON.parse(body)) },
+  // The claim is written in the look-ups' own batch (one snapshot), so the code's checks and the
+  // claim's statement read the same rows; these tests make the two disagree, or the answer get lost,
+  // by wrapping the repository.
+  const claimAnd = (
+    deps: ReturnType<typeof createDeps>,
+    then: (found: LookedUp) => LookedUp,
+  ): ReturnType<typeof createDeps>["imports"] => {
+    const real = deps.imports;
+    return {
+      ...real,
+      lookUpAndBegin: async (lookUp, claim) => then(await real.lookUpAndBegin(lookUp, claim)),
     };
+  };
+  const oneRecordWithCalls = JSON.stringify({
+    campaignId: "emi",
+    records: [loanRecord(1)],
+    initiateCall: true,
+    callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+  });
+  const bulkInput = async (orgId: string, key: string) => ({
+    ...JSON.parse(oneRecordWithCalls),
+    organizationId: orgId,
+    useWorkflow: false,
+    idempotency: { key, bodyHash: await requestFingerprint(JSON.parse(oneRecordWithCalls)) },
+  });
+
+  it("a claim the code's checks refuse after all is released, and the key is free", async () => {
+    const t = await newTenant();
     const deps = createDeps(env);
-    // The claim's statement finds the agent; the look-up beside it no longer does.
-    deps.campaigns = { ...deps.campaigns, agents: { ...deps.campaigns.agents, find: async () => undefined } };
-    await expect(addCustomersInBulk(deps, { ...input, records: [loanRecord(1)] })).rejects.toMatchObject({
+    deps.imports = claimAnd(deps, (found) => ({ ...found, agentFound: false }));
+    await expect(addCustomersInBulk(deps, await bulkInput(t.orgId, "k-refused"))).rejects.toMatchObject({
       code: "unknown_agent",
     });
     expect(await counts(t.orgId)).toEqual({ imports: 0, customers: 0, batches: 0 });
-    const retried = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-changed" });
+    const retried = await call("POST", BULK, oneRecordWithCalls, {
+      ...t.auth,
+      "Idempotency-Key": "k-refused",
+    });
     expect(retried.status).toBe(201);
     expect(await counts(t.orgId)).toEqual({ imports: 1, customers: 1, batches: 1 });
   });
 
-  it("a key claimed beside a look-up that fails is released: the retry after the 500 runs at once", async () => {
+  it("a claim whose answer is lost after it was written is released: the retry after the 500 runs at once", async () => {
     const t = await newTenant();
-    const body = JSON.stringify({
-      campaignId: "emi",
-      records: [loanRecord(1)],
-      initiateCall: true,
-      callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
+    const deps = createDeps(env);
+    deps.imports = claimAnd(deps, () => {
+      throw new Error("D1_ERROR: network connection lost");
     });
-    const deps = createDeps(env);
-    // The campaign's look-up fails (a lost connection) after the claim beside it was written.
-    deps.campaigns = {
-      ...deps.campaigns,
-      findCampaign: async () => {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        throw new Error("D1_ERROR: network connection lost");
-      },
-    };
-    await expect(
-      addCustomersInBulk(deps, {
-        ...JSON.parse(body),
-        organizationId: t.orgId,
-        useWorkflow: false,
-        idempotency: { key: "k-lost", bodyHash: await requestFingerprint(JSON.parse(body)) },
-      }),
-    ).rejects.toThrow(/network connection lost/);
-    expect(await counts(t.orgId)).toEqual({ imports: 0, customers: 0, batches: 0 });
-    const retried = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-lost" });
-    expect(retried.status).toBe(201);
-    expect(await counts(t.orgId)).toEqual({ imports: 1, customers: 1, batches: 1 });
-  });
-
-  it("a claim made beside the look-up of an answer whose key then expired is released; the replay stands", async () => {
-    const t = await newTenant();
-    const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1)] });
-    const first = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-expiring" });
-    expect(first.status).toBe(201);
-    const deps = createDeps(env);
-    const seen = await deps.imports.findByIdempotencyKey(t.orgId, "k-expiring");
-    // The cron forgets the key between this request's look-up and its claim.
-    await env.DB.prepare("UPDATE imports SET idempotency_key = NULL WHERE id = ?").bind(seen?.id).run();
-    deps.imports = { ...deps.imports, findByIdempotencyKey: async () => seen };
-    const outcome = await addCustomersInBulk(deps, {
-      ...JSON.parse(body),
-      organizationId: t.orgId,
-      initiateCall: false,
-      useWorkflow: false,
-      idempotency: { key: "k-expiring", bodyHash: await requestFingerprint(JSON.parse(body)) },
-    });
-    expect(outcome).toMatchObject({ replayed: true, body: first.json });
-    // No second import holds the key: the next request with it is a new one, not a 409.
-    expect(await counts(t.orgId)).toEqual({ imports: 1, customers: 1, batches: 0 });
-    // (Its one record is already stored: 400, duplicate_existing, as a new import.)
-    const next = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-expiring" });
-    expect(next.status).toBe(400);
-    expect(next.json.importId).not.toBe(first.json.importId);
-    expect(next.json.results).toMatchObject({ successful: 0, failed: 1 });
-  });
-
-  it("a claim on a campaign deleted and created again between the look-up and the claim is released: the import is the records' campaign's", async () => {
-    const t = await newTenant();
-    const deps = createDeps(env);
-    const before = await deps.campaigns.findCampaign(t.orgId, "emi");
-    await deps.campaigns.markDeleted(t.orgId, "emi", Date.now());
-    const again = await call(
-      "POST",
-      "/api/v1/campaigns",
-      { id: "emi", name: "EMI again", campaignType: "emi" },
-      t.auth,
+    await expect(addCustomersInBulk(deps, await bulkInput(t.orgId, "k-lost"))).rejects.toThrow(
+      /network connection lost/,
     );
-    expect(again.status).toBe(201);
-    // The look-up read the campaign before it was deleted; the claim beside it finds the new one.
-    deps.campaigns = { ...deps.campaigns, findCampaign: async () => before };
-    const outcome = await addCustomersInBulk(deps, {
-      organizationId: t.orgId,
-      campaignId: "emi",
-      records: [loanRecord(1)],
-      initiateCall: false,
-      useWorkflow: false,
-      idempotency: { key: "k-recreated", bodyHash: "h" },
-    });
-    expect(outcome.status).toBe(201);
-    const rows = await env.DB.prepare(
-      `SELECT i.campaign_pk AS imported, c.campaign_pk AS stored FROM imports i
-       JOIN customers c ON c.import_id = i.id WHERE i.organization_id = ?`,
-    )
-      .bind(t.orgId)
-      .all<{ imported: number; stored: number }>();
-    expect(rows.results).toEqual([{ imported: before?.pk, stored: before?.pk }]);
-    expect(await counts(t.orgId)).toMatchObject({ imports: 1 });
+    expect(await counts(t.orgId)).toEqual({ imports: 0, customers: 0, batches: 0 });
+    const retried = await call("POST", BULK, oneRecordWithCalls, { ...t.auth, "Idempotency-Key": "k-lost" });
+    expect(retried.status).toBe(201);
+    expect(await counts(t.orgId)).toEqual({ imports: 1, customers: 1, batches: 1 });
   });
 
   it("a release that fails does not hide the request's own answer", async () => {
     const t = await newTenant();
     const deps = createDeps(env);
-    deps.campaigns = { ...deps.campaigns, agents: { ...deps.campaigns.agents, find: async () => undefined } };
     deps.imports = {
-      ...deps.imports,
+      ...claimAnd(deps, (found) => ({ ...found, agentFound: false })),
       release: async () => {
         throw new Error("D1_ERROR: release lost");
       },
     };
-    await expect(
-      addCustomersInBulk(deps, {
-        organizationId: t.orgId,
-        campaignId: "emi",
-        records: [loanRecord(1)],
-        initiateCall: true,
-        useWorkflow: false,
-        callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
-        idempotency: { key: "k-release", bodyHash: "h" },
-      }),
-    ).rejects.toMatchObject({ code: "unknown_agent" });
+    await expect(addCustomersInBulk(deps, await bulkInput(t.orgId, "k-release"))).rejects.toMatchObject({
+      code: "unknown_agent",
+    });
     // The claim stays, as an attempt that died would: processing, with a lease the retry waits out.
     const row = await env.DB.prepare(
       "SELECT state, lease_expires_at AS lease FROM imports WHERE organization_id = ?",
@@ -639,16 +569,9 @@ describe("retrying a failed import", () => {
     const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1), loanRecord(2)] });
     await failOnce(t, "k-race", body);
     const deps = createDeps(env);
-    // The race: this request's look-up ran before the failed attempt's row existed.
-    const find = deps.imports.findByIdempotencyKey;
-    let looked = false;
-    deps.imports.findByIdempotencyKey = async (org, key) => {
-      if (!looked) {
-        looked = true;
-        return undefined;
-      }
-      return find(org, key);
-    };
+    // The race: this request's look-ups ran before the failed attempt's row existed (so its claim,
+    // made later, found the key held).
+    deps.imports = claimAnd(deps, (found) => ({ ...found, earlier: undefined }));
     const outcome = await addCustomersInBulk(deps, {
       organizationId: t.orgId,
       campaignId: "emi",

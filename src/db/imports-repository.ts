@@ -1,5 +1,7 @@
-import { and, asc, eq, inArray, isNotNull, lt, lte, ne, or, sql } from "drizzle-orm";
-import type { ImportsRepository } from "../domain/ports/imports-repository";
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
+import type { Import } from "../domain/model/imports";
+import type { ImportClaimRequest, ImportLookUp, ImportsRepository } from "../domain/ports/imports-repository";
+import { toCampaign } from "./campaigns-repository";
 import type { Db } from "./client";
 import { recordSendStatement } from "./outbox-repository";
 import { agents, campaigns, dispositions, importResponses, imports } from "./schema";
@@ -44,6 +46,41 @@ export function renewLeaseStatement(db: Db, lease: { importId: string; attempt: 
     );
 }
 
+/**
+ * The INSERT … SELECT of lookUpAndBegin's claim: from the campaign row, only where the look-up's
+ * checks hold (so no campaign, or a failed check, inserts nothing), taking the campaign's pk and,
+ * without the request's callConfig, its default agent and disposition when it has both. The WHERE
+ * also keeps SQLite from reading ON CONFLICT as part of the SELECT.
+ */
+function claimStatement(db: Db, lookUp: ImportLookUp, { row, requireCallConfig }: ImportClaimRequest) {
+  const c = campaigns;
+  const config = lookUp.callConfig;
+  const hasDefaults = sql`${c.agentId} IS NOT NULL AND ${c.dispositionId} IS NOT NULL`;
+  const agentId = config ? sql`${config.agentId}` : sql`CASE WHEN ${hasDefaults} THEN ${c.agentId} END`;
+  const dispositionId = config
+    ? sql`${config.dispositionId}`
+    : sql`CASE WHEN ${hasDefaults} THEN ${c.dispositionId} END`;
+  const named = (table: typeof agents | typeof dispositions, id: string) =>
+    sql`EXISTS (SELECT 1 FROM ${table} WHERE ${table.organizationId} = ${lookUp.organizationId} AND ${table.id} = ${id})`;
+  const configured = config
+    ? sql`${named(agents, config.agentId)} AND ${named(dispositions, config.dispositionId)}`
+    : requireCallConfig
+      ? hasDefaults
+      : sql`1`;
+  return db.all<{ campaignPk: number }>(sql`INSERT INTO ${imports} (id, organization_id,
+      campaign_pk, kind, idempotency_key, body_hash, state, total, initiate_call, use_workflow,
+      agent_id, disposition_id, created_at, started_at, lease_expires_at)
+    SELECT ${row.id}, ${lookUp.organizationId}, ${c.pk}, ${row.kind ?? "bulk"}, ${row.idempotencyKey ?? null},
+      ${row.bodyHash ?? null}, ${row.state}, ${row.total ?? 0}, ${row.initiateCall ? 1 : 0},
+      ${row.useWorkflow ? 1 : 0}, ${agentId}, ${dispositionId}, ${row.createdAt}, ${row.createdAt},
+      ${row.leaseExpiresAt ?? null}
+    FROM ${c}
+    WHERE ${c.organizationId} = ${lookUp.organizationId} AND ${c.id} = ${lookUp.campaignId}
+      AND ${c.deletedAt} IS NULL AND ${configured}
+    ON CONFLICT DO NOTHING
+    RETURNING campaign_pk AS campaignPk`);
+}
+
 export function createImportsRepository(db: Db): ImportsRepository {
   return {
     // The unique (organization, idempotency key) index lets exactly one request claim a key.
@@ -56,38 +93,59 @@ export function createImportsRepository(db: Db): ImportsRepository {
       return rows.length > 0;
     },
 
-    async beginWhereReady(row, ready) {
+    async lookUpAndBegin(lookUp, claim) {
+      const { organizationId, callConfig: config, idempotencyKey } = lookUp;
       const c = campaigns;
-      const config = ready.callConfig;
-      const hasDefaults = sql`${c.agentId} IS NOT NULL AND ${c.dispositionId} IS NOT NULL`;
-      // The request's agent and disposition, or the campaign's defaults when it has both (as
-      // prepareImport's campaignCallConfig reads them).
-      const agentId = config ? sql`${config.agentId}` : sql`CASE WHEN ${hasDefaults} THEN ${c.agentId} END`;
-      const dispositionId = config
-        ? sql`${config.dispositionId}`
-        : sql`CASE WHEN ${hasDefaults} THEN ${c.dispositionId} END`;
+      const live = and(
+        eq(c.organizationId, organizationId),
+        eq(c.id, lookUp.campaignId),
+        isNull(c.deletedAt),
+      );
       const named = (table: typeof agents | typeof dispositions, id: string) =>
-        sql`EXISTS (SELECT 1 FROM ${table} WHERE ${table.organizationId} = ${row.organizationId} AND ${table.id} = ${id})`;
-      const configured = config
-        ? sql`${named(agents, config.agentId)} AND ${named(dispositions, config.dispositionId)}`
-        : ready.requireCallConfig
-          ? hasDefaults
-          : sql`1`;
-      // INSERT … SELECT from the campaign row: no campaign (or a failed check), no row. The WHERE
-      // also keeps SQLite from reading ON CONFLICT as part of the SELECT.
-      const inserted = await db.all<{ campaignPk: number }>(sql`INSERT INTO ${imports} (id, organization_id,
-          campaign_pk, kind, idempotency_key, body_hash, state, total, initiate_call, use_workflow,
-          agent_id, disposition_id, created_at, started_at, lease_expires_at)
-        SELECT ${row.id}, ${row.organizationId}, ${c.pk}, ${row.kind ?? "bulk"}, ${row.idempotencyKey ?? null},
-          ${row.bodyHash ?? null}, ${row.state}, ${row.total ?? 0}, ${row.initiateCall ? 1 : 0},
-          ${row.useWorkflow ? 1 : 0}, ${agentId}, ${dispositionId}, ${row.createdAt}, ${row.createdAt},
-          ${row.leaseExpiresAt ?? null}
-        FROM ${c}
-        WHERE ${c.organizationId} = ${row.organizationId} AND ${c.id} = ${ready.campaignId}
-          AND ${c.deletedAt} IS NULL AND ${configured}
-        ON CONFLICT DO NOTHING
-        RETURNING campaign_pk AS campaignPk`);
-      return inserted[0]?.campaignPk;
+        and(eq(table.organizationId, organizationId), eq(table.id, id));
+      const reads = [
+        db.select().from(c).where(live),
+        ...(config
+          ? [
+              db.select({ id: agents.id }).from(agents).where(named(agents, config.agentId)),
+              db
+                .select({ id: dispositions.id })
+                .from(dispositions)
+                .where(named(dispositions, config.dispositionId)),
+            ]
+          : []),
+        ...(idempotencyKey === undefined
+          ? []
+          : [
+              db
+                .select()
+                .from(imports)
+                .where(
+                  and(eq(imports.organizationId, organizationId), eq(imports.idempotencyKey, idempotencyKey)),
+                ),
+            ]),
+      ];
+      // One batch is one transaction: the claim, last, sees exactly what the reads saw.
+      const results = (await db.batch([
+        ...reads,
+        ...(claim ? [claimStatement(db, lookUp, claim)] : []),
+      ] as unknown as Parameters<Db["batch"]>[0])) as unknown as Record<string, unknown>[][];
+      const next = (() => {
+        let i = 0;
+        return () => results[i++] ?? [];
+      })();
+      const campaignRow = next()[0] as typeof campaigns.$inferSelect | undefined;
+      const agentFound = config ? next().length > 0 : false;
+      const dispositionFound = config ? next().length > 0 : false;
+      const earlier = idempotencyKey === undefined ? undefined : (next()[0] as Import | undefined);
+      const claimed = claim ? (next()[0] as { campaignPk: number } | undefined) : undefined;
+      return {
+        campaign: campaignRow ? toCampaign(campaignRow) : undefined,
+        agentFound,
+        dispositionFound,
+        earlier,
+        claimedFor: claimed?.campaignPk,
+      };
     },
 
     async release(id) {

@@ -391,7 +391,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(await repos.imports.find(t.orgId, "imp_2")).toBeUndefined();
       });
 
-      it("begins an import with the look-ups only where its campaign and call configuration hold, and releases it", async () => {
+      it("begins an import with its look-ups only where its campaign and call configuration hold, and releases it", async () => {
         const t = await tenant();
         const u = await tenant();
         const claim = (id: string, key: string | null, orgId = t.orgId) => ({
@@ -414,35 +414,36 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           callConfig,
           requireCallConfig,
         });
+        // The claim's part of lookUpAndBegin: the campaign pk its import was inserted for.
+        const claimFor = async (row: ReturnType<typeof claim>, r: ReturnType<typeof ready>) =>
+          (
+            await repos.imports.lookUpAndBegin(
+              {
+                organizationId: row.organizationId,
+                campaignId: r.campaignId,
+                callConfig: r.callConfig,
+                idempotencyKey: row.idempotencyKey ?? undefined,
+              },
+              { row, requireCallConfig: r.requireCallConfig },
+            )
+          ).claimedFor;
 
         // Refused: no such campaign, another organization's, an unknown agent or disposition, and
         // calls with neither a callConfig nor campaign defaults. Nothing is written.
+        expect(await claimFor(claim("imp_w1", "k1"), ready("nope", config))).toBeUndefined();
+        expect(await claimFor(claim("imp_w1", "k1", u.orgId), ready("emi", config))).toBeUndefined();
         expect(
-          await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("nope", config)),
+          await claimFor(claim("imp_w1", "k1"), ready("emi", { ...config, agentId: "x" })),
         ).toBeUndefined();
         expect(
-          await repos.imports.beginWhereReady(claim("imp_w1", "k1", u.orgId), ready("emi", config)),
+          await claimFor(claim("imp_w1", "k1"), ready("emi", { ...config, dispositionId: "x" })),
         ).toBeUndefined();
-        expect(
-          await repos.imports.beginWhereReady(
-            claim("imp_w1", "k1"),
-            ready("emi", { ...config, agentId: "x" }),
-          ),
-        ).toBeUndefined();
-        expect(
-          await repos.imports.beginWhereReady(
-            claim("imp_w1", "k1"),
-            ready("emi", { ...config, dispositionId: "x" }),
-          ),
-        ).toBeUndefined();
-        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("emi"))).toBeUndefined();
+        expect(await claimFor(claim("imp_w1", "k1"), ready("emi"))).toBeUndefined();
         expect(await repos.imports.find(t.orgId, "imp_w1")).toBeUndefined();
         expect(await repos.imports.findByIdempotencyKey(t.orgId, "k1")).toBeUndefined();
 
         // Begun with the request's call configuration, on the campaign's pk, holding the key.
-        expect(await repos.imports.beginWhereReady(claim("imp_w1", "k1"), ready("emi", config))).toBe(
-          t.emi.pk,
-        );
+        expect(await claimFor(claim("imp_w1", "k1"), ready("emi", config))).toBe(t.emi.pk);
         expect(await repos.imports.find(t.orgId, "imp_w1")).toMatchObject({
           campaignPk: t.emi.pk,
           kind: "bulk",
@@ -457,37 +458,31 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           leaseExpiresAt: T0 + 60_000,
           bodyHash: "hash-k1",
         });
-        expect(
-          await repos.imports.beginWhereReady(claim("imp_w2", "k1"), ready("emi", config)),
-        ).toBeUndefined();
+        expect(await claimFor(claim("imp_w2", "k1"), ready("emi", config))).toBeUndefined();
         expect(await repos.imports.begin({ ...claim("imp_w2", "k1"), campaignPk: t.emi.pk })).toBe(false);
 
         // Without a callConfig: the campaign's defaults, when it has both.
         await repos.campaigns.updateCampaign(t.orgId, "lead", { agentId: "ag", dispositionId: "dp" });
-        expect(await repos.imports.beginWhereReady(claim("imp_w3", null), ready("lead"))).toBe(t.lead.pk);
+        expect(await claimFor(claim("imp_w3", null), ready("lead"))).toBe(t.lead.pk);
         expect(await repos.imports.find(t.orgId, "imp_w3")).toMatchObject({
           campaignPk: t.lead.pk,
           agentId: "ag",
           dispositionId: "dp",
         });
         // No calls: the campaign needs no defaults, and an import without them keeps none.
-        expect(
-          await repos.imports.beginWhereReady(claim("imp_w4", null), ready("emi", undefined, false)),
-        ).toBe(t.emi.pk);
+        expect(await claimFor(claim("imp_w4", null), ready("emi", undefined, false))).toBe(t.emi.pk);
         expect(await repos.imports.find(t.orgId, "imp_w4")).toMatchObject({
           agentId: null,
           dispositionId: null,
         });
         // A deleted campaign takes no import.
         await repos.campaigns.markDeleted(t.orgId, "lead", T0);
-        expect(await repos.imports.beginWhereReady(claim("imp_w5", null), ready("lead"))).toBeUndefined();
+        expect(await claimFor(claim("imp_w5", null), ready("lead"))).toBeUndefined();
 
         // Released: the key is free again. A later attempt, or a finished import, is never released.
         await repos.imports.release("imp_w1");
         expect(await repos.imports.findByIdempotencyKey(t.orgId, "k1")).toBeUndefined();
-        expect(await repos.imports.beginWhereReady(claim("imp_w6", "k1"), ready("emi", config))).toBe(
-          t.emi.pk,
-        );
+        expect(await claimFor(claim("imp_w6", "k1"), ready("emi", config))).toBe(t.emi.pk);
         await repos.imports.complete(
           "imp_w6",
           1,
@@ -497,6 +492,56 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         );
         await repos.imports.release("imp_w6");
         expect((await repos.imports.findByIdempotencyKey(t.orgId, "k1"))?.id).toBe("imp_w6");
+      });
+
+      it("looks up a request's campaign, agent, disposition and key in one call, and claims the key only where no import holds it", async () => {
+        const t = await tenant();
+        await repos.campaigns.agents.create(t.orgId, { id: "ag", name: "Agent", createdAt: T0 });
+        const lookUp = (campaignId: string, idempotencyKey?: string) => ({
+          organizationId: t.orgId,
+          campaignId,
+          callConfig: { agentId: "ag", dispositionId: "dp" },
+          idempotencyKey,
+        });
+        // Without a claim: the look-ups alone, nothing written.
+        const found = await repos.imports.lookUpAndBegin(lookUp("emi", "k-look"));
+        expect(found).toEqual({
+          campaign: await repos.campaigns.findCampaign(t.orgId, "emi"),
+          agentFound: true,
+          dispositionFound: false,
+          earlier: undefined,
+          claimedFor: undefined,
+        });
+        expect(await repos.imports.lookUpAndBegin(lookUp("nope"))).toMatchObject({ campaign: undefined });
+        expect(await repos.imports.findByIdempotencyKey(t.orgId, "k-look")).toBeUndefined();
+
+        // The claim sees what the look-ups saw: the key's import is returned, and no second is begun.
+        await repos.campaigns.dispositions.create(t.orgId, { id: "dp", name: "Disposition", createdAt: T0 });
+        const row = (id: string) => ({
+          id,
+          organizationId: t.orgId,
+          idempotencyKey: "k-look",
+          bodyHash: "h",
+          state: "processing" as const,
+          createdAt: T0,
+        });
+        const first = await repos.imports.lookUpAndBegin(lookUp("emi", "k-look"), {
+          row: row("imp_look_1"),
+          requireCallConfig: true,
+        });
+        expect(first).toMatchObject({
+          agentFound: true,
+          dispositionFound: true,
+          earlier: undefined,
+          claimedFor: t.emi.pk,
+        });
+        const second = await repos.imports.lookUpAndBegin(lookUp("emi", "k-look"), {
+          row: row("imp_look_2"),
+          requireCallConfig: true,
+        });
+        expect(second.earlier?.id).toBe("imp_look_1");
+        expect(second.claimedFor).toBeUndefined();
+        expect(await repos.imports.find(t.orgId, "imp_look_2")).toBeUndefined();
       });
 
       it("completes a request and keeps its stored answer (in parts) and counts", async () => {

@@ -4,8 +4,7 @@
 import { DomainError, describeError } from "../errors";
 import type { Campaign } from "../model/campaign";
 import type { Import } from "../model/imports";
-import type { CampaignsRepository } from "../ports/campaigns-repository";
-import type { ImportClaim, ImportsRepository } from "../ports/imports-repository";
+import type { ImportClaim, ImportsRepository, LookedUp } from "../ports/imports-repository";
 import { needsCallConfig, workflowOf } from "../workflows/definition";
 import {
   type Attempt,
@@ -34,14 +33,13 @@ export interface PrepareImportInput {
   callConfigAt?: "callConfig" | "top-level";
   /**
    * The import row to begin in the same round trip as the look-ups, when every check passes
-   * (ImportsRepository.beginWhereReady): a request then waits on one round trip fewer. Without
+   * (ImportsRepository.lookUpAndBegin): a request then waits on one round trip fewer. Without
    * it (a dry run), nothing is written.
    */
   claim?: ImportClaim;
 }
 
 export interface PrepareImportDeps extends IdempotencyDeps {
-  campaigns: CampaignsRepository;
   imports: ImportsRepository;
 }
 
@@ -77,49 +75,35 @@ export async function prepareImport(deps: PrepareImportDeps, input: PrepareImpor
     input.claim && !(input.useWorkflow && !input.callConfig)
       ? { ...input.claim, leaseExpiresAt: input.claim.createdAt + IMPORT_LEASE_MS }
       : undefined;
-  const looking = Promise.all([
-    deps.campaigns.findCampaign(organizationId, input.campaignId),
-    input.callConfig ? deps.campaigns.agents.find(organizationId, input.callConfig.agentId) : undefined,
-    input.callConfig
-      ? deps.campaigns.dispositions.find(organizationId, input.callConfig.dispositionId)
-      : undefined,
-    input.idempotency ? deps.imports.findByIdempotencyKey(organizationId, input.idempotency.key) : undefined,
-  ]);
-  const claiming = claim
-    ? deps.imports.beginWhereReady(claim, {
+  let found: LookedUp;
+  try {
+    found = await deps.imports.lookUpAndBegin(
+      {
+        organizationId,
         campaignId: input.campaignId,
         callConfig: input.callConfig,
-        requireCallConfig: input.initiateCall,
-      })
-    : Promise.resolve(undefined);
-  // Both settle before anything is decided: a claim that succeeded beside a look-up that failed
-  // must still be released.
-  const [looked, claimedOrNot] = await Promise.allSettled([looking, claiming]);
-  const claimedFor = claimedOrNot.status === "fulfilled" ? claimedOrNot.value : undefined;
-  const claimed = claimedFor !== undefined && claim ? claim : undefined;
+        idempotencyKey: input.idempotency?.key,
+      },
+      claim ? { row: claim, requireCallConfig: input.initiateCall } : undefined,
+    );
+  } catch (err) {
+    // The batch may have committed before its answer was lost: the claim, if written, is freed.
+    if (claim) await release(deps, claim.id);
+    throw err;
+  }
+  const claimed = found.claimedFor !== undefined ? claim : undefined;
   try {
-    if (looked.status === "rejected") throw looked.reason;
-    if (claimedOrNot.status === "rejected") throw claimedOrNot.reason;
-    const [campaign, agent, disposition, found] = looked.value;
-    // The key's look-up and the claim run side by side: the look-up may find the row just claimed.
-    const earlier = claimed && found?.id === claimed.id ? undefined : found;
-    const prepared = await check(deps, input, { campaign, agent, disposition, earlier });
-    if (!claimed) return prepared;
-    if ("replay" in prepared || claimedFor !== prepared.campaign.pk) {
-      // A replay: the look-up found a completed import whose key was then forgotten (expired)
-      // before the claim; the replay stands. Another campaign: the campaign was deleted and one
-      // with its id created between the two reads; the import is begun later, on the campaign the
-      // records will be judged and stored for.
-      await release(deps, claimed.id);
-      return prepared;
-    }
+    const prepared = await check(deps, input, found);
+    // A claim is written only where no import held the key (nothing to replay) and on the campaign
+    // the look-up read: one snapshot.
+    if (!claimed || "replay" in prepared) return prepared;
     return {
       ...prepared,
       begun: { importId: claimed.id, number: 1, startedAt: claimed.createdAt, resumed: false },
     };
   } catch (err) {
-    // Refused on reads that changed between the look-ups and the claim (an agent deleted
-    // meanwhile), or a look-up failed: the key is freed as if never claimed.
+    // The claim's statement makes these checks too, on the same snapshot; were the two ever to
+    // disagree, the key is freed as if never claimed.
     if (claimed) await release(deps, claimed.id);
     throw err;
   }
@@ -139,12 +123,8 @@ async function release(deps: PrepareImportDeps, importId: string): Promise<void>
 }
 
 /** The checks of prepareImport on what its look-ups found. */
-async function check(
-  deps: PrepareImportDeps,
-  input: PrepareImportInput,
-  found: { campaign?: Campaign; agent?: unknown; disposition?: unknown; earlier?: Import },
-): Promise<Prepared> {
-  const { campaign, agent, disposition, earlier } = found;
+async function check(deps: PrepareImportDeps, input: PrepareImportInput, found: LookedUp): Promise<Prepared> {
+  const { campaign, agentFound, dispositionFound, earlier } = found;
   // A stored answer is replayed before anything else is looked at, so a retry sees exactly what
   // the first request saw even if the campaign has changed since.
   if (earlier && input.idempotency) {
@@ -152,8 +132,7 @@ async function check(
     if (replay) return { replay };
   }
 
-  // A request refused here leaves its key as it was: the claim's statement makes these checks too,
-  // and prepareImport releases a claim made on reads that have changed since.
+  // A request refused here leaves its key as it was: the claim's statement makes these checks too.
   if (!campaign) {
     throw new DomainError("campaign_not_found", `Campaign "${input.campaignId}" does not exist.`, [
       { path: "campaignId", message: "no campaign with this id" },
@@ -181,12 +160,12 @@ async function check(
       },
     ]);
   }
-  if (input.callConfig && !agent) {
+  if (input.callConfig && !agentFound) {
     throw new DomainError("unknown_agent", `Agent "${input.callConfig.agentId}" does not exist.`, [
       { path: pathOf("agentId"), message: "no agent with this id" },
     ]);
   }
-  if (input.callConfig && !disposition) {
+  if (input.callConfig && !dispositionFound) {
     throw new DomainError(
       "unknown_disposition",
       `Disposition "${input.callConfig.dispositionId}" does not exist.`,

@@ -1,3 +1,4 @@
+import type { Campaign } from "../model/campaign";
 import type { Import, ImportCounts, ImportDialingState, ImportKind, RefreshCounts } from "../model/imports";
 import type { SendRecord } from "./outbox-repository";
 
@@ -26,20 +27,42 @@ export interface NewImport {
   leaseExpiresAt?: number;
 }
 
-/** A new import row whose campaign and call configuration `beginWhereReady` reads from the store. */
+/** A new import row whose campaign and call configuration `lookUpAndBegin` reads from the store. */
 export type ImportClaim = Omit<NewImport, "campaignPk" | "agentId" | "dispositionId">;
 
-/** What must hold for `beginWhereReady` to insert its row: the checks prepareImport makes. */
-export interface ImportReadiness {
+/** What a request that writes customers looks up before it writes (ImportsRepository.lookUpAndBegin). */
+export interface ImportLookUp {
+  organizationId: string;
   /** The organization's live (not deleted) campaign the import writes to. */
   campaignId: string;
-  /**
-   * The request's agent and disposition: both must exist in the organization, and are the
-   * import's. Absent: the campaign's default agent and disposition are the import's, when it has both.
-   */
+  /** The request's agent and disposition, looked up in the organization. */
   callConfig?: { agentId: string; dispositionId: string };
-  /** Without `callConfig`, the campaign must have a default agent and disposition (initiateCall). */
+  /** The request's Idempotency-Key, whose import is looked up. */
+  idempotencyKey?: string;
+}
+
+/** The import to begin with the look-ups, and the one check of prepareImport it needs told. */
+export interface ImportClaimRequest {
+  row: ImportClaim;
+  /**
+   * Without the look-up's `callConfig`, the campaign must have a default agent and disposition
+   * (initiateCall). The other checks (a live campaign; the request's agent and disposition known)
+   * always apply; the import's agent and disposition are the request's, else the campaign's
+   * defaults when it has both.
+   */
   requireCallConfig: boolean;
+}
+
+/** What lookUpAndBegin found, all as of one moment. */
+export interface LookedUp {
+  campaign: Campaign | undefined;
+  /** With the look-up's callConfig: whether the organization has that agent, and that disposition. */
+  agentFound: boolean;
+  dispositionFound: boolean;
+  /** The import that holds the Idempotency-Key, if any (before the claim). */
+  earlier: Import | undefined;
+  /** The pk of the campaign the claim's import was inserted for; undefined when none was. */
+  claimedFor: number | undefined;
 }
 
 /** What a failed attempt knew when it stopped, for the import's counts. */
@@ -52,15 +75,15 @@ export interface ImportsRepository {
    */
   begin(row: NewImport): Promise<boolean>;
   /**
-   * `begin` made in the same round trip as the request's look-ups (prepare-import.ts): one
-   * statement inserts the row only where every check of `ready` holds at that moment, taking the
-   * campaign's pk, and the call configuration the import will use. Returns that campaign pk, or
-   * undefined when a check failed or another request holds the key (the caller's look-ups say which).
+   * The look-ups of a request that writes customers (prepare-import.ts) and, with `claim`, `begin`,
+   * in one atomic batch: one round trip, and one snapshot, so the claim and the look-ups can never
+   * disagree about what they read. The claim's row is inserted last, only where the look-ups'
+   * checks hold (see ImportClaimRequest) and no import holds the key.
    */
-  beginWhereReady(row: ImportClaim, ready: ImportReadiness): Promise<number | undefined>;
+  lookUpAndBegin(lookUp: ImportLookUp, claim?: ImportClaimRequest): Promise<LookedUp>;
   /**
-   * Deletes an import `beginWhereReady` inserted for a request that its look-ups then refused
-   * (attempt 1, still processing: nothing was stored under it), freeing its key.
+   * Deletes an import `lookUpAndBegin` inserted for a request that will not run it (attempt 1,
+   * still processing: nothing was stored under it), freeing its key.
    */
   release(id: string): Promise<void>;
   findByIdempotencyKey(organizationId: string, key: string): Promise<Import | undefined>;
