@@ -321,6 +321,12 @@ describe("initiation runs", () => {
     expect(initiations).toBe(1);
     const changed = await call("POST", "/api/v1/initiate/book/calls", { ...body, limit: 1 }, headers);
     expect(changed.status).toBe(422);
+    // The same body to another campaign is another request: the key refuses it, and replays nothing.
+    await call("POST", "/api/v1/campaigns", { id: "other", name: "Other", campaignType: "emi" }, t.auth);
+    const elsewhere = await call("POST", "/api/v1/initiate/other/calls", body, headers);
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.json.error.code).toBe("idempotency_key_reused");
+    expect(elsewhere.headers.get("Idempotent-Replayed")).toBeNull();
   });
 
   it("the campaign's defaults stand in for agentId and dispositionId", async () => {

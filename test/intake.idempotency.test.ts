@@ -365,6 +365,40 @@ describe("an attempt that fails after storing", () => {
     expect(replay.json).toEqual(retry.json);
   });
 
+  it("a retry after its campaign was deleted and created again is refused (409), not resumed on the new campaign", async () => {
+    const t = await newTenant();
+    const body = JSON.stringify({ campaignId: "emi", records: [loanRecord(1), loanRecord(2)] });
+    const headers = { ...t.auth, "Idempotency-Key": "k-recreated" };
+    await env.DB.exec(crashOnComplete("k-recreated"));
+    try {
+      expect((await call("POST", BULK, body, headers)).status).toBe(500);
+    } finally {
+      await env.DB.exec("DROP TRIGGER IF EXISTS crash_on_complete");
+    }
+    expect((await call("DELETE", "/api/v1/campaigns/emi?force=true", undefined, t.auth)).status).toBe(204);
+    const again = await call(
+      "POST",
+      "/api/v1/campaigns",
+      { id: "emi", name: "EMI again", campaignType: "emi" },
+      t.auth,
+    );
+    expect(again.status).toBe(201);
+    const retried = await call("POST", BULK, body, headers);
+    expect(retried.status).toBe(409);
+    expect(retried.json.error.code).toBe("conflict");
+    // Nothing went to the new campaign, and the import stays on the old one.
+    const stored = await env.DB.prepare(
+      `SELECT count(*) AS n FROM customers c JOIN campaigns p ON p.pk = c.campaign_pk
+       WHERE p.organization_id = ? AND p.deleted_at IS NULL`,
+    )
+      .bind(t.orgId)
+      .first<number>("n");
+    expect(stored).toBe(0);
+    // A new key adds them to the new campaign.
+    const fresh = await call("POST", BULK, body, { ...t.auth, "Idempotency-Key": "k-recreated-2" });
+    expect(fresh.status).toBe(201);
+  });
+
   it("customers stored before a failure are handed to the queue by the cron even if no retry comes", async () => {
     const t = await newTenant();
     const body = JSON.stringify({

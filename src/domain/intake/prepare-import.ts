@@ -138,6 +138,15 @@ async function check(deps: PrepareImportDeps, input: PrepareImportInput, found: 
       { path: "campaignId", message: "no campaign with this id" },
     ]);
   }
+  // The key's import began on a campaign since deleted and created again under its id: resuming it
+  // would store this request's records apart from the first attempt's.
+  if (earlier && earlier.campaignPk !== campaign.pk) {
+    throw new DomainError(
+      "conflict",
+      `This Idempotency-Key began import ${earlier.id} on a campaign "${input.campaignId}" that has since been deleted; send this request with a new key.`,
+      [{ path: "Idempotency-Key", message: `held by import ${earlier.id} of a deleted campaign` }],
+    );
+  }
   const callConfig = input.callConfig ?? campaignCallConfig(campaign);
   const topLevel = input.callConfigAt === "top-level";
   const pathOf = (field: "agentId" | "dispositionId") => (topLevel ? field : `callConfig.${field}`);

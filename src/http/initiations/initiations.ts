@@ -164,7 +164,17 @@ initiationRoutes.openapi(
       dispositionId: body.dispositionId,
       limit: body.limit,
       filters: body.filters,
-      idempotency: key ? { key, bodyHash: await requestFingerprint(await c.req.json()) } : undefined,
+      // The campaign is in the path, not the body: the request is both, so the same body sent to
+      // another campaign with the same key is another request (422), not a replay.
+      idempotency: key
+        ? {
+            key,
+            bodyHash: await requestFingerprint({
+              campaignId: c.req.valid("param").campaignId,
+              body: await c.req.json(),
+            }),
+          }
+        : undefined,
     });
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
     return c.json(outcome.body as never, outcome.status);
