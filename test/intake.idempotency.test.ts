@@ -10,6 +10,7 @@ import type { LookedUp } from "../src/domain/ports/imports-repository";
 import { validateRecord } from "../src/domain/records/validate-record";
 import { IDEMPOTENCY_RETENTION_MS } from "../src/domain/scheduled-maintenance";
 import { createWorker } from "../src/index";
+import { createCampaign } from "./calls-fixtures";
 import { call, loanRecord, newTenant } from "./helpers";
 
 const BULK = "/api/v1/customers/add/bulk";
@@ -376,13 +377,7 @@ describe("an attempt that fails after storing", () => {
       await env.DB.exec("DROP TRIGGER IF EXISTS crash_on_complete");
     }
     expect((await call("DELETE", "/api/v1/campaigns/emi?force=true", undefined, t.auth)).status).toBe(204);
-    const again = await call(
-      "POST",
-      "/api/v1/campaigns",
-      { id: "emi", name: "EMI again", campaignType: "emi" },
-      t.auth,
-    );
-    expect(again.status).toBe(201);
+    await createCampaign(t.auth, { id: "emi", name: "EMI again" });
     const retried = await call("POST", BULK, body, headers);
     expect(retried.status).toBe(409);
     expect(retried.json.error.code).toBe("conflict");

@@ -46,6 +46,18 @@ export function renewLeaseStatement(db: Db, lease: { importId: string; attempt: 
     );
 }
 
+/** The organization's live campaign a look-up names. */
+const liveCampaign = (lookUp: ImportLookUp) =>
+  and(
+    eq(campaigns.organizationId, lookUp.organizationId),
+    eq(campaigns.id, lookUp.campaignId),
+    isNull(campaigns.deletedAt),
+  );
+
+/** The organization's agent or disposition with this id. */
+const named = (organizationId: string, table: typeof agents | typeof dispositions, id: string) =>
+  and(eq(table.organizationId, organizationId), eq(table.id, id));
+
 /**
  * The INSERT … SELECT of lookUpAndBegin's claim: from the campaign row, only where the look-up's
  * checks hold (so no campaign, or a failed check, inserts nothing), taking the campaign's pk and,
@@ -60,10 +72,10 @@ function claimStatement(db: Db, lookUp: ImportLookUp, { row, requireCallConfig }
   const dispositionId = config
     ? sql`${config.dispositionId}`
     : sql`CASE WHEN ${hasDefaults} THEN ${c.dispositionId} END`;
-  const named = (table: typeof agents | typeof dispositions, id: string) =>
-    sql`EXISTS (SELECT 1 FROM ${table} WHERE ${table.organizationId} = ${lookUp.organizationId} AND ${table.id} = ${id})`;
+  const known = (table: typeof agents | typeof dispositions, id: string) =>
+    sql`EXISTS (SELECT 1 FROM ${table} WHERE ${named(lookUp.organizationId, table, id)})`;
   const configured = config
-    ? sql`${named(agents, config.agentId)} AND ${named(dispositions, config.dispositionId)}`
+    ? sql`${known(agents, config.agentId)} AND ${known(dispositions, config.dispositionId)}`
     : requireCallConfig
       ? hasDefaults
       : sql`1`;
@@ -75,8 +87,7 @@ function claimStatement(db: Db, lookUp: ImportLookUp, { row, requireCallConfig }
       ${row.useWorkflow ? 1 : 0}, ${agentId}, ${dispositionId}, ${row.createdAt}, ${row.createdAt},
       ${row.leaseExpiresAt ?? null}
     FROM ${c}
-    WHERE ${c.organizationId} = ${lookUp.organizationId} AND ${c.id} = ${lookUp.campaignId}
-      AND ${c.deletedAt} IS NULL AND ${configured}
+    WHERE ${liveCampaign(lookUp)} AND ${configured}
     ON CONFLICT DO NOTHING
     RETURNING campaign_pk AS campaignPk`);
 }
@@ -95,23 +106,18 @@ export function createImportsRepository(db: Db): ImportsRepository {
 
     async lookUpAndBegin(lookUp, claim) {
       const { organizationId, callConfig: config, idempotencyKey } = lookUp;
-      const c = campaigns;
-      const live = and(
-        eq(c.organizationId, organizationId),
-        eq(c.id, lookUp.campaignId),
-        isNull(c.deletedAt),
-      );
-      const named = (table: typeof agents | typeof dispositions, id: string) =>
-        and(eq(table.organizationId, organizationId), eq(table.id, id));
       const reads = [
-        db.select().from(c).where(live),
+        db.select().from(campaigns).where(liveCampaign(lookUp)),
         ...(config
           ? [
-              db.select({ id: agents.id }).from(agents).where(named(agents, config.agentId)),
+              db
+                .select({ id: agents.id })
+                .from(agents)
+                .where(named(organizationId, agents, config.agentId)),
               db
                 .select({ id: dispositions.id })
                 .from(dispositions)
-                .where(named(dispositions, config.dispositionId)),
+                .where(named(organizationId, dispositions, config.dispositionId)),
             ]
           : []),
         ...(idempotencyKey === undefined
@@ -130,10 +136,9 @@ export function createImportsRepository(db: Db): ImportsRepository {
         ...reads,
         ...(claim ? [claimStatement(db, lookUp, claim)] : []),
       ] as unknown as Parameters<Db["batch"]>[0])) as unknown as Record<string, unknown>[][];
-      const next = (() => {
-        let i = 0;
-        return () => results[i++] ?? [];
-      })();
+      // The answers in the order the statements were put in.
+      let at = 0;
+      const next = () => results[at++] ?? [];
       const campaignRow = next()[0] as typeof campaigns.$inferSelect | undefined;
       const agentFound = config ? next().length > 0 : false;
       const dispositionFound = config ? next().length > 0 : false;

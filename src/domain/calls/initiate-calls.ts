@@ -16,7 +16,7 @@ import { DomainError } from "../errors";
 import { newId } from "../ids";
 import { DISPATCH_BATCH_SIZE, sendPendingBatches } from "../intake/hand-off";
 import { type Attempt, type ImportOutcome, type ImportWork, runAsImport } from "../intake/idempotency";
-import { prepareImport } from "../intake/prepare-import";
+import { importRow, newImportClaim, prepareImport } from "../intake/prepare-import";
 import type { Campaign } from "../model/campaign";
 import { PAYMENT_STATUSES, type PaymentStatus, type VariableValue } from "../model/customer";
 import type { DispatchMessage } from "../model/outbox";
@@ -112,34 +112,28 @@ export async function initiateCalls(
     input.agentId !== undefined && input.dispositionId !== undefined
       ? { agentId: input.agentId, dispositionId: input.dispositionId }
       : undefined;
-  const prepared = await prepareImport(deps, {
+  const request = {
     organizationId: input.organizationId,
     campaignId: input.campaignId,
     initiateCall: true,
     useWorkflow: false,
     callConfig,
-    callConfigAt: "top-level",
+    callConfigAt: "top-level" as const,
     idempotency: input.idempotency,
-  });
+  };
+  const prepared = await prepareImport(deps, request);
   if ("replay" in prepared) return prepared.replay as InitiationOutcome;
   const { campaign, earlier } = prepared;
-  const agent = prepared.callConfig as NonNullable<typeof prepared.callConfig>;
+  const claim = newImportClaim(request, {
+    id: newId("ini"),
+    kind: "initiation",
+    createdAt: deps.clock.now(),
+  });
   const outcome = await runAsImport(
     deps,
     {
-      row: {
-        id: newId("ini"),
-        organizationId: input.organizationId,
-        campaignPk: campaign.pk,
-        kind: "initiation",
-        idempotencyKey: input.idempotency?.key ?? null,
-        bodyHash: input.idempotency?.bodyHash ?? null,
-        state: "processing",
-        initiateCall: true,
-        agentId: agent.agentId,
-        dispositionId: agent.dispositionId,
-        createdAt: deps.clock.now(),
-      },
+      // Always with an agent and disposition: prepareImport refuses an initiation without them.
+      row: importRow(claim, prepared),
       earlier,
       idempotency: input.idempotency,
     },

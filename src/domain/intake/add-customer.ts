@@ -5,7 +5,7 @@ import { CLAIM_LEASE_MS } from "../calls/place-calls";
 import { type ErrorBody, errorBody } from "../errors";
 import { newId } from "../ids";
 import type { Campaign } from "../model/campaign";
-import type { ImportClaim, StoredCounts } from "../ports/imports-repository";
+import type { StoredCounts } from "../ports/imports-repository";
 import type { SendRecord } from "../ports/outbox-repository";
 import { dedupeFieldOf } from "../records/record-rules";
 import type { BulkDeps } from "./add-customers-in-bulk";
@@ -20,7 +20,7 @@ import {
   runAsImport,
 } from "./idempotency";
 import { judgeRecords } from "./judge-records";
-import { type CallConfig, prepareImport } from "./prepare-import";
+import { type CallConfig, importRow, newImportClaim, prepareImport } from "./prepare-import";
 
 export interface AddCustomerInput {
   organizationId: string;
@@ -61,29 +61,20 @@ export type AddCustomerOutcome = ImportOutcome<AddCustomerBody | ErrorBody, 201 
  * success. A write that fails throws (500), and a retry with the same key resumes the same import.
  */
 export async function addCustomer(deps: BulkDeps, input: AddCustomerInput): Promise<AddCustomerOutcome> {
-  const claim: ImportClaim = {
+  const request = { ...input, useWorkflow: false };
+  const claim = newImportClaim(request, {
     id: newId("imp"),
-    organizationId: input.organizationId,
     kind: "single",
-    idempotencyKey: input.idempotency?.key ?? null,
-    bodyHash: input.idempotency?.bodyHash ?? null,
-    state: "processing",
     total: 1,
-    initiateCall: input.initiateCall,
     createdAt: deps.clock.now(),
-  };
-  const prepared = await prepareImport(deps, { ...input, useWorkflow: false, claim });
+  });
+  const prepared = await prepareImport(deps, { ...request, claim });
   if ("replay" in prepared) return prepared.replay as AddCustomerOutcome;
-  const { campaign, callConfig, earlier, begun } = prepared;
+  const { campaign, earlier, begun } = prepared;
   const outcome = await runAsImport(
     deps,
     {
-      row: {
-        ...claim,
-        campaignPk: campaign.pk,
-        agentId: callConfig?.agentId ?? null,
-        dispositionId: callConfig?.dispositionId ?? null,
-      },
+      row: importRow(claim, prepared),
       earlier,
       idempotency: input.idempotency,
       begun,

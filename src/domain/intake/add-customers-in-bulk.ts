@@ -10,7 +10,7 @@ import type { DispatchMessage } from "../model/outbox";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
 import type { CustomersRepository, OnExisting } from "../ports/customers-repository";
-import type { ImportClaim, ImportsRepository, StoredCounts } from "../ports/imports-repository";
+import type { ImportsRepository, StoredCounts } from "../ports/imports-repository";
 import type { OutboxRepository, SendRecord } from "../ports/outbox-repository";
 import type { QueueProducer } from "../ports/queue";
 import { dedupeFieldOf } from "../records/record-rules";
@@ -19,7 +19,7 @@ import { type PreviewDeps, previewCalls } from "./dry-run";
 import { DISPATCH_BATCH_SIZE, sendBatches } from "./hand-off";
 import { type Attempt, IMPORT_LEASE_MS, type ImportWork, runAsImport } from "./idempotency";
 import { judgeRecords } from "./judge-records";
-import { type CallConfig, prepareImport } from "./prepare-import";
+import { type CallConfig, importRow, newImportClaim, prepareImport } from "./prepare-import";
 import {
   type BulkOutcome,
   type BulkResponseBody,
@@ -75,30 +75,19 @@ export interface BulkDeps {
  * Idempotency-Key codes); every record problem is reported in the answer.
  */
 export async function addCustomersInBulk(deps: BulkDeps, input: BulkInput): Promise<BulkOutcome> {
-  const claim: ImportClaim = {
+  const claim = newImportClaim(input, {
     id: newId("imp"),
-    organizationId: input.organizationId,
     kind: "bulk",
-    idempotencyKey: input.idempotency?.key ?? null,
-    bodyHash: input.idempotency?.bodyHash ?? null,
-    state: "processing",
     total: input.records.length,
-    initiateCall: input.initiateCall,
-    useWorkflow: input.useWorkflow,
     createdAt: deps.clock.now(),
-  };
+  });
   const prepared = await prepareImport(deps, { ...input, claim });
   if ("replay" in prepared) return prepared.replay as BulkOutcome;
-  const { campaign, callConfig, earlier, begun } = prepared;
+  const { campaign, earlier, begun } = prepared;
   const outcome = await runAsImport(
     deps,
     {
-      row: {
-        ...claim,
-        campaignPk: campaign.pk,
-        agentId: callConfig?.agentId ?? null,
-        dispositionId: callConfig?.dispositionId ?? null,
-      },
+      row: importRow(claim, prepared),
       earlier,
       idempotency: input.idempotency,
       begun,

@@ -3,8 +3,8 @@
 // or the campaign's defaults).
 import { DomainError, describeError } from "../errors";
 import type { Campaign } from "../model/campaign";
-import type { Import } from "../model/imports";
-import type { ImportClaim, ImportsRepository, LookedUp } from "../ports/imports-repository";
+import type { Import, ImportKind } from "../model/imports";
+import type { ImportClaim, ImportsRepository, LookedUp, NewImport } from "../ports/imports-repository";
 import { needsCallConfig, workflowOf } from "../workflows/definition";
 import {
   type Attempt,
@@ -53,6 +53,43 @@ export type Prepared =
       /** The import's first attempt, when `claim` was begun with the look-ups. */
       begun?: Attempt;
     };
+
+/**
+ * The import a request begins, as far as it is known before prepareImport reads the campaign: a
+ * new id, the request's Idempotency-Key and flags, its kind and, when it carries them, its records'
+ * count. Pass it as `claim` to begin it with the look-ups, and to importRow once prepared.
+ */
+export function newImportClaim(
+  request: Pick<PrepareImportInput, "organizationId" | "initiateCall" | "useWorkflow" | "idempotency">,
+  fields: { id: string; kind: ImportKind; total?: number; createdAt: number },
+): ImportClaim {
+  return {
+    ...fields,
+    organizationId: request.organizationId,
+    idempotencyKey: request.idempotency?.key ?? null,
+    bodyHash: request.idempotency?.bodyHash ?? null,
+    state: "processing",
+    initiateCall: request.initiateCall,
+    useWorkflow: request.useWorkflow,
+  };
+}
+
+/**
+ * The whole import row of a request prepareImport accepted: its claim, on the campaign it was
+ * prepared for, with the agent and disposition its calls will use (the row lookUpAndBegin writes
+ * from the same data in SQL).
+ */
+export function importRow(
+  claim: ImportClaim,
+  { campaign, callConfig }: { campaign: Campaign; callConfig: CallConfig | undefined },
+): NewImport {
+  return {
+    ...claim,
+    campaignPk: campaign.pk,
+    agentId: callConfig?.agentId ?? null,
+    dispositionId: callConfig?.dispositionId ?? null,
+  };
+}
 
 /** The campaign's default agent and disposition, when it has both. */
 function campaignCallConfig(campaign: Campaign): CallConfig | undefined {

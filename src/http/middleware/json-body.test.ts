@@ -438,32 +438,27 @@ describe("parseJsonBody run by run", () => {
   });
 
   it("names the record that does not parse", () => {
+    // Cut from the first byte into runs of 128 KiB, no element split again.
+    const inRuns = {
+      fromBytes: 0,
+      runBytes: 128 * 1024,
+      minPieceBytes: 0,
+      bigBytes: Number.POSITIVE_INFINITY,
+    };
     // Records 0–4 fill the first run of 128 KiB; the bad one (6) is in the second.
     const good = Array.from({ length: 5 }, () => JSON.stringify({ a: "x".repeat(30_000) }));
     const body = new TextEncoder().encode(`{"records":[${good.join(",")},{"a":1},{"a":},{"a":2}]}`);
     expect(outcome(body, 0)).toMatchObject({ code: "invalid_json" });
-    expect(() =>
-      parseJsonBody(body.buffer as ArrayBuffer, {
-        fromBytes: 0,
-        runBytes: 128 * 1024,
-        minPieceBytes: 0,
-        bigBytes: Number.POSITIVE_INFINITY,
-      }),
-    ).toThrow(expect.objectContaining({ details: [expect.objectContaining({ path: "records.6" })] }));
+    expect(() => parseJsonBody(body.buffer as ArrayBuffer, inRuns)).toThrow(
+      expect.objectContaining({ details: [expect.objectContaining({ path: "records.6" })] }),
+    );
     // A left-out last record, in a run of its own, is not read as no record.
     expect(outcome(new TextEncoder().encode('{"records":[{},]}'), 0, { runBytes: 0 }).code).toBe(
       "invalid_json",
     );
     // A position is restated as a byte offset of the body, in a record and in the rest of the body.
     const placed = new TextEncoder().encode(`{"records":[${good.join(",")},{"ā€":1,"a" 1}]}`);
-    expect(() =>
-      parseJsonBody(placed.buffer as ArrayBuffer, {
-        fromBytes: 0,
-        runBytes: 128 * 1024,
-        minPieceBytes: 0,
-        bigBytes: Number.POSITIVE_INFINITY,
-      }),
-    ).toThrow(
+    expect(() => parseJsonBody(placed.buffer as ArrayBuffer, inRuns)).toThrow(
       expect.objectContaining({
         details: [
           expect.objectContaining({
@@ -476,14 +471,7 @@ describe("parseJsonBody run by run", () => {
       }),
     );
     const unclosed = new TextEncoder().encode(`{"records":[${good.join(",")}]`);
-    expect(() =>
-      parseJsonBody(unclosed.buffer as ArrayBuffer, {
-        fromBytes: 0,
-        runBytes: 128 * 1024,
-        minPieceBytes: 0,
-        bigBytes: Number.POSITIVE_INFINITY,
-      }),
-    ).toThrow(
+    expect(() => parseJsonBody(unclosed.buffer as ArrayBuffer, inRuns)).toThrow(
       expect.objectContaining({
         details: [
           expect.objectContaining({
