@@ -40,6 +40,7 @@ export default defineConfig(async () => {
               ADMIN_TOKEN: "test-admin-token",
               BENCH_WARMUP: process.env.BENCH_WARMUP ?? "2",
               BENCH_REPS: process.env.BENCH_REPS ?? "15",
+              BENCH_CASES: process.env.BENCH_CASES ?? "",
               BENCH_WORKFLOW_CUSTOMERS: process.env.BENCH_WORKFLOW_CUSTOMERS ?? "2000",
             },
           },

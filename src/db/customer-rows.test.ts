@@ -1,8 +1,10 @@
 // The stored text of a record's variables: one order of names whatever order they were sent in,
-// with the shortcut for variables already in order held to the full rebuild.
+// with the shortcut for variables already in order held to the full rebuild; and the positional
+// row a chunk writes, written out by hand, held to the list of columns every statement reads.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { sortedVariables } from "./customer-rows";
+import type { CustomerToStore } from "../domain/ports/customers-repository";
+import { encodeCustomerRow, POSITION, rowValues, sortedVariables } from "./customer-rows";
 
 /** The rebuild by definition: every name, in sort order, as an own data property. */
 function rebuilt(variables: Record<string, unknown>): Record<string, unknown> {
@@ -66,5 +68,60 @@ describe("sortedVariables", () => {
     expect(JSON.stringify(other)).toBe(JSON.stringify(one));
     expect(Object.getPrototypeOf(one)).toBe(Object.prototype);
     expect(sortedVariables(undefined)).toBeUndefined();
+  });
+});
+
+describe("encodeCustomerRow", () => {
+  const text = fc.option(fc.string({ maxLength: 8 }), { nil: undefined });
+  const amount = fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: undefined });
+  const whole = fc.option(fc.integer({ min: 1, max: 600 }), { nil: undefined });
+  const customer: fc.Arbitrary<CustomerToStore> = fc.record({
+    dedupeKey: fc.string({ minLength: 1, maxLength: 8 }),
+    record: fc.record(
+      {
+        loan_id: text,
+        lead_id: text,
+        first_name: fc.string({ maxLength: 8 }),
+        last_name: text,
+        phone_number: fc.string({ maxLength: 16 }),
+        loan_amount: amount,
+        emi_amount: amount,
+        loan_period: whole,
+        current_emi: whole,
+        emi_due_date: text,
+        payment_status: fc.option(fc.constantFrom("bounced", "pending", "partial", "paid", "received"), {
+          nil: undefined,
+        }),
+        language: text,
+        lead_date: text,
+        variables: fc.option(
+          fc.dictionary(
+            fc.string({ maxLength: 6 }),
+            fc.oneof(
+              fc.string({ maxLength: 6 }),
+              fc.double({ noNaN: true }),
+              fc.boolean(),
+              fc.constant(null),
+            ),
+            { maxKeys: 5 },
+          ),
+          { nil: undefined },
+        ),
+      },
+      { requiredKeys: ["first_name", "phone_number"] },
+    ),
+  });
+
+  it("writes each column at the position the statements read it from, a missing value as null", () => {
+    fc.assert(
+      fc.property(customer, (c) => {
+        const byColumn = rowValues(c);
+        const expected = [...POSITION]
+          .sort((a, b) => a[1] - b[1])
+          .map(([column]) => byColumn[column as keyof typeof byColumn]);
+        expect(encodeCustomerRow(c)).toBe(JSON.stringify(expected));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -58,9 +58,31 @@ export function sortedVariables<V>(variables: Readonly<Record<string, V>> | unde
   return sorted;
 }
 
-/** One customer as the positional JSON row a chunk's statements expand. */
+/**
+ * One customer as the positional JSON row a chunk's statements expand: the values of ROW_COLUMNS
+ * in its order, a missing one as null. Written out rather than read through ROW_COLUMNS, which
+ * took a sixth of a 10,000-record request's judging; customer-rows.test.ts holds it equal to the
+ * row ROW_COLUMNS gives (rowValues) on generated customers, so the two lists cannot drift apart.
+ */
 export function encodeCustomerRow(c: CustomerToStore): string {
-  return JSON.stringify(ROW_COLUMNS.map(([, read]) => read(c) ?? null));
+  const r = c.record;
+  return JSON.stringify([
+    c.dedupeKey,
+    r.loan_id ?? null,
+    r.lead_id ?? null,
+    r.first_name ?? null,
+    r.last_name ?? null,
+    r.phone_number ?? null,
+    r.loan_amount ?? null,
+    r.emi_amount ?? null,
+    r.loan_period ?? null,
+    r.current_emi ?? null,
+    r.emi_due_date ?? null,
+    r.payment_status ?? null,
+    r.language ?? null,
+    r.lead_date ?? null,
+    sortedVariables(r.variables) ?? null,
+  ]);
 }
 
 /** One customer's record columns by name, as replaceOne writes them (missing values are null). */

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { COUNTRIES, recordArb, TYPES } from "../../../test/support/record-arbitraries";
 import { recordSchemaFor, verdictFromSchema } from "./record-schema";
-import { validateRecord } from "./validate-record";
+import { validateRecord, variablesBytes, variablesBytesBound } from "./validate-record";
 
 describe("validateRecord", () => {
   it("normalizes a full emi record", () => {
@@ -140,5 +140,82 @@ describe("validateRecord agrees with the zod schema", () => {
         }
       }
     }
+  });
+});
+
+describe("variablesBytesBound", () => {
+  // Every kind of code unit JSON.stringify writes differently: plain, escaped with a backslash,
+  // escaped as \uXXXX (controls, lone surrogates), two and three UTF-8 bytes, and astral pairs.
+  const unit = fc.constantFrom(
+    "a",
+    '"',
+    "\\",
+    "\n",
+    "\u0001",
+    "\u001f",
+    "\ud800",
+    "\udfff",
+    "é",
+    "€",
+    "😀",
+    "\u2028",
+  );
+  const text = fc.array(unit, { maxLength: 40 }).map((units) => units.join(""));
+  const value = fc.oneof(
+    text,
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.constantFrom(
+      -0.0000012345678901234567,
+      -2.2250738585072014e-308,
+      -1.7976931348623157e308,
+      true,
+      false,
+      null,
+    ),
+  );
+
+  it("is never below the exact UTF-8 size of the variables as JSON", () => {
+    fc.assert(
+      fc.property(fc.dictionary(text, value, { maxKeys: 8 }), (raw) => {
+        const extras = Object.keys(raw);
+        expect(variablesBytesBound(raw, extras)).toBeGreaterThanOrEqual(variablesBytes(raw, extras));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  /** Fifty variables of at most 1,000 characters whose JSON takes exactly `bytes` UTF-8 bytes. */
+  function variablesOf(bytes: number): Record<string, string> {
+    const names = Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+    const out: Record<string, string> = Object.fromEntries(names.map((n) => [n, ""]));
+    let left = bytes - variablesBytes(out, names);
+    for (const n of names) {
+      const controls = Math.min(1_000, Math.floor(left / 6)); // each written \u0001: 6 bytes
+      const plain = Math.min(1_000 - controls, left - 6 * controls);
+      out[n] = "\u0001".repeat(controls) + "a".repeat(plain);
+      left -= 6 * controls + plain;
+    }
+    return out;
+  }
+
+  it("leaves the variables the bound cannot clear to their exact size: the limit passes, a byte more fails", () => {
+    const limit = 262_144;
+    const base = {
+      loan_id: "L1",
+      first_name: "Asha",
+      phone_number: "9876543210",
+      emi_amount: 10,
+      emi_due_date: "2026-12-05",
+    };
+    const at = variablesOf(limit);
+    const past = variablesOf(limit + 1);
+    expect(variablesBytes(at, Object.keys(at))).toBe(limit);
+    expect(variablesBytes(past, Object.keys(past))).toBe(limit + 1);
+    expect(variablesBytesBound(at, Object.keys(at))).toBeGreaterThan(limit);
+    expect(validateRecord({ ...base, ...at }, "emi", "IN").ok).toBe(true);
+    expect(validateRecord({ ...base, ...past }, "emi", "IN")).toEqual({
+      ok: false,
+      fields: [{ field: "variables", message: "the extra keys may hold at most 262,144 bytes of data" }],
+    });
   });
 });
