@@ -12,6 +12,7 @@ import { IDEMPOTENCY_RETENTION_MS } from "../src/domain/scheduled-maintenance";
 import { createWorker } from "../src/index";
 import { createCampaign } from "./calls-fixtures";
 import { call, loanRecord, newTenant } from "./helpers";
+import { insertChunk } from "./support/chunks";
 
 const BULK = "/api/v1/customers/add/bulk";
 
@@ -266,7 +267,7 @@ describe("abandoned imports", () => {
         });
       }),
     );
-    await deps.customers.insertChunk(campaign!.pk, "imp_abandoned_cron", createdAt, [r1!, r2!]);
+    await insertChunk(deps.customers, campaign!.pk, "imp_abandoned_cron", createdAt, [r1!, r2!]);
 
     await createWorker().scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
 

@@ -24,6 +24,7 @@ import type { NormalizedRecord } from "../../src/domain/model/customer";
 import type { WebhookEventType } from "../../src/domain/model/webhook";
 import type { CallEventToRecord, CallTransition } from "../../src/domain/ports/call-events-repository";
 import type { ClaimRules } from "../../src/domain/ports/calls-repository";
+import { insertChunk } from "../support/chunks";
 import { dayTwoContract } from "./day-two-contract";
 
 /** A first name the test trigger refuses, to make one row of a chunk fail inside the database. */
@@ -177,11 +178,11 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
     describe("chunk atomicity", () => {
       it("a chunk refused by the database leaves none of its rows, and earlier chunks stay", async () => {
         const t = await tenant();
-        const first = await repos.customers.insertChunk(t.emi.pk, "imp_ok", T0, [loanRow(1), loanRow(2)]);
+        const first = await insertChunk(repos.customers, t.emi.pk, "imp_ok", T0, [loanRow(1), loanRow(2)]);
         expect([...first.keys()]).toEqual([keyOf(1), keyOf(2)]);
 
         await expect(
-          repos.customers.insertChunk(t.emi.pk, "imp_bad", T0, [
+          insertChunk(repos.customers, t.emi.pk, "imp_bad", T0, [
             loanRow(3),
             loanRow(4),
             loanRow(5, { first_name: REFUSED_FIRST_NAME }),
@@ -195,7 +196,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           [keyOf(2), "imp_ok"],
         ]);
         // The refused chunk claimed none of its keys: the same rows go in on a retry.
-        const retry = await repos.customers.insertChunk(t.emi.pk, "imp_retry", T0, [
+        const retry = await insertChunk(repos.customers, t.emi.pk, "imp_retry", T0, [
           loanRow(3),
           loanRow(4),
           loanRow(6),
@@ -206,12 +207,12 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
       it("chunks written concurrently succeed or fail independently", async () => {
         const t = await tenant();
         const outcomes = await Promise.allSettled([
-          repos.customers.insertChunk(t.emi.pk, "imp", T0, [loanRow(10), loanRow(11)]),
-          repos.customers.insertChunk(t.emi.pk, "imp", T0, [
+          insertChunk(repos.customers, t.emi.pk, "imp", T0, [loanRow(10), loanRow(11)]),
+          insertChunk(repos.customers, t.emi.pk, "imp", T0, [
             loanRow(12),
             loanRow(13, { first_name: REFUSED_FIRST_NAME }),
           ]),
-          repos.customers.insertChunk(t.emi.pk, "imp", T0, [loanRow(14)]),
+          insertChunk(repos.customers, t.emi.pk, "imp", T0, [loanRow(14)]),
         ]);
         expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
         const stored = await repos.customers.list(t.emi.pk, 100);
@@ -235,7 +236,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
       it("writes a chunk of 1,000 full records as one statement and returns an id for each", async () => {
         const t = await tenant();
         const rows = Array.from({ length: 1_000 }, (_, i) => loanRow(100_000 + i));
-        const added = await repos.customers.insertChunk(t.emi.pk, "imp_big", T0, rows);
+        const added = await insertChunk(repos.customers, t.emi.pk, "imp_big", T0, rows);
         expect(added.size).toBe(1_000);
         const ids = [...added.values()];
         expect(new Set(ids).size).toBe(1_000);
@@ -245,8 +246,55 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
 
       it("refuses customers of a campaign that does not exist (foreign keys are enforced)", async () => {
         await expect(
-          repos.customers.insertChunk(2_000_000_000, "imp_orphan", T0, [loanRow(1)]),
+          insertChunk(repos.customers, 2_000_000_000, "imp_orphan", T0, [loanRow(1)]),
         ).rejects.toThrow(/FOREIGN KEY/i);
+      });
+
+      describe("what a chunk that skips held keys added", () => {
+        const skip = (pk: number, importId: string, at: number, rows: string[]) =>
+          repos.customers.upsertChunk(pk, importId, at, rows, {
+            onExisting: "skip",
+            stopsPaid: false,
+            leaseExpiredBefore: 0,
+          });
+
+        it("says every row when it added them all, without naming them", async () => {
+          const t = await tenant();
+          const written = await skip(t.emi.pk, "imp_all", T0, [loanRow(1), loanRow(2), loanRow(3)]);
+          expect(written.added).toBe("every");
+          expect(written.updated).toEqual(new Set());
+          expect((await repos.customers.list(t.emi.pk, 10)).map((c) => c.loanId)).toEqual(
+            [1, 2, 3].map(keyOf),
+          );
+        });
+
+        it("names exactly the keys it added, beside another chunk of the same import and moment", async () => {
+          const t = await tenant();
+          await skip(t.emi.pk, "imp_held", T0, [loanRow(2), loanRow(4)]);
+          // Another chunk of the same attempt: same import, same moment, written just before, so its
+          // rows' ids lie right below this chunk's.
+          await skip(t.emi.pk, "imp_same", T0 + 1, [loanRow(10), loanRow(11), loanRow(12)]);
+          const written = await skip(t.emi.pk, "imp_same", T0 + 1, [
+            loanRow(1),
+            loanRow(2),
+            loanRow(3),
+            loanRow(4),
+            loanRow(5),
+          ]);
+          expect(written.added).toEqual(new Set([1, 3, 5].map(keyOf)));
+          const stored = await repos.customers.list(t.emi.pk, 20);
+          expect(stored.filter((c) => c.importId === "imp_same").map((c) => c.loanId)).toEqual(
+            [10, 11, 12, 1, 3, 5].map(keyOf),
+          );
+        });
+
+        it("names no key when every key was held, whatever the statement before it inserted", async () => {
+          const t = await tenant();
+          await skip(t.emi.pk, "imp_first", T0, [loanRow(1), loanRow(2)]);
+          await skip(t.emi.pk, "imp_same", T0 + 1, [loanRow(7), loanRow(8)]);
+          const written = await skip(t.emi.pk, "imp_same", T0 + 1, [loanRow(1), loanRow(2)]);
+          expect(written.added).toEqual(new Set());
+        });
       });
     });
 
@@ -272,8 +320,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
     describe("duplicate detection (ON CONFLICT DO NOTHING RETURNING)", () => {
       it("returns only the rows that were new and leaves the stored ones untouched", async () => {
         const t = await tenant();
-        const a = await repos.customers.insertChunk(t.emi.pk, "imp_a", T0, [loanRow(1), loanRow(2)]);
-        const b = await repos.customers.insertChunk(t.emi.pk, "imp_b", T0 + 1, [
+        const a = await insertChunk(repos.customers, t.emi.pk, "imp_a", T0, [loanRow(1), loanRow(2)]);
+        const b = await insertChunk(repos.customers, t.emi.pk, "imp_b", T0 + 1, [
           loanRow(2, { first_name: "Changed" }),
           loanRow(3),
         ]);
@@ -300,21 +348,21 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           workflow: null,
           createdAt: T0,
         });
-        await repos.customers.insertChunk(t.emi.pk, "imp", T0, [loanRow(1)]);
-        const again = await repos.customers.insertChunk(other!.pk, "imp", T0, [loanRow(1)]);
+        await insertChunk(repos.customers, t.emi.pk, "imp", T0, [loanRow(1)]);
+        const again = await insertChunk(repos.customers, other!.pk, "imp", T0, [loanRow(1)]);
         expect([...again.keys()]).toEqual([keyOf(1)]);
       });
 
       it("stores every field and reads it back with the same types", async () => {
         const t = await tenant();
-        const loan = await repos.customers.insertChunk(t.emi.pk, "imp_full", T0 + 7, [loanRow(42)]);
+        const loan = await insertChunk(repos.customers, t.emi.pk, "imp_full", T0 + 7, [loanRow(42)]);
         const lead: NormalizedRecord = {
           lead_id: "LEAD-9",
           first_name: "Ravi",
           phone_number: "+14155550100",
           lead_date: "2026-11-30",
         };
-        const leads = await repos.customers.insertChunk(t.lead.pk, "imp_lead", T0 + 8, [
+        const leads = await insertChunk(repos.customers, t.lead.pk, "imp_lead", T0 + 8, [
           encodeCustomerRow({ dedupeKey: "LEAD-9", record: lead }),
         ]);
 
@@ -609,14 +657,14 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
       it("a chunk's write renews its attempt's lease, and only its own attempt's", async () => {
         const t = await tenant();
         await begin(t.orgId, t.emi.pk, "imp_lease", null, T0, T0 + 100);
-        await repos.customers.insertChunk(t.emi.pk, "imp_lease", T0, [loanRow(1)], undefined, {
+        await insertChunk(repos.customers, t.emi.pk, "imp_lease", T0, [loanRow(1)], undefined, {
           importId: "imp_lease",
           attempt: 1,
           until: T0 + 500,
         });
         expect((await repos.imports.find(t.orgId, "imp_lease"))?.leaseExpiresAt).toBe(T0 + 500);
         // A late chunk of a superseded attempt stores its rows but cannot extend the new attempt's lease.
-        await repos.customers.insertChunk(t.emi.pk, "imp_lease", T0, [loanRow(2)], undefined, {
+        await insertChunk(repos.customers, t.emi.pk, "imp_lease", T0, [loanRow(2)], undefined, {
           importId: "imp_lease",
           attempt: 7,
           until: T0 + 9_000,
@@ -627,7 +675,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
       it("resolves imports whose lease lapsed as failed, counting the customers they stored", async () => {
         const t = await tenant();
         await begin(t.orgId, t.emi.pk, "imp_dead", "key-dead", T0, T0 + 100);
-        await repos.customers.insertChunk(t.emi.pk, "imp_dead", T0, [loanRow(1), loanRow(2)]);
+        await insertChunk(repos.customers, t.emi.pk, "imp_dead", T0, [loanRow(1), loanRow(2)]);
         await begin(t.orgId, t.emi.pk, "imp_alive", "key-alive", T0, T0 + 10_000);
         // The cron's sweep covers every organization: other tests' imports may be resolved with these.
         const resolved = await repos.imports.resolveAbandoned(T0 + 5_000, 1_000);
@@ -705,7 +753,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         const t = await tenant();
         await importFor(t, "imp_out");
         const calls = { kind: "call" as const, batchSize: 2 };
-        const first = await repos.customers.insertChunk(
+        const first = await insertChunk(
+          repos.customers,
           t.emi.pk,
           "imp_out",
           T0,
@@ -714,9 +763,10 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         );
         // Another import writing in between must not leak into this import's batches.
         await importFor(t, "imp_other");
-        await repos.customers.insertChunk(t.emi.pk, "imp_other", T0, [loanRow(50)], calls);
+        await insertChunk(repos.customers, t.emi.pk, "imp_other", T0, [loanRow(50)], calls);
         // A chunk whose records are partly known: only the new one gets a batch.
-        const second = await repos.customers.insertChunk(
+        const second = await insertChunk(
+          repos.customers,
           t.emi.pk,
           "imp_out",
           T0,
@@ -724,7 +774,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           calls,
         );
         // A chunk that adds nothing adds no batch.
-        await repos.customers.insertChunk(t.emi.pk, "imp_out", T0, [loanRow(4)], calls);
+        await insertChunk(repos.customers, t.emi.pk, "imp_out", T0, [loanRow(4)], calls);
         const ids = [...first.values(), ...second.values()];
         expect(ids).toHaveLength(4);
 
@@ -737,7 +787,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(rows.every((r) => r.createdAt === T0 && r.sendAttempts === 0)).toBe(true);
 
         await importFor(t, "imp_wf");
-        const wf = await repos.customers.insertChunk(t.emi.pk, "imp_wf", T0, [loanRow(60), loanRow(61)], {
+        const wf = await insertChunk(repos.customers, t.emi.pk, "imp_wf", T0, [loanRow(60), loanRow(61)], {
           kind: "workflow",
           batchSize: 500,
         });
@@ -749,10 +799,17 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
       it("reads a call batch with its import, campaign and organization in one statement", async () => {
         const t = await tenant();
         await importFor(t, "imp_ctx");
-        const written = await repos.customers.insertChunk(t.emi.pk, "imp_ctx", T0, [loanRow(1), loanRow(2)], {
-          kind: "call",
-          batchSize: 500,
-        });
+        const written = await insertChunk(
+          repos.customers,
+          t.emi.pk,
+          "imp_ctx",
+          T0,
+          [loanRow(1), loanRow(2)],
+          {
+            kind: "call",
+            batchSize: 500,
+          },
+        );
         await repos.tenancy.updateOrganizationPolicy(t.orgId, {
           contactPolicy: { maxPerDay: 2, maxPer7Days: 6, minGapMinutes: 45 },
           blackoutDates: ["2026-12-25"],
@@ -770,7 +827,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect(await repos.outbox.findCallBatch("imp_ctx", 1)).toBeUndefined();
         // A workflow batch is not a call batch.
         await importFor(t, "imp_ctx_wf");
-        await repos.customers.insertChunk(t.emi.pk, "imp_ctx_wf", T0, [loanRow(3)], {
+        await insertChunk(repos.customers, t.emi.pk, "imp_ctx_wf", T0, [loanRow(3)], {
           kind: "workflow",
           batchSize: 500,
         });
@@ -795,7 +852,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           [loanRow(8), loanRow(5), loanRow(9)],
         ];
         for (const rows of chunks) {
-          for (const [k, id] of await repos.customers.insertChunk(t.emi.pk, "imp_mixed", T0, rows, calls)) {
+          for (const [k, id] of await insertChunk(repos.customers, t.emi.pk, "imp_mixed", T0, rows, calls)) {
             stored.set(k, id);
           }
         }
@@ -809,7 +866,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         await importFor(t, "imp_fail");
         const handOff = { kind: "call" as const, batchSize: 500 };
         await expect(
-          repos.customers.insertChunk(
+          insertChunk(
+            repos.customers,
             t.emi.pk,
             "imp_fail",
             T0,
@@ -825,7 +883,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         const t = await tenant();
         await importFor(t, "imp_send");
         const handOff = { kind: "call" as const, batchSize: 1 };
-        await repos.customers.insertChunk(
+        await insertChunk(
+          repos.customers,
           t.emi.pk,
           "imp_send",
           T0,
@@ -900,8 +959,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
 
       it("finds the customers an earlier attempt of the same import stored", async () => {
         const t = await tenant();
-        await repos.customers.insertChunk(t.emi.pk, "imp_mine", T0, [loanRow(1), loanRow(2)]);
-        await repos.customers.insertChunk(t.emi.pk, "imp_theirs", T0, [loanRow(3)]);
+        await insertChunk(repos.customers, t.emi.pk, "imp_mine", T0, [loanRow(1), loanRow(2)]);
+        await insertChunk(repos.customers, t.emi.pk, "imp_theirs", T0, [loanRow(3)]);
         const own = await repos.customers.findOwn(t.emi.pk, "imp_mine", [keyOf(1), keyOf(3), keyOf(9)]);
         expect([...own.keys()]).toEqual([keyOf(1)]);
       });
@@ -918,7 +977,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           state: "processing",
           createdAt: T0,
         });
-        const added = await repos.customers.insertChunk(
+        const added = await insertChunk(
+          repos.customers,
           t.emi.pk,
           importId,
           T0,
@@ -978,8 +1038,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
     describe("cursor pagination", () => {
       it("pages customers in id order, across chunks, with no gaps or repeats", async () => {
         const t = await tenant();
-        await repos.customers.insertChunk(t.emi.pk, "imp", T0, [loanRow(5), loanRow(1), loanRow(9)]);
-        await repos.customers.insertChunk(t.emi.pk, "imp", T0, [
+        await insertChunk(repos.customers, t.emi.pk, "imp", T0, [loanRow(5), loanRow(1), loanRow(9)]);
+        await insertChunk(repos.customers, t.emi.pk, "imp", T0, [
           loanRow(2),
           loanRow(7),
           loanRow(3),
@@ -1077,7 +1137,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           state: "processing",
           createdAt: T0,
         });
-        const added = await repos.customers.insertChunk(
+        const added = await insertChunk(
+          repos.customers,
           t.emi.pk,
           importId,
           T0,
@@ -1336,7 +1397,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           state: "processing",
           createdAt: T0,
         });
-        const added = await repos.customers.insertChunk(t.emi.pk, importId, T0, [
+        const added = await insertChunk(repos.customers, t.emi.pk, importId, T0, [
           loanRow(1),
           loanRow(2),
           loanRow(3),
@@ -1658,7 +1719,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
           state: "processing",
           createdAt: T0,
         });
-        const added = await repos.customers.insertChunk(
+        const added = await insertChunk(
+          repos.customers,
           t.emi.pk,
           importId,
           T0,
@@ -1788,8 +1850,8 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
         expect((await repos.campaigns.agents.find(a.orgId, "agent-1"))?.name).toBe("A");
         expect(await repos.campaigns.dispositions.find(a.orgId, "agent-1")).toBeUndefined();
 
-        await repos.customers.insertChunk(a.emi.pk, "imp_a", T0, [loanRow(1)]);
-        const bAdded = await repos.customers.insertChunk(b.emi.pk, "imp_b", T0, [loanRow(1)]);
+        await insertChunk(repos.customers, a.emi.pk, "imp_a", T0, [loanRow(1)]);
+        const bAdded = await insertChunk(repos.customers, b.emi.pk, "imp_b", T0, [loanRow(1)]);
         expect([...bAdded.keys()]).toEqual([keyOf(1)]); // not a duplicate of organization A's customer
         expect((await repos.customers.list(a.emi.pk, 10)).map((c) => c.importId)).toEqual(["imp_a"]);
 

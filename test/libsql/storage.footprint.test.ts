@@ -12,6 +12,7 @@ import { openNodeStore } from "../../src/db/store-node";
 import { createTenancyRepository } from "../../src/db/tenancy-repository";
 import { newId } from "../../src/domain/ids";
 import { measuredLoanRows } from "../contract/repository-contract";
+import { insertChunk } from "../support/chunks";
 
 /** Bytes per customer (table row + uniqueness index entry, page overhead included) we accept. */
 const BYTES_PER_CUSTOMER_BUDGET = 256;
@@ -64,7 +65,8 @@ it(`a stored customer costs under ${BYTES_PER_CUSTOMER_BUDGET} bytes on libSQL (
   const importId = newId("imp");
   const started = performance.now();
   for (let first = 0; first < CUSTOMERS; first += CHUNK) {
-    const added = await customers.insertChunk(
+    const added = await insertChunk(
+      customers,
       campaign!.pk,
       importId,
       Date.now(),

@@ -16,6 +16,7 @@ import {
   StoreUnavailableError,
 } from "../../src/db/store";
 import { createTenancyRepository } from "../../src/db/tenancy-repository";
+import { insertChunk } from "../support/chunks";
 
 const binding = { name: "the D1 binding" } as unknown as D1Database;
 const servers: Server[] = [];
@@ -145,7 +146,7 @@ describe("libSQL over HTTP when the server misbehaves", () => {
     });
     const db = createLibsqlDb(createClient({ url, authToken: "wrong", fetch: libsqlFetch(url) }));
     const error = await failure(
-      createCustomersRepository(db).insertChunk(1, "imp", 0, ['["k",null,null,"A",null,"+1"]']),
+      insertChunk(createCustomersRepository(db), 1, "imp", 0, ['["k",null,null,"A",null,"+1"]']),
     );
     expect(error.setting).toBe("LIBSQL_AUTH_TOKEN");
     expect(error.message).toMatch(/refused LIBSQL_AUTH_TOKEN \(HTTP 401\)/);

@@ -6,7 +6,7 @@ import { isPaid } from "../calls/eligibility";
 import { describeError } from "../errors";
 import type { WrittenBatch } from "../model/outbox";
 import type { Clock } from "../ports/clock";
-import type { ChunkHandOff, CustomersRepository, OnExisting } from "../ports/customers-repository";
+import type { AddedKeys, ChunkHandOff, CustomersRepository, OnExisting } from "../ports/customers-repository";
 import type { ValidRecord } from "./judge-records";
 import type { RecordError } from "./results";
 
@@ -147,13 +147,14 @@ export async function storeChunks(
 
   // Keys this import's earlier attempt stored are this request's own, not duplicates, and not lost
   // when this attempt's chunk holding them fails.
-  async function ownFromEarlierAttempt(records: ValidRecord[]): Promise<Map<string, number>> {
-    if (records.length === 0) return new Map();
-    return deps.customers.findOwn(
+  async function ownFromEarlierAttempt(records: ValidRecord[]): Promise<ReadonlySet<string>> {
+    if (records.length === 0) return new Set();
+    const own = await deps.customers.findOwn(
       campaignPk,
       importId,
       records.map((r) => r.key),
     );
+    return new Set(own.keys());
   }
 
   const handedOver: WouldHandOver = { records: [], batches: 0 };
@@ -169,7 +170,7 @@ export async function storeChunks(
       if (input.handOff) {
         // The write numbers one run of batches for the customers it adds and one for those it
         // recalls (see UpsertChunkOptions.handOff), each of up to batchSize.
-        const added = c.filter((r) => probed.added.has(r.key));
+        const added = c.filter((r) => wasAdded(probed.added, r.key));
         const recalled = c.filter((r) => probed.recalled.has(r.key));
         handedOver.records.push(...added, ...recalled);
         handedOver.batches += Math.ceil(added.length / batchSize) + Math.ceil(recalled.length / batchSize);
@@ -186,11 +187,12 @@ export async function storeChunks(
       lease: { importId, attempt: input.attempt, until: deps.clock.now() + input.leaseMs },
     });
     const { added, updated } = written;
-    if (input.resumed && added.size + updated.size < c.length) {
+    if (input.resumed && added !== "every") {
       // A row the earlier attempt stored is unchanged now; it was added by this import all the same.
       // (One the earlier attempt updated reads as unchanged: that attempt's answer was never given.)
       const rest = c.filter((r) => !added.has(r.key) && !updated.has(r.key));
-      for (const [key, id] of await ownFromEarlierAttempt(rest)) added.set(key, id);
+      const own = await ownFromEarlierAttempt(rest);
+      if (own.size > 0) return { ...written, added: new Set([...added, ...own]) };
     }
     return written;
   });
@@ -198,8 +200,8 @@ export async function storeChunks(
     ? await Promise.all(
         outcomes.map((o, i) =>
           o.status === "rejected"
-            ? ownFromEarlierAttempt((chunks[i] as Chunk).members).catch(() => new Map<string, number>())
-            : new Map<string, number>(),
+            ? ownFromEarlierAttempt((chunks[i] as Chunk).members).catch(() => new Set<string>())
+            : new Set<string>(),
         ),
       )
     : [];
@@ -233,7 +235,7 @@ export async function storeChunks(
     }
     const { added, updated } = outcome.value;
     for (const r of members) {
-      if (added.has(r.key)) {
+      if (wasAdded(added, r.key)) {
         tally.added++;
         continue;
       }
@@ -258,4 +260,9 @@ export async function storeChunks(
     batches: outcomes.flatMap((o) => (o.status === "fulfilled" ? o.value.batches : [])),
     ...(input.dryRun && input.handOff ? { handedOver } : {}),
   };
+}
+
+/** Whether the record with dedupe key `key` is among the rows a chunk's write added. */
+function wasAdded(added: AddedKeys, key: string): boolean {
+  return added === "every" || added.has(key);
 }

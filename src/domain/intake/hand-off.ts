@@ -1,5 +1,5 @@
 // Producer side of the call / workflow hand-off. The outbox rows were written in the same atomic
-// batches as the customers they list (see insertChunk), so here only the messages are sent: a send
+// batches as the customers they list (see upsertChunk), so here only the messages are sent: a send
 // that fails, or a Worker that dies first, leaves `pending` rows that the cron re-drives. The caller
 // is told exactly what was handed over and what was not.
 

@@ -55,20 +55,27 @@ export interface UpsertChunkOptions {
 }
 
 /**
- * dedupe key -> customer id of the rows a chunk added, and of the rows it updated; and the outbox
- * batches the same write created for them (handOff), so the hand-off sends them without reading.
+ * The dedupe keys of the rows a chunk's write added, or `"every"` when it added every row it was
+ * given: the common case (a file of new customers) is told by the row count alone, without the
+ * database returning a row for each customer.
+ */
+export type AddedKeys = ReadonlySet<string> | "every";
+
+/**
+ * The dedupe keys of the rows a chunk added, and of the rows it updated; and the outbox batches the
+ * same write created for them (handOff), so the hand-off sends them without reading.
  */
 export interface UpsertedChunk {
-  added: Map<string, number>;
-  updated: Map<string, number>;
+  added: AddedKeys;
+  updated: ReadonlySet<string>;
   batches: WrittenBatch[];
 }
 
 /**
  * What upsertChunk would do with a chunk now, read without writing (a dry run). Keys the campaign
- * does not hold are `added` (id 0: no row exists); `updated` holds the stored customers an update
- * would change; `recalled` the updated ones it would hand to the call queue again; `batches` is
- * empty (nothing is written).
+ * does not hold are `added`; `updated` holds the stored customers an update would change;
+ * `recalled` the updated ones it would hand to the call queue again; `batches` is empty (nothing is
+ * written).
  */
 export interface ProbedChunk extends UpsertedChunk {
   recalled: Set<string>;
@@ -116,24 +123,13 @@ export interface CustomersRepository {
    */
   encodeRow(customer: CustomerToStore): string;
   /**
-   * Writes one chunk of encoded rows atomically, skipping keys the campaign already holds; with
-   * `handOff`, the same atomic write adds the outbox batches of the customers it added, so a stored
-   * customer can never miss its hand-off; with `lease`, it also renews the running attempt's lease
-   * (no extra round trip). Returns dedupe key -> customer id of the rows added. Throws if the chunk
-   * failed, in which case nothing of it was written.
-   */
-  insertChunk(
-    campaignPk: number,
-    importId: string,
-    createdAt: number,
-    encodedRows: readonly string[],
-    handOff?: ChunkHandOff,
-    lease?: LeaseRenewal,
-  ): Promise<Map<string, number>>;
-  /**
-   * insertChunk with the choice of what happens to keys the campaign holds (see UpsertChunkOptions):
-   * one atomic write of the customers, their outbox batches and the paid customers' waiting calls.
-   * Unchanged customers are in neither map. Throws if the chunk failed; then nothing of it was written.
+   * Writes one chunk of encoded rows atomically. A key the campaign already holds is skipped, or
+   * with `onExisting: "update"` overwritten (see UpsertChunkOptions). With `handOff`, the same
+   * atomic write adds the outbox batches of the customers it added, so a stored customer can never
+   * miss its hand-off; with `stopsPaid`, it stops the paid customers' waiting calls; with `lease`,
+   * it also renews the running attempt's lease (no extra round trip). Returns the keys it added and
+   * updated (unchanged customers are in neither) and the outbox batches it created. Throws if the
+   * chunk failed; then nothing of it was written.
    */
   upsertChunk(
     campaignPk: number,
@@ -153,7 +149,10 @@ export interface CustomersRepository {
     encodedRows: readonly string[],
     options: Omit<UpsertChunkOptions, "lease" | "stopsPaid">,
   ): Promise<ProbedChunk>;
-  /** Which of these keys the campaign holds from this very import (an earlier attempt of it). */
+  /**
+   * Which of these keys the campaign holds from this very import (an earlier attempt of it): dedupe
+   * key -> customer id.
+   */
   findOwn(campaignPk: number, importId: string, keys: readonly string[]): Promise<Map<string, number>>;
   /** The campaign's customer with this key (as stored); erased customers are never found. */
   findByKey(campaignPk: number, key: string): Promise<StoredCustomer | undefined>;

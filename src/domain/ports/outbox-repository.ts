@@ -26,7 +26,7 @@ export interface CallBatchContext {
 
 /**
  * The outbox: pending -> sent -> processing -> done | failed. Rows are created by
- * CustomersRepository.insertChunk, in the same atomic write as their customers. Every state change
+ * CustomersRepository.upsertChunk, in the same atomic write as their customers. Every state change
  * is guarded by the states it may leave, so a late or duplicate message never reopens a finished batch.
  */
 export interface OutboxRepository {

@@ -414,11 +414,7 @@ const MAX_JSON_SCALAR_BYTES = 25;
  * answers without writing the JSON; only a record the bound cannot clear is measured exactly.
  * validate-record.test.ts holds the bound above the exact size.
  */
-function variablesFit(
-  raw: Record<string, unknown>,
-  extras: readonly string[],
-  limit: number,
-): boolean {
+function variablesFit(raw: Record<string, unknown>, extras: readonly string[], limit: number): boolean {
   return variablesBytesBound(raw, extras) <= limit || variablesBytes(raw, extras) <= limit;
 }
 
