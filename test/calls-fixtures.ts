@@ -104,6 +104,8 @@ export async function seedCallImport(
   if (outcome.body.results.successful !== records.length) {
     throw new Error(`seeding failed: ${JSON.stringify(outcome.body.results.errors.slice(0, 3))}`);
   }
+  // What the endpoint runs once it has answered (recording the sends), as the endpoint would.
+  await outcome.afterAnswer?.();
   const batches = await deps.outbox.listForImport(outcome.body.importId);
   return {
     importId: outcome.body.importId,

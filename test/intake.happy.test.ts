@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/deps";
 import { addCustomersInBulk } from "../src/domain/intake/add-customers-in-bulk";
 import type { DispatchMessage } from "../src/domain/model/outbox";
+import { until } from "./calls-fixtures";
 import { call, loanRecord, newTenant } from "./helpers";
 
 const BULK = "/api/v1/customers/add/bulk";
@@ -150,11 +151,19 @@ describe("POST /api/v1/customers/add/bulk — success", () => {
     });
     expect(r.json).not.toHaveProperty("workflowTriggered");
 
-    const { results } = await env.DB.prepare(
-      "SELECT batch_no, size, state, customer_ids FROM outbox_batches WHERE import_id = ? AND kind = 'call' ORDER BY batch_no",
-    )
-      .bind(r.json.importId)
-      .all<{ batch_no: number; size: number; state: string; customer_ids: string }>();
+    // The sends are recorded just after the answer (the import completed in its chunk writes).
+    const results = await until(
+      "the sends recorded",
+      async () =>
+        (
+          await env.DB.prepare(
+            "SELECT batch_no, size, state, customer_ids FROM outbox_batches WHERE import_id = ? AND kind = 'call' ORDER BY batch_no",
+          )
+            .bind(r.json.importId)
+            .all<{ batch_no: number; size: number; state: string; customer_ids: string }>()
+        ).results,
+      (rows) => rows.every((row) => row.state !== "pending"),
+    );
     expect(results).toHaveLength(20);
     const seen = new Set<number>();
     for (const [i, row] of results.entries()) {
@@ -222,9 +231,14 @@ describe("POST /api/v1/customers/add/bulk — success", () => {
     expect(r.status).toBe(201);
     expect(r.json.workflowTriggered).toBe(true);
     expect(r.json).not.toHaveProperty("callResults");
-    const batches = await count(
-      "SELECT count(*) AS n FROM outbox_batches WHERE import_id = ? AND kind = 'workflow' AND state != 'pending'",
-      r.json.importId,
+    const batches = await until(
+      "the sends recorded",
+      () =>
+        count(
+          "SELECT count(*) AS n FROM outbox_batches WHERE import_id = ? AND kind = 'workflow' AND state != 'pending'",
+          r.json.importId,
+        ),
+      (n) => n === 3,
     );
     expect(batches).toBe(3);
   });

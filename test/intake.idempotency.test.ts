@@ -324,12 +324,22 @@ function crashOnComplete(key: string): string {
   return `CREATE TRIGGER crash_on_complete BEFORE UPDATE OF state ON imports WHEN NEW.state = 'completed' AND OLD.idempotency_key = '${key}' BEGIN SELECT RAISE(ABORT, 'simulated outage'); END`;
 }
 
+/**
+ * 2,000 valid records (two chunks of 1,000) and one invalid. A request whose every record is new
+ * completes its import in its last chunk's write (ChunkCompletion), so crashOnComplete takes that
+ * chunk down with the completion: the first chunk to commit is what the failed attempt stored.
+ */
+const twoChunks = () => [
+  ...Array.from({ length: 2_000 }, (_, i) => loanRecord(i + 1)),
+  loanRecord(3_000, { phone_number: "1" }),
+];
+
 describe("an attempt that fails after storing", () => {
   it("answers 500, keeps what it stored with its outbox rows, and the retry with the key resumes it", async () => {
     const t = await newTenant();
     const body = JSON.stringify({
       campaignId: "emi",
-      records: [loanRecord(1), loanRecord(2), loanRecord(3, { phone_number: "1" })],
+      records: twoChunks(),
       initiateCall: true,
       callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
     });
@@ -349,18 +359,30 @@ describe("an attempt that fails after storing", () => {
       .bind(t.orgId)
       .first<{ id: string; state: string }>();
     expect(imp?.state).toBe("failed");
-    const before = await counts(t.orgId);
-    expect(before).toMatchObject({ imports: 1, customers: 2, batches: 1 });
+    expect(await counts(t.orgId)).toMatchObject({ imports: 1, customers: 1_000, batches: 2 });
 
-    // The retry resumes the same import: the two stored customers are its own, not duplicates.
+    // The retry resumes the same import: the stored customers are its own, not duplicates, and it
+    // stores the chunk the failure took down.
     const retry = await call("POST", BULK, body, headers);
     expect(retry.status).toBe(207);
     expect(retry.headers.get("Idempotent-Replayed")).toBeNull();
     expect(retry.json.importId).toBe(imp?.id);
-    expect(retry.json.results).toMatchObject({ total: 3, valid: 2, invalid: 1, successful: 2, failed: 1 });
+    expect(retry.json.results).toMatchObject({
+      total: 2_001,
+      valid: 2_000,
+      invalid: 1,
+      successful: 2_000,
+      failed: 1,
+    });
     expect(retry.json.results.errors.map((e: any) => e.code)).toEqual(["invalid_record"]);
-    expect(retry.json.callResults).toEqual({ requested: 2, queued: 2, batches: 1, failed: 0, errors: [] });
-    expect(await counts(t.orgId)).toEqual(before);
+    expect(retry.json.callResults).toEqual({
+      requested: 2_000,
+      queued: 2_000,
+      batches: 4,
+      failed: 0,
+      errors: [],
+    });
+    expect(await counts(t.orgId)).toEqual({ imports: 1, customers: 2_000, batches: 4 });
 
     const replay = await call("POST", BULK, body, headers);
     expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
@@ -399,7 +421,7 @@ describe("an attempt that fails after storing", () => {
     const t = await newTenant();
     const body = JSON.stringify({
       campaignId: "emi",
-      records: [loanRecord(1), loanRecord(2)],
+      records: twoChunks(),
       initiateCall: true,
       callConfig: { agentId: "agent-1", dispositionId: "disp-1" },
     });
@@ -428,7 +450,10 @@ describe("an attempt that fails after storing", () => {
     )
       .bind(t.orgId)
       .all<{ state: string; size: number }>();
-    expect(results).toEqual([{ state: "pending", size: 2 }]);
+    expect(results).toEqual([
+      { state: "pending", size: 500 },
+      { state: "pending", size: 500 },
+    ]);
 
     const sent: unknown[] = [];
     const later = { now: () => Date.now() + 10 * 60_000 };

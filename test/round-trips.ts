@@ -22,6 +22,11 @@ import { type D1Around, type D1CallRecord, type D1Counts, interceptD1, meterD1 }
 export interface RoundTrips extends D1Counts {
   /** Every call, in start order, with its wave. */
   trace: D1CallRecord[];
+  /**
+   * Calls and statements of the work the request left running after its answer (afterResponse):
+   * the counts above are the ones made before the answer, which the client waits on.
+   */
+  afterAnswer?: { calls: number; statements: number };
 }
 
 const bindings = env as unknown as AppEnv;
@@ -59,10 +64,18 @@ export async function bulkRoundTrips(input: {
   });
   const ctx = createExecutionContext();
   const response = await worker.fetch(request, { ...bindings, DB: db }, ctx);
+  // What the client waits on; work left for after the answer starts in a later turn (afterResponse).
+  const atAnswer = meter.counts();
   const text = await response.text();
-  // Work the request left running after its answer (none today) still counts against it.
   await waitOnExecutionContext(ctx);
-  return { ...meter.counts(), trace: meter.calls(), status: response.status, body: JSON.parse(text) };
+  const all = meter.counts();
+  return {
+    ...atAnswer,
+    afterAnswer: { calls: all.calls - atAnswer.calls, statements: all.statements - atAnswer.statements },
+    trace: meter.calls(),
+    status: response.status,
+    body: JSON.parse(text),
+  };
 }
 
 /** A Monday morning inside the calling window of the "ist" campaign that test/calls-fixtures.ts callTenant makes. */

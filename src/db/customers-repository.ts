@@ -19,7 +19,7 @@ import {
   UPDATABLE,
 } from "./customer-rows";
 import { eraseStatements } from "./erasure";
-import { renewLeaseStatement } from "./imports-repository";
+import { completionStatements, renewLeaseStatement } from "./imports-repository";
 import { pendingBatchesStatement, recallBatchesStatement, recalled } from "./outbox-repository";
 import { customers } from "./schema";
 import { inList } from "./sql";
@@ -167,7 +167,11 @@ export function createCustomersRepository(db: Db): CustomersRepository {
     // Right after the upsert, before the outbox statement writes rows of its own.
     const addedKeys =
       options.onExisting === "skip" ? addedKeysStatement(db, importId, at, encodedRows.length) : undefined;
-    const statements = [recall, upsert, addedKeys, fresh, stopPaid, renewal];
+    // Last: it reads the outbox batches the statements before it wrote (ChunkCompletion).
+    const completion = options.completion ? completionStatements(db, options.completion) : undefined;
+    const completing = completion?.[0];
+    const notifying = completion?.[1];
+    const statements = [recall, upsert, addedKeys, fresh, stopPaid, renewal, ...(completion ?? [])];
     const present = statements.filter((s) => s !== undefined);
     const results = await db.batch(present as [typeof upsert, ...(typeof upsert)[]]);
     const resultOf = (statement: unknown) =>
@@ -189,7 +193,9 @@ export function createCustomersRepository(db: Db): CustomersRepository {
       ...((resultOf(recall) ?? []) as WrittenBatch[]),
       ...((resultOf(fresh) ?? []) as WrittenBatch[]),
     ];
-    return { added, updated, batches };
+    const completed = ((resultOf(completing) ?? []) as unknown[]).length > 0;
+    const notifies = ((resultOf(notifying) ?? []) as { notifies: number }[])[0]?.notifies === 1;
+    return { added, updated, batches, ...(completed ? { completed: { notifies } } : {}) };
   };
 
   return {

@@ -1,6 +1,11 @@
 import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { Import } from "../domain/model/imports";
-import type { ImportClaimRequest, ImportLookUp, ImportsRepository } from "../domain/ports/imports-repository";
+import type {
+  ChunkCompletion,
+  ImportClaimRequest,
+  ImportLookUp,
+  ImportsRepository,
+} from "../domain/ports/imports-repository";
 import { toCampaign } from "./campaigns-repository";
 import type { Db } from "./client";
 import { recordSendStatement } from "./outbox-repository";
@@ -33,6 +38,66 @@ const countsFromStored = {
 };
 
 /** The renewal of a running attempt's lease, for a chunk's atomic write (see CustomersRepository). */
+/** Whether the import's organization has a webhook (import.completed deliveries may be waiting). */
+function notifiesStatement(db: Db, id: string) {
+  return db.all<{ notifies: number }>(sql`SELECT EXISTS (SELECT 1 FROM webhooks w
+    WHERE w.organization_id = (SELECT organization_id FROM imports WHERE id = ${id})
+      AND w.deleted_at IS NULL) AS notifies`);
+}
+
+/**
+ * The statements that store `body` (a packed answer, or null for none) as the answer of the import
+ * completed by attempt `attempt` at `completedAt`, in place of any stored before; they do nothing
+ * unless that completion happened (so they can follow the statement that may make it, in one batch).
+ */
+function answerStatements(db: Db, id: string, attempt: number, body: string | null, completedAt: number) {
+  const mine = sql`EXISTS (SELECT 1 FROM imports WHERE id = ${id} AND attempt = ${attempt}
+    AND state = 'completed' AND completed_at = ${completedAt})`;
+  const statements: [ReturnType<typeof db.run>, ...ReturnType<typeof db.run>[]] = [
+    db.run(sql`DELETE FROM import_responses WHERE import_id = ${id} AND ${mine}`),
+  ];
+  for (let i = 0, part = 0; body !== null && i < body.length; i += RESPONSE_PART_CHARS, part++) {
+    const data = body.slice(i, i + RESPONSE_PART_CHARS);
+    statements.push(
+      db.run(
+        sql`INSERT INTO import_responses (import_id, part, data) SELECT ${id}, ${part}, ${data} WHERE ${mine}`,
+      ),
+    );
+  }
+  return statements;
+}
+
+/**
+ * The completion of an import's first attempt, for the end of each of its chunk writes (after the
+ * statement that writes the chunk's outbox batches): it takes effect in the write after which the
+ * import's outbox batches of `kind` list `customers` customers, which is the last chunk to commit,
+ * and only when every chunk added every customer it was given (each customer an import adds is in
+ * exactly one of its batches). Then it completes the import with `counts` and stores `answer`, as
+ * ImportsRepository.complete does, and its first statement returns the import's id; otherwise it
+ * changes nothing. The chunks' writes are serialized transactions, so exactly one write sees the
+ * last batch. Returns the statements, the completion first and `notifies` second.
+ */
+export function completionStatements(db: Db, c: ChunkCompletion) {
+  const written = sql`(SELECT COALESCE(SUM(size), 0) FROM outbox_batches
+    WHERE import_id = ${c.importId} AND kind = ${c.kind})`;
+  return [
+    db
+      .update(imports)
+      .set({ ...c.counts, state: "completed", responseStatus: c.answer.status, completedAt: c.completedAt })
+      .where(
+        and(
+          eq(imports.id, c.importId),
+          eq(imports.attempt, c.attempt),
+          eq(imports.state, "processing"),
+          sql`${written} = ${c.customers}`,
+        ),
+      )
+      .returning({ id: imports.id }),
+    notifiesStatement(db, c.importId),
+    ...answerStatements(db, c.importId, c.attempt, c.answer.body, c.completedAt),
+  ] as const;
+}
+
 export function renewLeaseStatement(db: Db, lease: { importId: string; attempt: number; until: number }) {
   return db
     .update(imports)
@@ -230,36 +295,26 @@ export function createImportsRepository(db: Db): ImportsRepository {
     },
 
     async complete(id, attempt, counts, response, completedAt, sends = []) {
-      // The answer's statements run only if the first one completed the import as this attempt.
-      const mine = sql`EXISTS (SELECT 1 FROM imports WHERE id = ${id} AND attempt = ${attempt}
-        AND state = 'completed' AND completed_at = ${completedAt})`;
-      const parts: ReturnType<typeof db.run>[] = [];
-      for (
-        let i = 0, part = 0;
-        response.body !== null && i < response.body.length;
-        i += RESPONSE_PART_CHARS, part++
-      ) {
-        const data = response.body.slice(i, i + RESPONSE_PART_CHARS);
-        parts.push(
-          db.run(
-            sql`INSERT INTO import_responses (import_id, part, data) SELECT ${id}, ${part}, ${data} WHERE ${mine}`,
-          ),
-        );
-      }
       const [completed, organization] = await db.batch([
         db
           .update(imports)
           .set({ ...counts, state: "completed", responseStatus: response.status, completedAt })
           .where(and(eq(imports.id, id), eq(imports.attempt, attempt), eq(imports.state, "processing")))
           .returning({ id: imports.id }),
-        db.all<{ notifies: number }>(sql`SELECT EXISTS (SELECT 1 FROM webhooks w
-          WHERE w.organization_id = (SELECT organization_id FROM imports WHERE id = ${id})
-            AND w.deleted_at IS NULL) AS notifies`),
-        db.run(sql`DELETE FROM import_responses WHERE import_id = ${id} AND ${mine}`),
-        ...parts,
+        notifiesStatement(db, id),
+        ...answerStatements(db, id, attempt, response.body, completedAt),
         ...sends.map((record) => recordSendStatement(db, id, record, completedAt)),
       ]);
       return { completed: completed.length > 0, notifies: organization[0]?.notifies === 1 };
+    },
+
+    async replaceAnswer(id, attempt, response, completedAt, sends) {
+      const [first, ...rest] = answerStatements(db, id, attempt, response.body, completedAt);
+      await db.batch([
+        first,
+        ...rest,
+        ...sends.map((record) => recordSendStatement(db, id, record, completedAt)),
+      ]);
     },
 
     async withStoredAnswers(campaignPk) {

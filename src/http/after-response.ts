@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 
 /**
- * Runs `task` after the response has been sent (`waitUntil`), so the caller never waits for it.
- * Without an execution context (the app called directly, as some tests do) it runs alongside.
- * `task` must handle its own errors.
+ * Runs `task` once the handler has returned its response (`waitUntil`), so the caller never waits
+ * for it: it starts in a later turn of the event loop, never inside the handler. Without an
+ * execution context (the app called directly, as some tests do) it runs alongside. `task` must
+ * handle its own errors.
  */
 export function afterResponse(c: Context, task: () => Promise<unknown>): void {
   let ctx: { waitUntil(promise: Promise<unknown>): void } | undefined;
@@ -12,6 +13,6 @@ export function afterResponse(c: Context, task: () => Promise<unknown>): void {
   } catch {
     ctx = undefined;
   }
-  const running = task();
+  const running = new Promise((resolve) => setTimeout(resolve, 0)).then(task);
   ctx?.waitUntil(running);
 }

@@ -126,6 +126,63 @@ export function dayTwoContract(context: () => { db: Db; repos: DayTwoRepos }): v
         .sort((a, b) => a.pk - b.pk)
         .map((c) => [c.status, c.reason]);
 
+    describe("an import completed by its chunk writes", () => {
+      const handOff = { kind: "call" as const, batchSize: 2 };
+      const counts = { total: 4, valid: 4, invalid: 0, successful: 4, failed: 0, batchesProcessed: 2 };
+      const write = (
+        t: Awaited<ReturnType<typeof tenant>>,
+        importId: string,
+        rows: string[],
+        customers: number,
+      ) =>
+        context().repos.customers.upsertChunk(t.campaign.pk, importId, T0, rows, {
+          onExisting: "skip",
+          handOff,
+          stopsPaid: false,
+          leaseExpiredBefore: LEASE,
+          completion: {
+            importId,
+            attempt: 1,
+            kind: "call",
+            customers,
+            counts,
+            answer: { status: 201, body: "packed-answer" },
+            completedAt: T0 + 5,
+          },
+        });
+
+      it("completes it in the last chunk's write once every customer was added, with its answer", async () => {
+        const { repos } = context();
+        const t = await tenant();
+        const importId = await importOf(t);
+        const first = await write(t, importId, [row(1), row(2)], 4);
+        expect(first.completed).toBeUndefined();
+        expect((await repos.imports.findById(importId))?.state).toBe("processing");
+        const last = await write(t, importId, [row(3), row(4)], 4);
+        expect(last.completed).toEqual({ notifies: false });
+        expect(await repos.imports.findById(importId)).toMatchObject({
+          state: "completed",
+          responseStatus: 201,
+          completedAt: T0 + 5,
+          successful: 4,
+          batchesProcessed: 2,
+        });
+        expect(await repos.imports.storedResponse(importId)).toBe("packed-answer");
+      });
+
+      it("leaves it processing when a chunk added fewer customers than it was given", async () => {
+        const { repos } = context();
+        const t = await tenant();
+        await insertChunk(repos.customers, t.campaign.pk, await importOf(t), T0, [row(2)]);
+        const importId = await importOf(t);
+        await write(t, importId, [row(1), row(2)], 4);
+        const last = await write(t, importId, [row(3), row(4)], 4);
+        expect(last.completed).toBeUndefined();
+        expect((await repos.imports.findById(importId))?.state).toBe("processing");
+        expect(await repos.imports.storedResponse(importId)).toBeUndefined();
+      });
+    });
+
     describe("refresh upserts", () => {
       it("updates keys the campaign holds in place and tells added from updated; identical rows are left alone", async () => {
         const { repos } = context();

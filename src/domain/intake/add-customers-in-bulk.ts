@@ -10,13 +10,19 @@ import type { DispatchMessage } from "../model/outbox";
 import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
 import type { CustomersRepository, OnExisting } from "../ports/customers-repository";
-import type { ImportsRepository, StoredCounts } from "../ports/imports-repository";
+import type { ChunkCompletion, ImportsRepository, StoredCounts } from "../ports/imports-repository";
 import type { OutboxRepository, SendRecord } from "../ports/outbox-repository";
 import type { QueueProducer } from "../ports/queue";
 import { dedupeFieldOf } from "../records/record-rules";
 import { type StoredChunks, storeChunks } from "./chunking";
 import { type PreviewDeps, previewCalls } from "./dry-run";
-import { DISPATCH_BATCH_SIZE, sendBatches } from "./hand-off";
+import {
+  DISPATCH_BATCH_SIZE,
+  everyBatchSent,
+  type HandOffResult,
+  recordSends,
+  sendBatches,
+} from "./hand-off";
 import { type Attempt, IMPORT_LEASE_MS, type ImportWork, runAsImport } from "./idempotency";
 import { judgeRecords } from "./judge-records";
 import { type CallConfig, importRow, newImportClaim, prepareImport } from "./prepare-import";
@@ -28,6 +34,7 @@ import {
   type DryRunBulkBody,
   type RecordError,
 } from "./results";
+import { packResponse } from "./stored-response";
 
 /** The contract's per-request maximum. */
 export const MAX_RECORDS = 10_000;
@@ -141,6 +148,13 @@ const message = (counts: StoredCounts) => ({
   message: `Added ${counts.successful} of ${counts.total} records`,
 });
 
+/**
+ * Answers of at most this many characters (packed) ride along with every chunk write of an import
+ * that may complete in its writes (ChunkCompletion): a usual answer is a few hundred characters,
+ * and one listing thousands of refused records is left to the completion's own write.
+ */
+const COMPLETION_IN_WRITE_MAX_CHARS = 32_768;
+
 async function runImport(
   deps: BulkDeps,
   input: BulkInput,
@@ -148,23 +162,73 @@ async function runImport(
   attempt: Attempt,
 ): Promise<ImportWork<BulkResponseBody>> {
   const { importId } = attempt;
-  const { counts, errors, stored } = await storeRecords(deps, input, campaign, attempt, false);
-  const body: BulkResponseBody = { ...message(counts), results: { ...counts, errors }, importId };
+  // initiateCall and useWorkflow exclude each other (the envelope refuses both).
+  const kind = input.initiateCall ? "call" : input.useWorkflow ? "workflow" : undefined;
+  // A first attempt that skips held keys knows its answer before it writes, if every valid record
+  // turns out new and every batch is sent: its chunk writes then complete the import with that
+  // answer, and the request waits on no completion round trip (ARCHITECTURE.md, "round trips").
+  let predicted: { body: BulkResponseBody; completedAt: number } | undefined;
+  const predict: Predict | undefined =
+    kind && !attempt.resumed && (input.onExisting ?? "skip") === "skip"
+      ? async (counts, errors, chunkSizes) => {
+          const everySent = everyBatchSent(chunkSizes, DISPATCH_BATCH_SIZE);
+          const body = answer(counts, errors, importId, kind, everySent);
+          const packed = input.idempotency ? await packResponse(body) : null;
+          if (packed !== null && packed.length > COMPLETION_IN_WRITE_MAX_CHARS) return undefined;
+          predicted = { body, completedAt: deps.clock.now() };
+          return {
+            importId,
+            attempt: attempt.number,
+            kind,
+            customers: counts.valid,
+            counts,
+            answer: { status: bulkStatus(counts), body: packed },
+            completedAt: predicted.completedAt,
+          };
+        }
+      : undefined;
+  const { counts, errors, stored } = await storeRecords(deps, input, campaign, attempt, false, predict);
   // A first attempt knows every batch of its import from its own writes; a resumed one reads them.
   const written = attempt.resumed ? undefined : stored.batches;
-  const sends: SendRecord[] = [];
-  if (input.initiateCall) {
-    const calls = await sendBatches(deps, deps.callsQueue, importId, "call", written);
-    body.callResults = calls.result;
-    sends.push(...calls.records);
+  const queue = kind === "call" ? deps.callsQueue : deps.workflowsQueue;
+  const handOff = kind ? await sendBatches(deps, queue, importId, kind, written) : undefined;
+  const body = answer(counts, errors, importId, kind, handOff?.result);
+  const sends = handOff?.records ?? [];
+  const work: ImportWork<BulkResponseBody> = { status: bulkStatus(counts), body, counts, sends };
+  if (stored.completed && predicted) {
+    work.completedInWrite = {
+      notifies: stored.completed.notifies,
+      completedAt: predicted.completedAt,
+      answerStands: JSON.stringify(body) === JSON.stringify(predicted.body),
+    };
+    work.afterAnswer = () => recordSends(deps, importId, sends);
   }
-  if (input.useWorkflow) {
-    const workflows = await sendBatches(deps, deps.workflowsQueue, importId, "workflow", written);
-    body.workflowTriggered = workflows.result.requested > 0 && workflows.result.failed === 0;
-    sends.push(...workflows.records);
-  }
-  return { status: bulkStatus(counts), body, counts, sends };
+  return work;
 }
+
+/** The answer to a bulk request that stored `counts` and handed over as `handOff` says. */
+function answer(
+  counts: StoredCounts,
+  errors: RecordError[],
+  importId: string,
+  kind: "call" | "workflow" | undefined,
+  handOff: HandOffResult | undefined,
+): BulkResponseBody {
+  const body: BulkResponseBody = { ...message(counts), results: { ...counts, errors }, importId };
+  if (kind === "call" && handOff) body.callResults = handOff;
+  if (kind === "workflow" && handOff) body.workflowTriggered = handOff.requested > 0 && handOff.failed === 0;
+  return body;
+}
+
+/**
+ * The completion a request's chunk writes may carry, from the counts and errors it would answer
+ * with if every valid record is new (its judgement, and the number of records in each chunk).
+ */
+type Predict = (
+  counts: StoredCounts,
+  errors: RecordError[],
+  chunkSizes: readonly number[],
+) => Promise<ChunkCompletion | undefined>;
 
 /** Judges and stores the records (or, `dryRun`, reads what storing them would do) and counts them. */
 async function storeRecords(
@@ -173,6 +237,7 @@ async function storeRecords(
   campaign: Campaign,
   attempt: Attempt,
   dryRun: boolean,
+  predict?: Predict,
 ): Promise<{ counts: StoredCounts; errors: RecordError[]; stored: StoredChunks }> {
   const { records } = input;
   const total = records.length;
@@ -203,6 +268,21 @@ async function storeRecords(
     awaitingConsumer,
     log: deps.log,
     dryRun,
+    completion: predict
+      ? (chunkSizes) =>
+          predict(
+            {
+              total,
+              valid: judged.valid.length,
+              invalid: total - judged.valid.length,
+              successful: judged.valid.length,
+              failed: total - judged.valid.length,
+              batchesProcessed: chunkSizes.length,
+            },
+            judged.errors,
+            chunkSizes,
+          )
+      : undefined,
   });
   const errors = [...judged.errors, ...stored.errors].sort((a, b) => a.index - b.index);
 

@@ -6,7 +6,14 @@ import { isPaid } from "../calls/eligibility";
 import { describeError } from "../errors";
 import type { WrittenBatch } from "../model/outbox";
 import type { Clock } from "../ports/clock";
-import type { AddedKeys, ChunkHandOff, CustomersRepository, OnExisting } from "../ports/customers-repository";
+import type {
+  AddedKeys,
+  ChunkHandOff,
+  CustomersRepository,
+  OnExisting,
+  UpsertedChunk,
+} from "../ports/customers-repository";
+import type { ChunkCompletion } from "../ports/imports-repository";
 import type { ValidRecord } from "./judge-records";
 import type { RecordError } from "./results";
 
@@ -102,6 +109,11 @@ export interface StoreChunksInput {
   awaitingConsumer?: readonly number[];
   log: (event: string, fields: Record<string, unknown>) => void;
   /**
+   * The import's completion for the chunk writes to carry (UpsertChunkOptions.completion), given
+   * the number of records of each chunk; undefined to complete it apart.
+   */
+  completion?: (chunkSizes: readonly number[]) => Promise<ChunkCompletion | undefined>;
+  /**
    * Read what each chunk's write would do now instead of writing it (CustomersRepository.probeChunk):
    * the answer is the one the write would give, and `handedOver` says what it would hand over.
    */
@@ -130,6 +142,8 @@ export interface StoredChunks {
   handedOver?: WouldHandOver;
   /** The outbox batches this attempt's chunk writes created (none in a dry run). */
   batches: WrittenBatch[];
+  /** Set when a chunk's write completed the import (StoreChunksInput.completion). */
+  completed?: { notifies: boolean };
 }
 
 /**
@@ -144,6 +158,7 @@ export async function storeChunks(
 ): Promise<StoredChunks> {
   const { campaignPk, importId } = input;
   const chunks = chunk(valid);
+  const completion = input.dryRun ? undefined : await input.completion?.(chunks.map((c) => c.members.length));
 
   // Keys this import's earlier attempt stored are this request's own, not duplicates, and not lost
   // when this attempt's chunk holding them fails.
@@ -185,6 +200,7 @@ export async function storeChunks(
       leaseExpiredBefore: input.leaseExpiredBefore,
       awaitingConsumer: input.awaitingConsumer,
       lease: { importId, attempt: input.attempt, until: deps.clock.now() + input.leaseMs },
+      completion,
     });
     const { added, updated } = written;
     if (input.resumed && added !== "every") {
@@ -258,6 +274,7 @@ export async function storeChunks(
     errors,
     batchesProcessed: chunks.length,
     batches: outcomes.flatMap((o) => (o.status === "fulfilled" ? o.value.batches : [])),
+    ...completedBy(outcomes),
     ...(input.dryRun && input.handOff ? { handedOver } : {}),
   };
 }
@@ -265,4 +282,13 @@ export async function storeChunks(
 /** Whether the record with dedupe key `key` is among the rows a chunk's write added. */
 function wasAdded(added: AddedKeys, key: string): boolean {
   return added === "every" || added.has(key);
+}
+
+/** The completion one of the writes carried out, if one did (at most one can). */
+function completedBy(
+  outcomes: readonly PromiseSettledResult<UpsertedChunk>[],
+): Pick<StoredChunks, "completed"> {
+  for (const o of outcomes)
+    if (o.status === "fulfilled" && o.value.completed) return { completed: o.value.completed };
+  return {};
 }

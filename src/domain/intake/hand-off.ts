@@ -89,6 +89,41 @@ export async function sendPendingBatches(
   return result;
 }
 
+/**
+ * The HandOffResult of a hand-off that sends every batch of customers stored in chunks of
+ * `chunkSizes` customers: each chunk's write numbers its own batches of at most `batchSize`
+ * (pendingBatchesStatement), so this is what sendBatches reports when every send succeeds.
+ */
+export function everyBatchSent(chunkSizes: readonly number[], batchSize: number): HandOffResult {
+  const rows: Pick<OutboxBatch, "batchNo" | "size">[] = [];
+  for (const size of chunkSizes) {
+    for (let left = size; left > 0; left -= batchSize) {
+      rows.push({ batchNo: rows.length, size: Math.min(left, batchSize) });
+    }
+  }
+  return summarize(rows, new Set());
+}
+
+/**
+ * Records send attempts (sendBatches' records) apart from any completion, for an import whose chunk
+ * writes completed it before its batches were sent. A failure is logged and left: the batches stay
+ * `pending`, and the cron sends them again (the consumer's claim makes a second message harmless).
+ */
+export async function recordSends(
+  deps: HandOffDeps,
+  importId: string,
+  records: readonly SendRecord[],
+): Promise<void> {
+  const at = deps.clock.now();
+  await Promise.all(
+    records.map((r) =>
+      deps.outbox.recordSendOutcome(importId, r.kind, r.batchNos, r.outcome, at).catch((err: unknown) => {
+        deps.log("handoff_record_failed", { importId, kind: r.kind, error: describeError(err) });
+      }),
+    ),
+  );
+}
+
 function summarize(
   rows: readonly Pick<OutboxBatch, "batchNo" | "size">[],
   notSent: ReadonlySet<number>,

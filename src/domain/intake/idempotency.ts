@@ -22,6 +22,8 @@ export interface ImportOutcome<Body = unknown, Status extends number = number> {
    * import.completed, a payment's call.skipped); without one, the hand-off's round trip is skipped.
    */
   notifies?: boolean;
+  /** Work to run once the answer is sent (the caller schedules it, e.g. with waitUntil). */
+  afterAnswer?: () => Promise<void>;
 }
 
 /**
@@ -250,6 +252,14 @@ export interface ImportWork<Body> {
   counts: StoredCounts;
   /** Send attempts of the import's outbox batches, recorded in the completion's write. */
   sends?: SendRecord[];
+  /**
+   * Set when the work's own writes completed the import (ChunkCompletion) with the answer it
+   * predicted: `completedAt` as written, and whether `body` is that answer (false when a send
+   * failed after the writes, so the stored answer must be replaced).
+   */
+  completedInWrite?: { notifies: boolean; completedAt: number; answerStands: boolean };
+  /** Run after the answer is sent when the import completed in the work's writes (recording sends). */
+  afterAnswer?: () => Promise<void>;
 }
 
 export interface RunAsImportInput {
@@ -284,6 +294,7 @@ export async function runAsImport<Body>(
   try {
     const done = await work(attempt);
     known = done.counts;
+    if (done.completedInWrite) return await completedInWrite(deps, input, attempt, done);
     // Only a request with an Idempotency-Key can be replayed, so only its answer is kept.
     const stored = input.idempotency ? await packResponse(done.body) : null;
     const { completed, notifies } = await deps.imports.complete(
@@ -312,4 +323,52 @@ export async function runAsImport<Body>(
       .catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The outcome of an attempt whose chunk writes completed its import (ImportWork.completedInWrite).
+ * When a send failed after those writes, the stored answer (which counted every batch queued) is
+ * replaced by the real one together with the send records, before answering; if even that write
+ * fails, the real answer is still given and the failure logged: the batches not sent stay pending
+ * and the cron sends them, so the stored answer becomes true. Otherwise the sends are recorded
+ * after the answer (ImportOutcome.afterAnswer).
+ */
+async function completedInWrite<Body>(
+  deps: IdempotencyDeps & { clock: Clock },
+  input: RunAsImportInput,
+  attempt: Attempt,
+  done: ImportWork<Body>,
+): Promise<ImportOutcome<Body>> {
+  const { notifies, completedAt, answerStands } = done.completedInWrite as NonNullable<
+    ImportWork<Body>["completedInWrite"]
+  >;
+  const kind = input.row.kind ?? "bulk";
+  if (!answerStands) {
+    const stored = input.idempotency ? await packResponse(done.body) : null;
+    await deps.imports
+      .replaceAnswer(
+        attempt.importId,
+        attempt.number,
+        { status: done.status, body: stored },
+        completedAt,
+        done.sends ?? [],
+      )
+      .catch((err: unknown) => {
+        deps.log("import_answer_replace_failed", { importId: attempt.importId, error: describeError(err) });
+      });
+  }
+  deps.log(`${kind}_import_completed`, {
+    importId: attempt.importId,
+    attempt: attempt.number,
+    status: done.status,
+    ...done.counts,
+    completedInWrite: true,
+  });
+  return {
+    status: done.status,
+    body: done.body,
+    replayed: false,
+    notifies,
+    ...(answerStands && done.afterAnswer ? { afterAnswer: done.afterAnswer } : {}),
+  };
 }

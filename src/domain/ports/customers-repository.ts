@@ -1,5 +1,6 @@
 import type { NormalizedRecord, PaymentStatus, StoredCustomer, VariableValue } from "../model/customer";
 import type { DispatchKind, WrittenBatch } from "../model/outbox";
+import type { ChunkCompletion } from "./imports-repository";
 
 /** A record ready to store: its uniqueness key already chosen by the campaign's type. */
 export interface CustomerToStore {
@@ -52,6 +53,12 @@ export interface UpsertChunkOptions {
   awaitingConsumer?: readonly number[];
   /** Renews the running attempt's lease in the same write (no extra round trip). */
   lease?: LeaseRenewal;
+  /**
+   * The import's completion, which the write carries out when it is the import's last chunk and
+   * every chunk added every customer (see ChunkCompletion). Needs `handOff` of the same kind and
+   * onExisting "skip".
+   */
+  completion?: ChunkCompletion;
 }
 
 /**
@@ -69,6 +76,11 @@ export interface UpsertedChunk {
   added: AddedKeys;
   updated: ReadonlySet<string>;
   batches: WrittenBatch[];
+  /**
+   * Set when this write completed the import (UpsertChunkOptions.completion); `notifies` as
+   * ImportsRepository.complete says it.
+   */
+  completed?: { notifies: boolean };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Campaign } from "../model/campaign";
 import type { Import, ImportCounts, ImportDialingState, ImportKind, RefreshCounts } from "../model/imports";
+import type { DispatchKind } from "../model/outbox";
 import type { SendRecord } from "./outbox-repository";
 
 /** What a completed import stores: its counts, and the ones only some kinds have. */
@@ -133,6 +134,18 @@ export interface ImportsRepository {
     completedAt: number,
     sends?: readonly SendRecord[],
   ): Promise<{ completed: boolean; notifies: boolean }>;
+  /**
+   * Replaces the answer stored for the import that attempt `attempt` completed at `completedAt`
+   * (with a chunk's write: ChunkCompletion) by `response.body`, and records `sends` in the same
+   * write. Changes nothing if that completion did not happen.
+   */
+  replaceAnswer(
+    id: string,
+    attempt: number,
+    response: { status: number; body: string | null },
+    completedAt: number,
+    sends: readonly SendRecord[],
+  ): Promise<void>;
   /** The packed answer stored by `complete`, or undefined when none was stored. */
   storedResponse(id: string): Promise<string | undefined>;
   /** The campaign's imports whose answer is still stored for replays. */
@@ -141,4 +154,22 @@ export interface ImportsRepository {
   dropStoredAnswersOfCampaign(campaignPk: number): Promise<void>;
   /** Forgets idempotency keys of imports created before `before`; returns how many. */
   expireIdempotencyKeys(before: number): Promise<number>;
+}
+
+/**
+ * An import's completion carried by its chunk writes (CustomersRepository.upsertChunk's
+ * `completion`): the last chunk to commit completes the import as `attempt`, with `counts` and
+ * `answer`, when by then the import's outbox batches of `kind` list `customers` customers, that is
+ * when every chunk added every customer it was given. A request whose outcome is known before it
+ * writes (all its valid records new) then waits on no completion round trip.
+ */
+export interface ChunkCompletion {
+  importId: string;
+  attempt: number;
+  kind: DispatchKind;
+  customers: number;
+  counts: StoredCounts;
+  /** The answer's status, and the packed body stored for replays (null when none is stored). */
+  answer: { status: number; body: string | null };
+  completedAt: number;
 }

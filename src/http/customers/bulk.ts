@@ -187,6 +187,7 @@ bulkRoutes.openapi(
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");
     // The completed import recorded its import.completed deliveries with it.
     else if (outcome.notifies) afterResponse(c, () => handOffDeliveriesQuietly(c.var.deps));
+    if (outcome.afterAnswer) afterResponse(c, outcome.afterAnswer);
     return c.json(outcome.body, outcome.status);
   },
 );

@@ -1,0 +1,174 @@
+// A bulk request that hands its customers over and finds every valid record new knows its answer
+// before it writes: its chunk writes complete the import with that answer (ChunkCompletion), and the
+// sends are recorded after the answer. What is stored must be what was answered, and what a replay
+// gives, whatever happens after the writes.
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createDeps } from "../src/deps";
+import { createWorker } from "../src/index";
+import { CALL_CONFIG, capturingQueue, failingQueue, progressOf } from "./calls-fixtures";
+import { call, loanRecord, newTenant } from "./helpers";
+
+const BULK = "/api/v1/customers/add/bulk";
+
+async function batchesOf(importId: string) {
+  const { results } = await env.DB.prepare(
+    "SELECT batch_no AS batchNo, state, size, send_attempts AS sendAttempts FROM outbox_batches WHERE import_id = ? ORDER BY batch_no",
+  )
+    .bind(importId)
+    .all<{ batchNo: number; state: string; size: number; sendAttempts: number }>();
+  return results;
+}
+
+/** POST through a Worker whose calls queue is `callsQueue`, waiting for the work left after the answer. */
+async function postWith(
+  callsQueue: { sendBatch(m: Iterable<{ body: unknown }>): Promise<void> },
+  body: string,
+  headers: Record<string, string>,
+) {
+  const worker = createWorker({
+    deps: (e) => createDeps(e, { callsQueue: callsQueue as never, workflowsQueue: capturingQueue() }),
+  });
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(
+    new Request(`http://bulkcall.test${BULK}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body,
+    }),
+    env,
+    ctx,
+  );
+  const json = (await response.json()) as any;
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, json };
+}
+
+const bodyOf = (records: unknown[]) =>
+  JSON.stringify({ campaignId: "emi", records, initiateCall: true, callConfig: CALL_CONFIG });
+
+describe("an import completed by its own chunk writes", () => {
+  it("stores the answer it gives: the import's counts, the replay, every batch sent once after the answer", async () => {
+    const t = await newTenant();
+    const records = [
+      ...Array.from({ length: 1_500 }, (_, i) => loanRecord(i + 1)),
+      loanRecord(9_000, { phone_number: "1" }),
+    ];
+    const headers = { ...t.auth, "Idempotency-Key": "k-in-write" };
+    const sent = capturingQueue();
+    const first = await postWith(sent, bodyOf(records), headers);
+    expect(first.status).toBe(207);
+    expect(first.json.results).toMatchObject({ total: 1_501, valid: 1_500, successful: 1_500, failed: 1 });
+    expect(first.json.callResults).toEqual({
+      requested: 1_500,
+      queued: 1_500,
+      batches: 3,
+      failed: 0,
+      errors: [],
+    });
+    expect(sent.sent).toHaveLength(3);
+
+    const progress = await progressOf(first.json.importId, t.auth);
+    expect(progress.state).toBe("completed");
+    expect(progress.results).toMatchObject({
+      total: 1_501,
+      successful: 1_500,
+      failed: 1,
+      batchesProcessed: 2,
+    });
+    expect((await batchesOf(first.json.importId)).map((b) => [b.state, b.size, b.sendAttempts])).toEqual([
+      ["sent", 500, 1],
+      ["sent", 500, 1],
+      ["sent", 500, 1],
+    ]);
+
+    const replay = await call("POST", BULK, bodyOf(records), headers);
+    expect(replay.status).toBe(207);
+    expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(replay.json).toEqual(first.json);
+    const stored = await call("GET", "/api/v1/campaigns/emi/customers?limit=5", undefined, t.auth);
+    expect(stored.json.data[0]).toMatchObject({ loan_id: "LN-000001" });
+  });
+
+  it("a request that finds a key already held is completed in a write of its own, the duplicate in its stored answer", async () => {
+    const t = await newTenant();
+    expect((await call("POST", BULK, bodyOf([loanRecord(2)]), t.auth)).status).toBe(201);
+    const headers = { ...t.auth, "Idempotency-Key": "k-held" };
+    const sent = capturingQueue();
+    const first = await postWith(sent, bodyOf([loanRecord(1), loanRecord(2), loanRecord(3)]), headers);
+    expect(first.status).toBe(207);
+    expect(first.json.results.errors.map((e: any) => [e.index, e.code])).toEqual([[1, "duplicate_existing"]]);
+    expect(first.json.callResults).toMatchObject({ requested: 2, queued: 2, batches: 1 });
+    expect(sent.sent).toHaveLength(1);
+    expect((await progressOf(first.json.importId, t.auth)).results).toMatchObject({
+      successful: 2,
+      failed: 1,
+    });
+    expect((await batchesOf(first.json.importId)).map((b) => [b.state, b.size])).toEqual([["sent", 2]]);
+    const replay = await call("POST", BULK, bodyOf([loanRecord(1), loanRecord(2), loanRecord(3)]), headers);
+    expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(replay.json).toEqual(first.json);
+  });
+
+  it("a send that fails after the writes: the stored answer is replaced by the one given, and the cron sends the batches", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "k-queue-down" };
+    const records = Array.from({ length: 600 }, (_, i) => loanRecord(i + 1));
+    const first = await postWith(failingQueue, bodyOf(records), headers);
+    expect(first.status).toBe(201);
+    expect(first.json.callResults).toMatchObject({ requested: 600, queued: 0, batches: 0, failed: 600 });
+    expect((await progressOf(first.json.importId, t.auth)).state).toBe("completed");
+    const replay = await call("POST", BULK, bodyOf(records), headers);
+    expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(replay.json).toEqual(first.json);
+    expect((await batchesOf(first.json.importId)).map((b) => [b.state, b.size, b.sendAttempts])).toEqual([
+      ["pending", 500, 1],
+      ["pending", 100, 1],
+    ]);
+
+    const redriven = capturingQueue();
+    await createWorker({
+      deps: (e) =>
+        createDeps(e, {
+          clock: { now: () => Date.now() + 10 * 60_000 },
+          callsQueue: redriven,
+          workflowsQueue: capturingQueue(),
+        }),
+    }).scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
+    const mine = redriven.sent.filter((m: any) => m.body.importId === first.json.importId);
+    expect(mine.map((m: any) => m.body.batchNo).sort()).toEqual([0, 1]);
+  });
+
+  it("if even replacing the answer fails, the request still gets the real answer and the cron sends the batches", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "k-replace-fails" };
+    const records = [loanRecord(1), loanRecord(2)];
+    // The completion in the chunk write stores its answer; replacing it is refused.
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_answer_delete BEFORE DELETE ON import_responses BEGIN SELECT RAISE(ABORT, 'simulated outage'); END",
+    );
+    let first: Awaited<ReturnType<typeof postWith>>;
+    try {
+      first = await postWith(failingQueue, bodyOf(records), headers);
+    } finally {
+      await env.DB.exec("DROP TRIGGER IF EXISTS refuse_answer_delete");
+    }
+    expect(first.status).toBe(201);
+    expect(first.json.callResults).toMatchObject({ requested: 2, queued: 0, failed: 2 });
+    // The stored answer still counts the batch queued: true once the cron has sent it.
+    const replay = await call("POST", BULK, bodyOf(records), headers);
+    expect(replay.json.callResults).toMatchObject({ requested: 2, queued: 2, failed: 0 });
+    expect((await batchesOf(first.json.importId)).map((b) => b.state)).toEqual(["pending"]);
+    const redriven = capturingQueue();
+    await createWorker({
+      deps: (e) =>
+        createDeps(e, {
+          clock: { now: () => Date.now() + 10 * 60_000 },
+          callsQueue: redriven,
+          workflowsQueue: capturingQueue(),
+        }),
+    }).scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
+    expect(redriven.sent.filter((m: any) => m.body.importId === first.json.importId)).toHaveLength(1);
+  });
+});
