@@ -11,7 +11,7 @@ import type { CampaignsRepository } from "../ports/campaigns-repository";
 import type { Clock } from "../ports/clock";
 import type { CustomersRepository, OnExisting } from "../ports/customers-repository";
 import type { ChunkCompletion, ImportsRepository, StoredCounts } from "../ports/imports-repository";
-import type { OutboxRepository, SendRecord } from "../ports/outbox-repository";
+import type { OutboxRepository } from "../ports/outbox-repository";
 import type { QueueProducer } from "../ports/queue";
 import { dedupeFieldOf } from "../records/record-rules";
 import { type StoredChunks, storeChunks } from "./chunking";
