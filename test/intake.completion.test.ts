@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/deps";
 import { createWorker } from "../src/index";
 import { CALL_CONFIG, capturingQueue, failingQueue, progressOf } from "./calls-fixtures";
+import { type D1Around, interceptD1 } from "./d1-meter";
 import { call, loanRecord, newTenant } from "./helpers";
 
 const BULK = "/api/v1/customers/add/bulk";
@@ -21,11 +22,15 @@ async function batchesOf(importId: string) {
   return results;
 }
 
-/** POST through a Worker whose calls queue is `callsQueue`, waiting for the work left after the answer. */
+/**
+ * POST through a Worker whose calls queue is `callsQueue` (and whose D1 calls go through `around`),
+ * waiting for the work left after the answer.
+ */
 async function postWith(
   callsQueue: { sendBatch(m: Iterable<{ body: unknown }>): Promise<void> },
   body: string,
   headers: Record<string, string>,
+  around?: D1Around,
 ) {
   const worker = createWorker({
     deps: (e) => createDeps(e, { callsQueue: callsQueue as never, workflowsQueue: capturingQueue() }),
@@ -37,7 +42,7 @@ async function postWith(
       headers: { "Content-Type": "application/json", ...headers },
       body,
     }),
-    env,
+    around ? { ...env, DB: interceptD1(env.DB, around) } : env,
     ctx,
   );
   const json = (await response.json()) as any;
@@ -140,7 +145,7 @@ describe("an import completed by its own chunk writes", () => {
     expect(mine.map((m: any) => m.body.batchNo).sort()).toEqual([0, 1]);
   });
 
-  it("if even replacing the answer fails, the request still gets the real answer and the cron sends the batches", async () => {
+  it("if even replacing the answer fails, the request still gets the real answer, retries wait, and the cron sends the batches", async () => {
     const t = await newTenant();
     const headers = { ...t.auth, "Idempotency-Key": "k-replace-fails" };
     const records = [loanRecord(1), loanRecord(2)];
@@ -156,10 +161,14 @@ describe("an import completed by its own chunk writes", () => {
     }
     expect(first.status).toBe(201);
     expect(first.json.callResults).toMatchObject({ requested: 2, queued: 0, failed: 2 });
-    // The stored answer still counts the batch queued: true once the cron has sent it.
-    const replay = await call("POST", BULK, bodyOf(records), headers);
-    expect(replay.json.callResults).toMatchObject({ requested: 2, queued: 2, failed: 0 });
-    expect((await batchesOf(first.json.importId)).map((b) => b.state)).toEqual(["pending"]);
+    // No send is recorded, so a retry is told to wait until the cron has sent the batch; the stored
+    // answer, which counts it queued, is then true.
+    expect((await batchesOf(first.json.importId)).map((b) => [b.state, b.sendAttempts])).toEqual([
+      ["pending", 0],
+    ]);
+    const waiting = await call("POST", BULK, bodyOf(records), headers);
+    expect(waiting.status).toBe(409);
+    expect(waiting.json.error.code).toBe("idempotency_request_in_flight");
     const redriven = capturingQueue();
     await createWorker({
       deps: (e) =>
@@ -170,5 +179,100 @@ describe("an import completed by its own chunk writes", () => {
         }),
     }).scheduled(createScheduledController({ cron: "*/5 * * * *" }), env);
     expect(redriven.sent.filter((m: any) => m.body.importId === first.json.importId)).toHaveLength(1);
+    const replay = await call("POST", BULK, bodyOf(records), headers);
+    expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(replay.json.callResults).toMatchObject({ requested: 2, queued: 2, failed: 0 });
+  });
+
+  it("a retry while the first request is still sending is told to wait, so every answer for the key is the same", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "k-while-sending" };
+    const body = bodyOf(Array.from({ length: 600 }, (_, i) => loanRecord(i + 1)));
+    // A queue that holds the send until the test lets it fail.
+    let called!: () => void;
+    let fail!: (err: Error) => void;
+    const sending = new Promise<void>((resolve) => {
+      called = resolve;
+    });
+    const held = {
+      sendBatch: () =>
+        new Promise<void>((_, reject) => {
+          fail = reject;
+          called();
+        }),
+    };
+    const original = postWith(held, body, headers);
+    await sending;
+    // The chunk writes have completed the import; its sends are not recorded yet.
+    const during = await call("POST", BULK, body, headers);
+    expect(during.status).toBe(409);
+    expect(during.json.error.code).toBe("idempotency_request_in_flight");
+    expect(during.headers.get("Retry-After")).toBe("5");
+    fail(new Error("queue unavailable"));
+    const first = await original;
+    expect(first.json.callResults).toMatchObject({ requested: 600, queued: 0, failed: 600 });
+    const after = await call("POST", BULK, body, headers);
+    expect(after.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(after.json).toEqual(first.json);
+  });
+
+  for (const lost of [1, 2] as const) {
+    it(`a chunk write that commits but whose answer is lost (${lost === 2 ? "the completing one" : "the other one"}): answer, replay and import agree that every record was stored`, async () => {
+      const t = await newTenant();
+      const headers = { ...t.auth, "Idempotency-Key": `k-lost-answer-${lost}` };
+      const body = bodyOf(Array.from({ length: 2_000 }, (_, i) => loanRecord(i + 1)));
+      let chunkWrites = 0;
+      // The database commits the chunk's batch; its answer never reaches the Worker.
+      const around: D1Around = async (info, perform) => {
+        const result = await perform();
+        if (info.method === "batch" && info.sql.some((q) => /insert into "customers"/i.test(q))) {
+          if (++chunkWrites === lost) throw new Error("D1_ERROR: Network connection lost.");
+        }
+        return result;
+      };
+      const sent = capturingQueue();
+      const first = await postWith(sent, body, headers, around);
+      expect(first.status).toBe(201);
+      expect(first.json.results).toMatchObject({ total: 2_000, successful: 2_000, failed: 0, errors: [] });
+      expect(first.json.callResults).toEqual({
+        requested: 2_000,
+        queued: 2_000,
+        batches: 4,
+        failed: 0,
+        errors: [],
+      });
+      expect(sent.sent).toHaveLength(4);
+      const progress = await progressOf(first.json.importId, t.auth);
+      expect(progress.state).toBe("completed");
+      expect(progress.results).toMatchObject({ successful: 2_000, failed: 0 });
+      expect((await batchesOf(first.json.importId)).map((b) => b.state)).toEqual([
+        "sent",
+        "sent",
+        "sent",
+        "sent",
+      ]);
+      const replay = await call("POST", BULK, body, headers);
+      expect(replay.status).toBe(201);
+      expect(replay.json).toEqual(first.json);
+    });
+  }
+
+  it("a queue that throws a value that cannot be printed: the answer reports the failed send, and the replay agrees", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "k-unprintable" };
+    const body = bodyOf([loanRecord(1), loanRecord(2)]);
+    const odd = {
+      async sendBatch(): Promise<void> {
+        throw Object.create(null);
+      },
+    };
+    const first = await postWith(odd, body, headers);
+    expect(first.status).toBe(201);
+    expect(first.json.callResults).toMatchObject({ requested: 2, queued: 0, failed: 2 });
+    const replay = await call("POST", BULK, body, headers);
+    expect(replay.json).toEqual(first.json);
+    expect((await batchesOf(first.json.importId)).map((b) => [b.state, b.sendAttempts])).toEqual([
+      ["pending", 1],
+    ]);
   });
 });

@@ -9,7 +9,7 @@ import type {
 import { toCampaign } from "./campaigns-repository";
 import type { Db } from "./client";
 import { recordSendStatement } from "./outbox-repository";
-import { agents, campaigns, dispositions, importResponses, imports } from "./schema";
+import { agents, campaigns, dispositions, importResponses, imports, outboxBatches } from "./schema";
 import { inList } from "./sql";
 
 /** Characters per stored answer part: well under D1's 2 MB ceiling for one value. */
@@ -329,6 +329,22 @@ export function createImportsRepository(db: Db): ImportsRepository {
     async dropStoredAnswersOfCampaign(campaignPk) {
       await db.run(sql`DELETE FROM import_responses
         WHERE import_id IN (SELECT id FROM imports WHERE campaign_pk = ${campaignPk})`);
+    },
+
+    async sendsUnrecorded(id) {
+      const row = await db
+        .select({ id: outboxBatches.importId })
+        .from(outboxBatches)
+        .where(
+          and(
+            eq(outboxBatches.importId, id),
+            eq(outboxBatches.state, "pending"),
+            eq(outboxBatches.sendAttempts, 0),
+          ),
+        )
+        .limit(1)
+        .get();
+      return row !== undefined;
     },
 
     async storedResponse(id) {

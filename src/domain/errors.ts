@@ -98,6 +98,15 @@ export class UnavailableError extends Error {
  * bound parameter in their message — whole chunks of customer names and phone numbers — so the
  * driver's own cause is described instead, and the text is capped.
  */
+/** String(value), or a placeholder for a value that cannot be printed (String throws for some). */
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return "an unprintable value";
+  }
+}
+
 export function describeError(err: unknown, max = 500): string {
   let e: unknown = err;
   for (
@@ -107,6 +116,7 @@ export function describeError(err: unknown, max = 500): string {
   ) {
     e = e.cause;
   }
-  const text = e instanceof Error ? (e.name === "Error" ? e.message : `${e.name}: ${e.message}`) : String(e);
+  const text =
+    e instanceof Error ? (e.name === "Error" ? e.message : `${e.name}: ${e.message}`) : printable(e);
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -317,7 +317,7 @@ export function repositoryContract(storeName: string, openDb: () => Promise<Db>)
       });
     });
 
-    describe("duplicate detection (ON CONFLICT DO NOTHING RETURNING)", () => {
+    describe("duplicate detection (ON CONFLICT DO NOTHING)", () => {
       it("returns only the rows that were new and leaves the stored ones untouched", async () => {
         const t = await tenant();
         const a = await insertChunk(repos.customers, t.emi.pk, "imp_a", T0, [loanRow(1), loanRow(2)]);

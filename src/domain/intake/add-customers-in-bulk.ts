@@ -167,15 +167,22 @@ async function runImport(
   // A first attempt that skips held keys knows its answer before it writes, if every valid record
   // turns out new and every batch is sent: its chunk writes then complete the import with that
   // answer, and the request waits on no completion round trip (ARCHITECTURE.md, "round trips").
-  let predicted: { body: BulkResponseBody; completedAt: number } | undefined;
+  let predicted:
+    | { body: BulkResponseBody; counts: StoredCounts; errors: RecordError[]; completedAt: number }
+    | undefined;
   const predict: Predict | undefined =
     kind && !attempt.resumed && (input.onExisting ?? "skip") === "skip"
       ? async (counts, errors, chunkSizes) => {
+          if (chunkSizes.length === 0) return undefined;
           const everySent = everyBatchSent(chunkSizes, DISPATCH_BATCH_SIZE);
           const body = answer(counts, errors, importId, kind, everySent);
+          // An error takes about 20 characters packed: an answer with more errors than a tenth of
+          // the limit is not packed to be thrown away (its completion packs it). Only a heuristic:
+          // what decides is the packed length below.
+          if (input.idempotency && errors.length > COMPLETION_IN_WRITE_MAX_CHARS / 10) return undefined;
           const packed = input.idempotency ? await packResponse(body) : null;
           if (packed !== null && packed.length > COMPLETION_IN_WRITE_MAX_CHARS) return undefined;
-          predicted = { body, completedAt: deps.clock.now() };
+          predicted = { body, counts, errors, completedAt: deps.clock.now() };
           return {
             importId,
             attempt: attempt.number,
@@ -187,23 +194,54 @@ async function runImport(
           };
         }
       : undefined;
-  const { counts, errors, stored } = await storeRecords(deps, input, campaign, attempt, false, predict);
-  // A first attempt knows every batch of its import from its own writes; a resumed one reads them.
-  const written = attempt.resumed ? undefined : stored.batches;
+  const result = await storeRecords(deps, input, campaign, attempt, false, predict);
+  const { stored } = result;
+  const completed = predicted
+    ? await completedInWrite(deps, importId, attempt, predicted, stored)
+    : undefined;
+  // When a chunk write completed the import, every valid record is stored (the completion's
+  // condition): the counts and errors are the predicted ones, and a chunk reported failed had in
+  // fact committed, its answer lost on the way back.
+  const { counts, errors } = completed && predicted ? predicted : result;
+  const lostAnswers = completed !== undefined && stored.errors.length > 0;
+  // A first attempt knows every batch of its import from its own writes; a resumed one reads them,
+  // as does one whose writes' answers were lost.
+  const written = attempt.resumed || lostAnswers ? undefined : stored.batches;
   const queue = kind === "call" ? deps.callsQueue : deps.workflowsQueue;
   const handOff = kind ? await sendBatches(deps, queue, importId, kind, written) : undefined;
   const body = answer(counts, errors, importId, kind, handOff?.result);
   const sends = handOff?.records ?? [];
   const work: ImportWork<BulkResponseBody> = { status: bulkStatus(counts), body, counts, sends };
-  if (stored.completed && predicted) {
+  if (completed && predicted) {
     work.completedInWrite = {
-      notifies: stored.completed.notifies,
+      notifies: completed.notifies,
       completedAt: predicted.completedAt,
       answerStands: JSON.stringify(body) === JSON.stringify(predicted.body),
     };
     work.afterAnswer = () => recordSends(deps, importId, sends);
   }
   return work;
+}
+
+/**
+ * Whether a chunk write completed the import with the predicted answer: one said so, or, when a
+ * chunk's write was reported failed (its answer may have been lost after it committed, and it may
+ * have been the completing one), the import reads completed by this attempt at the predicted moment.
+ * `notifies` is then unknown and taken as true (the webhook hand-off finds nothing to do).
+ */
+async function completedInWrite(
+  deps: BulkDeps,
+  importId: string,
+  attempt: Attempt,
+  predicted: { completedAt: number },
+  stored: StoredChunks,
+): Promise<{ notifies: boolean } | undefined> {
+  if (stored.completed) return stored.completed;
+  if (!stored.errors.some((e) => e.code === "storage_error")) return undefined;
+  const now = await deps.imports.findById(importId);
+  const ours =
+    now?.state === "completed" && now.attempt === attempt.number && now.completedAt === predicted.completedAt;
+  return ours ? { notifies: true } : undefined;
 }
 
 /** The answer to a bulk request that stored `counts` and handed over as `handOff` says. */

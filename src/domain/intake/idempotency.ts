@@ -31,6 +31,12 @@ export interface ImportOutcome<Body = unknown, Status extends number = number> {
  * so a live attempt never loses it, while a retry after a crash waits at most this long.
  */
 export const IMPORT_LEASE_MS = 60 * 1000;
+/**
+ * Retry-After (s) for a retry that finds its key's import completed but its sends not yet recorded
+ * (replayIfCompleted): the request is milliseconds from done, or died and left its batches to the
+ * cron, which sends them within minutes.
+ */
+const SENDING_RETRY_AFTER_S = 5;
 /** Imports written before leases existed are taken over ten minutes after their attempt started. */
 const LEGACY_ABANDONED_AFTER_MS = 10 * 60 * 1000;
 
@@ -199,6 +205,19 @@ export async function replayIfCompleted(
     );
   }
   if (earlier.state !== "completed") return undefined;
+  // An import its chunk writes completed holds the answer of a full hand-off before its request
+  // has sent the batches; if a send then fails, that request replaces the answer. A retry waits for
+  // the sends to be recorded (milliseconds after that request's answer), so that every answer given
+  // for the key is the same; if they are not recorded by then (the send hangs, or that Worker died
+  // and left its batches to the cron), it is told to retry, as while the import runs.
+  if (await sendsStillUnrecorded(deps, earlier.id)) {
+    throw new DomainError(
+      "idempotency_request_in_flight",
+      `A request with this Idempotency-Key (import ${earlier.id}) is still handing its customers to the queue; retry in ${SENDING_RETRY_AFTER_S} s.`,
+      [{ path: "Idempotency-Key", message: `held by import ${earlier.id}` }],
+      SENDING_RETRY_AFTER_S,
+    );
+  }
   const packed = await deps.imports.storedResponse(earlier.id);
   if (packed === undefined || earlier.responseStatus === null) {
     throw new DomainError(
@@ -208,6 +227,19 @@ export async function replayIfCompleted(
     );
   }
   return { status: earlier.responseStatus, body: await unpackResponse(packed), replayed: true };
+}
+
+/** How long (ms) a retry waits for a completed import's sends to be recorded, and how often it looks. */
+const SENDS_WAIT_MS = 2_000;
+const SENDS_POLL_MS = 100;
+
+/** Whether `importId`'s sends are still unrecorded after waiting up to SENDS_WAIT_MS for them. */
+async function sendsStillUnrecorded(deps: IdempotencyDeps, importId: string): Promise<boolean> {
+  for (let waited = 0; await deps.imports.sendsUnrecorded(importId); waited += SENDS_POLL_MS) {
+    if (waited >= SENDS_WAIT_MS) return true;
+    await new Promise((resolve) => setTimeout(resolve, SENDS_POLL_MS));
+  }
+  return false;
 }
 
 /**

@@ -146,6 +146,12 @@ export interface ImportsRepository {
     completedAt: number,
     sends: readonly SendRecord[],
   ): Promise<void>;
+  /**
+   * Whether some outbox batch of the import is still `pending` with no send attempt recorded: the
+   * import completed in its chunk writes (ChunkCompletion) and its request has not yet recorded
+   * its sends (or died before, leaving them to the cron).
+   */
+  sendsUnrecorded(id: string): Promise<boolean>;
   /** The packed answer stored by `complete`, or undefined when none was stored. */
   storedResponse(id: string): Promise<string | undefined>;
   /** The campaign's imports whose answer is still stored for replays. */
