@@ -332,19 +332,9 @@ export function createImportsRepository(db: Db): ImportsRepository {
     },
 
     async sendsUnrecorded(id) {
-      const row = await db
-        .select({ id: outboxBatches.importId })
-        .from(outboxBatches)
-        .where(
-          and(
-            eq(outboxBatches.importId, id),
-            eq(outboxBatches.state, "pending"),
-            eq(outboxBatches.sendAttempts, 0),
-          ),
-        )
-        .limit(1)
-        .get();
-      return row !== undefined;
+      const [row] = await db.all<{ unrecorded: number }>(sql`SELECT EXISTS (SELECT 1 FROM ${outboxBatches}
+        WHERE import_id = ${id} AND state = 'pending' AND send_attempts = 0) AS unrecorded`);
+      return row?.unrecorded === 1;
     },
 
     async storedResponse(id) {
