@@ -264,4 +264,142 @@ describe("an import completed by its own chunk writes", () => {
       ["pending", 1],
     ]);
   });
+
+  /** A D1 wrapper under which chunk write number `which` commits but answers with an error. */
+  const losingAnswerOf = (which: number): D1Around => {
+    let chunkWrites = 0;
+    return async (info, perform) => {
+      const result = await perform();
+      if (info.method === "batch" && info.sql.some((q) => /insert into "customers"/i.test(q))) {
+        if (++chunkWrites === which) throw new Error("D1_ERROR: Network connection lost.");
+      }
+      return result;
+    };
+  };
+
+  it("a lost answer in a request that meets a held key: the committed chunk counts as stored, its batches are sent now", async () => {
+    const t = await newTenant();
+    expect((await call("POST", BULK, bodyOf([loanRecord(1_500)]), t.auth)).status).toBe(201);
+    const headers = { ...t.auth, "Idempotency-Key": "k-lost-and-held" };
+    const body = bodyOf(Array.from({ length: 2_000 }, (_, i) => loanRecord(i + 1)));
+    const sent = capturingQueue();
+    const first = await postWith(sent, body, headers, losingAnswerOf(1));
+    expect(first.status).toBe(207);
+    expect(first.json.results).toMatchObject({ successful: 1_999, failed: 1 });
+    expect(first.json.results.errors.map((e: any) => e.code)).toEqual(["duplicate_existing"]);
+    expect(first.json.callResults).toMatchObject({ requested: 1_999, queued: 1_999, failed: 0 });
+    expect(sent.sent).toHaveLength(4);
+    expect((await progressOf(first.json.importId, t.auth)).results).toMatchObject({
+      successful: 1_999,
+      failed: 1,
+    });
+    expect((await batchesOf(first.json.importId)).every((b) => b.state === "sent")).toBe(true);
+    const replay = await call("POST", BULK, body, headers);
+    expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(replay.json).toEqual(first.json);
+  });
+
+  it("a lost answer beside a chunk that really failed: what committed counts as stored, the rest as storage_error", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "k-lost-and-failed" };
+    const body = bodyOf(Array.from({ length: 2_000 }, (_, i) => loanRecord(i + 1)));
+    let chunkWrites = 0;
+    const around: D1Around = async (info, perform) => {
+      const chunk = info.method === "batch" && info.sql.some((q) => /insert into "customers"/i.test(q));
+      const n = chunk ? ++chunkWrites : 0;
+      if (n === 2) throw new Error("D1_ERROR: overloaded");
+      const result = await perform();
+      if (n === 1) throw new Error("D1_ERROR: Network connection lost.");
+      return result;
+    };
+    const sent = capturingQueue();
+    const first = await postWith(sent, body, headers, around);
+    expect(first.status).toBe(207);
+    expect(first.json.results).toMatchObject({ successful: 1_000, failed: 1_000 });
+    expect(new Set(first.json.results.errors.map((e: any) => e.code))).toEqual(new Set(["storage_error"]));
+    expect(first.json.callResults).toMatchObject({ requested: 1_000, queued: 1_000, failed: 0 });
+    expect(sent.sent).toHaveLength(2);
+    const stored = await env.DB.prepare("SELECT count(*) AS n FROM customers WHERE import_id = ?")
+      .bind(first.json.importId)
+      .first<number>("n");
+    expect(stored).toBe(1_000);
+    const replay = await call("POST", BULK, body, headers);
+    expect(replay.json).toEqual(first.json);
+  });
+
+  for (const paused of [false, true]) {
+    it(`an answer that stood but whose sends were never recorded${paused ? ", campaign paused" : ""}: retries wait, then a minute on get the stored answer`, async () => {
+      const t = await newTenant();
+      if (paused)
+        expect((await call("POST", "/api/v1/campaigns/emi/pause", undefined, t.auth)).status).toBe(200);
+      const headers = { ...t.auth, "Idempotency-Key": `k-unrecorded-${paused}` };
+      const body = bodyOf([loanRecord(1), loanRecord(2)]);
+      const refuseRecording: D1Around = async (info, perform) => {
+        if (info.sql.some((q) => /^update "outbox_batches"/i.test(q.trim())))
+          throw new Error("D1_ERROR: overloaded");
+        return perform();
+      };
+      const first = await postWith(capturingQueue(), body, headers, refuseRecording);
+      expect(first.status).toBe(201);
+      expect((await batchesOf(first.json.importId)).map((b) => [b.state, b.sendAttempts])).toEqual([
+        ["pending", 0],
+      ]);
+      expect((await call("POST", BULK, body, headers)).status).toBe(409);
+      // A minute on, no request can change the answer any more.
+      await env.DB.prepare("UPDATE imports SET completed_at = completed_at - 120000 WHERE id = ?")
+        .bind(first.json.importId)
+        .run();
+      const replay = await call("POST", BULK, body, headers);
+      expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+      expect(replay.json).toEqual(first.json);
+    });
+  }
+
+  it("a chunk write reported failed that commits later, completing the import: the request answers with that completion", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "k-late-commit" };
+    const body = bodyOf(Array.from({ length: 2_000 }, (_, i) => loanRecord(i + 1)));
+    let chunkWrites = 0;
+    let late: Promise<unknown> | undefined;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The second chunk's write times out on the Worker's side and commits once the request has
+    // looked for its own rows and is about to complete the import itself.
+    const around: D1Around = async (info, perform) => {
+      const chunk = info.method === "batch" && info.sql.some((q) => /insert into "customers"/i.test(q));
+      if (chunk && ++chunkWrites === 2) {
+        late = gate.then(perform);
+        throw new Error("D1_ERROR: timed out");
+      }
+      if (!chunk && info.method === "batch" && info.sql.some((q) => /^update "imports"/i.test(q.trim()))) {
+        release();
+        await late;
+      }
+      return perform();
+    };
+    const first = await postWith(capturingQueue(), body, headers, around);
+    expect(first.status).toBe(201);
+    expect(first.json.results).toMatchObject({ successful: 2_000, failed: 0 });
+    expect((await progressOf(first.json.importId, t.auth)).results).toMatchObject({ successful: 2_000 });
+    expect(await redriveLater(first.json.importId)).toHaveLength(2);
+    const replay = await call("POST", BULK, body, headers);
+    expect(replay.json).toEqual(first.json);
+  });
+
+  it("an error the queue throws that cannot even be described does not fail the request", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "k-odd-error" };
+    const body = bodyOf([loanRecord(1)]);
+    const odd = {
+      async sendBatch(): Promise<void> {
+        throw Object.assign(new Error("x"), { message: undefined, name: Symbol("odd") });
+      },
+    };
+    const first = await postWith(odd, body, headers);
+    expect(first.status).toBe(201);
+    expect(first.json.callResults).toMatchObject({ requested: 1, failed: 1 });
+    expect((await call("POST", BULK, body, headers)).json).toEqual(first.json);
+  });
 });

@@ -96,27 +96,29 @@ export class UnavailableError extends Error {
 /**
  * A short description of an error for logs. The query builder's "Failed query" errors carry every
  * bound parameter in their message — whole chunks of customer names and phone numbers — so the
- * driver's own cause is described instead, and the text is capped.
+ * driver's own cause is described instead, and the text is capped. Never throws, whatever was
+ * thrown (a value String() cannot print, an Error whose message is not a string or whose getters
+ * throw): it runs in catch blocks whose own work must go on.
  */
-/** String(value), or a placeholder for a value that cannot be printed (String throws for some). */
-function printable(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return "an unprintable value";
-  }
-}
-
 export function describeError(err: unknown, max = 500): string {
-  let e: unknown = err;
-  for (
-    let depth = 0;
-    depth < 5 && e instanceof Error && e.message.startsWith("Failed query") && e.cause;
-    depth++
-  ) {
-    e = e.cause;
+  let text: string;
+  try {
+    let e: unknown = err;
+    for (
+      let depth = 0;
+      depth < 5 && e instanceof Error && String(e.message).startsWith("Failed query") && e.cause;
+      depth++
+    ) {
+      e = e.cause;
+    }
+    text =
+      e instanceof Error
+        ? e.name === "Error"
+          ? String(e.message)
+          : `${String(e.name)}: ${String(e.message)}`
+        : String(e);
+  } catch {
+    text = "an error that cannot be described";
   }
-  const text =
-    e instanceof Error ? (e.name === "Error" ? e.message : `${e.name}: ${e.message}`) : printable(e);
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -23,7 +23,13 @@ import {
   recordSends,
   sendBatches,
 } from "./hand-off";
-import { type Attempt, IMPORT_LEASE_MS, type ImportWork, runAsImport } from "./idempotency";
+import {
+  type Attempt,
+  completedAsPredicted,
+  IMPORT_LEASE_MS,
+  type ImportWork,
+  runAsImport,
+} from "./idempotency";
 import { judgeRecords } from "./judge-records";
 import { type CallConfig, importRow, newImportClaim, prepareImport } from "./prepare-import";
 import {
@@ -203,15 +209,21 @@ async function runImport(
   // condition): the counts and errors are the predicted ones, and a chunk reported failed had in
   // fact committed, its answer lost on the way back.
   const { counts, errors } = completed && predicted ? predicted : result;
-  const lostAnswers = completed !== undefined && stored.errors.length > 0;
   // A first attempt knows every batch of its import from its own writes; a resumed one reads them,
-  // as does one whose writes' answers were lost.
-  const written = attempt.resumed || lostAnswers ? undefined : stored.batches;
+  // as does one with a write reported failed (it may have committed, its answer lost).
+  const written = attempt.resumed || stored.someWriteFailed ? undefined : stored.batches;
   const queue = kind === "call" ? deps.callsQueue : deps.workflowsQueue;
   const handOff = kind ? await sendBatches(deps, queue, importId, kind, written) : undefined;
   const body = answer(counts, errors, importId, kind, handOff?.result);
   const sends = handOff?.records ?? [];
   const work: ImportWork<BulkResponseBody> = { status: bulkStatus(counts), body, counts, sends };
+  if (predicted && !completed && stored.someWriteFailed) {
+    work.predicted = {
+      status: bulkStatus(predicted.counts),
+      body: predicted.body,
+      completedAt: predicted.completedAt,
+    };
+  }
   if (completed && predicted) {
     work.completedInWrite = {
       notifies: completed.notifies,
@@ -237,10 +249,8 @@ async function completedInWrite(
   stored: StoredChunks,
 ): Promise<{ notifies: boolean } | undefined> {
   if (stored.completed) return stored.completed;
-  if (!stored.errors.some((e) => e.code === "storage_error")) return undefined;
-  const now = await deps.imports.findById(importId);
-  const ours =
-    now?.state === "completed" && now.attempt === attempt.number && now.completedAt === predicted.completedAt;
+  if (!stored.someWriteFailed) return undefined;
+  const ours = await completedAsPredicted(deps, { importId, number: attempt.number }, predicted.completedAt);
   return ours ? { notifies: true } : undefined;
 }
 

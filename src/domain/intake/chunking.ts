@@ -140,8 +140,13 @@ export interface StoredChunks {
   batchesProcessed: number;
   /** Only for a dry run with a hand-off. */
   handedOver?: WouldHandOver;
-  /** The outbox batches this attempt's chunk writes created (none in a dry run). */
+  /**
+   * The outbox batches this attempt's chunk writes created (none in a dry run), as far as their
+   * answers tell: a write reported failed may have committed batches too (someWriteFailed).
+   */
   batches: WrittenBatch[];
+  /** Some chunk's write was reported failed: it may have committed with its answer lost. */
+  someWriteFailed: boolean;
   /** Set when a chunk's write completed the import (StoreChunksInput.completion). */
   completed?: { notifies: boolean };
 }
@@ -160,9 +165,10 @@ export async function storeChunks(
   const chunks = chunk(valid);
   const completion = input.dryRun ? undefined : await input.completion?.(chunks.map((c) => c.members.length));
 
-  // Keys this import's earlier attempt stored are this request's own, not duplicates, and not lost
-  // when this attempt's chunk holding them fails.
-  async function ownFromEarlierAttempt(records: ValidRecord[]): Promise<ReadonlySet<string>> {
+  // Keys this import stored are this request's own, not duplicates, and not lost when this
+  // attempt's chunk holding them fails: an earlier attempt's, or this attempt's own when a chunk's
+  // write committed but its answer was lost on the way back (reported as a failure).
+  async function storedByThisImport(records: ValidRecord[]): Promise<ReadonlySet<string>> {
     if (records.length === 0) return new Set();
     const own = await deps.customers.findOwn(
       campaignPk,
@@ -207,16 +213,16 @@ export async function storeChunks(
       // A row the earlier attempt stored is unchanged now; it was added by this import all the same.
       // (One the earlier attempt updated reads as unchanged: that attempt's answer was never given.)
       const rest = c.filter((r) => !added.has(r.key) && !updated.has(r.key));
-      const own = await ownFromEarlierAttempt(rest);
+      const own = await storedByThisImport(rest);
       if (own.size > 0) return { ...written, added: new Set([...added, ...own]) };
     }
     return written;
   });
-  const ownInFailedChunks = input.resumed
+  const ownInFailedChunks = !input.dryRun
     ? await Promise.all(
         outcomes.map((o, i) =>
           o.status === "rejected"
-            ? ownFromEarlierAttempt((chunks[i] as Chunk).members).catch(() => new Set<string>())
+            ? storedByThisImport((chunks[i] as Chunk).members).catch(() => new Set<string>())
             : new Set<string>(),
         ),
       )
@@ -274,6 +280,7 @@ export async function storeChunks(
     errors,
     batchesProcessed: chunks.length,
     batches: outcomes.flatMap((o) => (o.status === "fulfilled" ? o.value.batches : [])),
+    someWriteFailed: outcomes.some((o) => o.status === "rejected"),
     ...completedBy(outcomes),
     ...(input.dryRun && input.handOff ? { handedOver } : {}),
   };

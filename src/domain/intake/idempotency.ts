@@ -196,6 +196,7 @@ export async function replayIfCompleted(
   deps: IdempotencyDeps,
   earlier: Import,
   bodyHash: string,
+  now: number,
 ): Promise<ImportOutcome | undefined> {
   if (earlier.bodyHash !== bodyHash) {
     throw new DomainError(
@@ -206,11 +207,14 @@ export async function replayIfCompleted(
   }
   if (earlier.state !== "completed") return undefined;
   // An import its chunk writes completed holds the answer of a full hand-off before its request
-  // has sent the batches; if a send then fails, that request replaces the answer. A retry waits for
-  // the sends to be recorded (milliseconds after that request's answer), so that every answer given
-  // for the key is the same; if they are not recorded by then (the send hangs, or that Worker died
-  // and left its batches to the cron), it is told to retry, as while the import runs.
-  if (await sendsStillUnrecorded(deps, earlier.id)) {
+  // has sent the batches; if a send then fails, that request replaces the answer. A retry within a
+  // minute of the completion waits for the sends to be recorded (milliseconds after that request's
+  // answer), so that every answer given for the key is the same; if they are not recorded by then
+  // (the send hangs, or that Worker died), it is told to retry, as while the import runs. Past
+  // that minute no request can still replace the answer: a batch never sent is the cron's (even
+  // while its campaign is paused), and the stored answer is replayed.
+  const sending = earlier.completedAt !== null && now - earlier.completedAt < IMPORT_LEASE_MS;
+  if (sending && (await sendsStillUnrecorded(deps, earlier.id))) {
     throw new DomainError(
       "idempotency_request_in_flight",
       `A request with this Idempotency-Key (import ${earlier.id}) is still handing its customers to the queue; retry in ${SENDING_RETRY_AFTER_S} s.`,
@@ -272,7 +276,7 @@ async function beginAttempt(
     ? await deps.imports.findByIdempotencyKey(row.organizationId, idempotency.key)
     : undefined;
   if (!winner || !idempotency) throw inFlight(winner, row.createdAt);
-  const replay = await replayIfCompleted(deps, winner, idempotency.bodyHash);
+  const replay = await replayIfCompleted(deps, winner, idempotency.bodyHash, row.createdAt);
   if (replay) return { replay };
   return { attempt: await resumeOrRefuse(deps, winner, row.createdAt) };
 }
@@ -292,6 +296,12 @@ export interface ImportWork<Body> {
   completedInWrite?: { notifies: boolean; completedAt: number; answerStands: boolean };
   /** Run after the answer is sent when the import completed in the work's writes (recording sends). */
   afterAnswer?: () => Promise<void>;
+  /**
+   * The completion the work's writes carried (ChunkCompletion) without being seen to take effect:
+   * a write reported failed may still commit it later. If the import then reads completed by it,
+   * its answer is the one given.
+   */
+  predicted?: { status: number; body: Body; completedAt: number };
 }
 
 export interface RunAsImportInput {
@@ -337,6 +347,20 @@ export async function runAsImport<Body>(
       deps.clock.now(),
       done.sends,
     );
+    if (
+      !completed &&
+      done.predicted &&
+      (await completedAsPredicted(deps, attempt, done.predicted.completedAt))
+    ) {
+      // A chunk write reported failed committed after all, completing the import with the answer
+      // of every record stored (its condition): that answer is the one stored, so it is given.
+      deps.log(`${kind}_import_completed`, {
+        importId: attempt.importId,
+        attempt: attempt.number,
+        late: true,
+      });
+      return { status: done.predicted.status, body: done.predicted.body, replayed: false, notifies: true };
+    }
     deps.log(completed ? `${kind}_import_completed` : `${kind}_import_superseded`, {
       importId: attempt.importId,
       attempt: attempt.number,
@@ -403,4 +427,14 @@ async function completedInWrite<Body>(
     notifies,
     ...(answerStands && done.afterAnswer ? { afterAnswer: done.afterAnswer } : {}),
   };
+}
+
+/** Whether the import reads completed by `attempt` at `completedAt` (a ChunkCompletion's moment). */
+export async function completedAsPredicted(
+  deps: IdempotencyDeps,
+  attempt: Pick<Attempt, "importId" | "number">,
+  completedAt: number,
+): Promise<boolean> {
+  const now = await deps.imports.findById(attempt.importId);
+  return now?.state === "completed" && now.attempt === attempt.number && now.completedAt === completedAt;
 }

@@ -4,6 +4,7 @@
 import { DomainError, describeError } from "../errors";
 import type { Campaign } from "../model/campaign";
 import type { Import, ImportKind } from "../model/imports";
+import type { Clock } from "../ports/clock";
 import type { ImportClaim, ImportsRepository, LookedUp, NewImport } from "../ports/imports-repository";
 import { needsCallConfig, workflowOf } from "../workflows/definition";
 import {
@@ -41,6 +42,7 @@ export interface PrepareImportInput {
 
 export interface PrepareImportDeps extends IdempotencyDeps {
   imports: ImportsRepository;
+  clock: Clock;
 }
 
 export type Prepared =
@@ -165,7 +167,7 @@ async function check(deps: PrepareImportDeps, input: PrepareImportInput, found: 
   // A stored answer is replayed before anything else is looked at, so a retry sees exactly what
   // the first request saw even if the campaign has changed since.
   if (earlier && input.idempotency) {
-    const replay = await replayIfCompleted(deps, earlier, input.idempotency.bodyHash);
+    const replay = await replayIfCompleted(deps, earlier, input.idempotency.bodyHash, deps.clock.now());
     if (replay) return { replay };
   }
 
