@@ -31,13 +31,19 @@ async function postWith(
   body: string,
   headers: Record<string, string>,
   around?: D1Around,
+  options: { path?: string; clock?: { now(): number } } = {},
 ) {
   const worker = createWorker({
-    deps: (e) => createDeps(e, { callsQueue: callsQueue as never, workflowsQueue: capturingQueue() }),
+    deps: (e) =>
+      createDeps(e, {
+        callsQueue: callsQueue as never,
+        workflowsQueue: capturingQueue(),
+        ...(options.clock ? { clock: options.clock } : {}),
+      }),
   });
   const ctx = createExecutionContext();
   const response = await worker.fetch(
-    new Request(`http://bulkcall.test${BULK}`, {
+    new Request(`http://bulkcall.test${options.path ?? BULK}`, {
       method: "POST",
       headers: { "Content-Type": "application/json", ...headers },
       body,
@@ -401,5 +407,89 @@ describe("an import completed by its own chunk writes", () => {
     expect(first.status).toBe(201);
     expect(first.json.callResults).toMatchObject({ requested: 1, failed: 1 });
     expect((await call("POST", BULK, body, headers)).json).toEqual(first.json);
+  });
+
+  it("a single customer whose write's answer is lost is handed to the queue at once", async () => {
+    const t = await newTenant();
+    const sent = capturingQueue();
+    const first = await postWith(
+      sent,
+      JSON.stringify({ campaignId: "emi", data: loanRecord(1), initiateCall: true, callConfig: CALL_CONFIG }),
+      { ...t.auth, "Idempotency-Key": "k-single-lost" },
+      losingAnswerOf(1),
+      { path: "/api/v1/customers/add" },
+    );
+    expect(first.status).toBe(201);
+    expect(first.json).toMatchObject({ success: true, callInitiated: true });
+    expect(sent.sent).toHaveLength(1);
+    expect((await batchesOf(first.json.importId)).map((b) => [b.state, b.sendAttempts])).toEqual([
+      ["sent", 1],
+    ]);
+  });
+
+  it("a lost answer of a chunk that met a held key: the held key is a duplicate, not a storage error", async () => {
+    const t = await newTenant();
+    expect((await call("POST", BULK, bodyOf([loanRecord(2)]), t.auth)).status).toBe(201);
+    const first = await postWith(
+      capturingQueue(),
+      bodyOf([loanRecord(1), loanRecord(2), loanRecord(3)]),
+      { ...t.auth, "Idempotency-Key": "k-lost-held-inside" },
+      losingAnswerOf(1),
+    );
+    expect(first.status).toBe(207);
+    expect(first.json.results).toMatchObject({ successful: 2, failed: 1 });
+    expect(first.json.results.errors.map((e: any) => [e.index, e.code])).toEqual([[1, "duplicate_existing"]]);
+  });
+
+  it("if what a failed chunk stored cannot be read, the attempt fails and the retry with the key resumes it", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "k-own-unreadable" };
+    // No hand-off, so no write completes the import and the request must read what it stored.
+    const body = JSON.stringify({
+      campaignId: "emi",
+      records: Array.from({ length: 2_000 }, (_, i) => loanRecord(i + 1)),
+    });
+    const lose = losingAnswerOf(1);
+    let chunkWrites = 0;
+    const around: D1Around = async (info, perform) => {
+      const isChunk = info.method === "batch" && info.sql.some((q) => /insert into "customers"/i.test(q));
+      if (isChunk && ++chunkWrites === 1) return lose(info, perform);
+      if (info.sql.some((q) => /^select "id", "dedupe_key" from "customers"/i.test(q.trim()))) {
+        throw new Error("D1_ERROR: overloaded");
+      }
+      return perform();
+    };
+    const first = await postWith(capturingQueue(), body, headers, around);
+    expect(first.status).toBe(500);
+    const retry = await postWith(capturingQueue(), body, headers);
+    expect(retry.status).toBe(201);
+    expect(retry.json.results).toMatchObject({ successful: 2_000, failed: 0 });
+    const replay = await call("POST", BULK, body, headers);
+    expect(replay.json).toEqual(retry.json);
+  });
+
+  it("a send that fails more than a minute after the completion leaves the stored answer as it is, for one answer per key", async () => {
+    const t = await newTenant();
+    const headers = { ...t.auth, "Idempotency-Key": "k-late-send" };
+    const body = bodyOf(Array.from({ length: 600 }, (_, i) => loanRecord(i + 1)));
+    let offset = 0;
+    const clock = { now: () => Date.now() + offset };
+    // The send hangs past the minute, then fails.
+    const slow = {
+      async sendBatch(): Promise<void> {
+        offset = 61_000;
+        throw new Error("queue unavailable");
+      },
+    };
+    const first = await postWith(slow, body, headers, undefined, { clock });
+    expect(first.status).toBe(201);
+    expect(first.json.callResults).toMatchObject({ requested: 600, queued: 600, failed: 0 });
+    expect((await batchesOf(first.json.importId)).map((b) => [b.state, b.sendAttempts])).toEqual([
+      ["pending", 1],
+      ["pending", 1],
+    ]);
+    const replay = await call("POST", BULK, body, headers);
+    expect(replay.json).toEqual(first.json);
+    expect((await redriveLater(first.json.importId)).map((m: any) => m.body.batchNo).sort()).toEqual([0, 1]);
   });
 });

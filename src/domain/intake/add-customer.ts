@@ -173,7 +173,8 @@ async function addOne(
   if (dryRun) return { status: 201, body, counts: counts(true, true), handedOver: stored.handedOver };
   const sends: SendRecord[] = [];
   if (input.initiateCall) {
-    const written = attempt.resumed ? undefined : stored.batches;
+    // A write reported failed may have committed (its answer lost): then its batch is read.
+    const written = attempt.resumed || stored.someWriteFailed ? undefined : stored.batches;
     const { result: handed, records } = await sendBatches(
       deps,
       deps.callsQueue,

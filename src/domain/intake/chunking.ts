@@ -218,15 +218,17 @@ export async function storeChunks(
     }
     return written;
   });
-  const ownInFailedChunks = !input.dryRun
-    ? await Promise.all(
-        outcomes.map((o, i) =>
-          o.status === "rejected"
-            ? storedByThisImport((chunks[i] as Chunk).members).catch(() => new Set<string>())
-            : new Set<string>(),
-        ),
-      )
-    : [];
+  // Not caught: if the import's own rows cannot be read, what a failed chunk stored is unknown, and
+  // the attempt fails so that a retry with the key resumes it (which reads them again). Not read
+  // when a write completed the import: every record is then stored (ChunkCompletion's condition).
+  const ownInFailedChunks =
+    !input.dryRun && completedBy(outcomes).completed === undefined
+      ? await Promise.all(
+          outcomes.map((o, i) =>
+            o.status === "rejected" ? storedByThisImport((chunks[i] as Chunk).members) : new Set<string>(),
+          ),
+        )
+      : [];
 
   const tally = { added: 0, updated: 0, unchanged: 0 };
   const errors: RecordError[] = [];
@@ -240,9 +242,16 @@ export async function storeChunks(
         error: describeError(outcome.reason),
       });
       const own = ownInFailedChunks[i];
+      // A first attempt's chunk is atomic: if some of its rows carry this import, the write
+      // committed (its answer was lost), so a key it did not add was held already.
+      const committed = !input.resumed && own !== undefined && own.size > 0;
       for (const r of members) {
         if (own?.has(r.key)) {
           tally.added++;
+          continue;
+        }
+        if (committed && input.onExisting === "skip") {
+          errors.push(duplicateExisting(r, input.dedupeField));
           continue;
         }
         errors.push({
@@ -266,12 +275,7 @@ export async function storeChunks(
         else tally.unchanged++;
         continue;
       }
-      errors.push({
-        index: r.index,
-        key: r.key,
-        code: "duplicate_existing",
-        message: `The campaign already holds a customer with ${input.dedupeField} "${r.key}"`,
-      });
+      errors.push(duplicateExisting(r, input.dedupeField));
     }
   });
   return {
@@ -298,4 +302,14 @@ function completedBy(
   for (const o of outcomes)
     if (o.status === "fulfilled" && o.value.completed) return { completed: o.value.completed };
   return {};
+}
+
+/** The duplicate_existing error of a record whose key the campaign already held. */
+function duplicateExisting(r: ValidRecord, dedupeField: "loan_id" | "lead_id"): RecordError {
+  return {
+    index: r.index,
+    key: r.key,
+    code: "duplicate_existing",
+    message: `The campaign already holds a customer with ${dedupeField} "${r.key}"`,
+  };
 }
