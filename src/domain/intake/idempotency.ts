@@ -233,15 +233,22 @@ export async function replayIfCompleted(
   return { status: earlier.responseStatus, body: await unpackResponse(packed), replayed: true };
 }
 
-/** How long (ms) a retry waits for a completed import's sends to be recorded, and how often it looks. */
+/**
+ * How long (ms) a retry waits for a completed import's sends to be recorded, and its first pause
+ * between looks, doubled after each: the record is usually milliseconds behind the first answer, so
+ * an immediate retry should not pay a fixed 100 ms.
+ */
 const SENDS_WAIT_MS = 2_000;
-const SENDS_POLL_MS = 100;
+const SENDS_FIRST_POLL_MS = 10;
 
 /** Whether `importId`'s sends are still unrecorded after waiting up to SENDS_WAIT_MS for them. */
 async function sendsStillUnrecorded(deps: IdempotencyDeps, importId: string): Promise<boolean> {
-  for (let waited = 0; await deps.imports.sendsUnrecorded(importId); waited += SENDS_POLL_MS) {
+  let waited = 0;
+  for (let pause = SENDS_FIRST_POLL_MS; await deps.imports.sendsUnrecorded(importId); pause *= 2) {
     if (waited >= SENDS_WAIT_MS) return true;
-    await new Promise((resolve) => setTimeout(resolve, SENDS_POLL_MS));
+    const wait = Math.min(pause, SENDS_WAIT_MS - waited);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    waited += wait;
   }
   return false;
 }
