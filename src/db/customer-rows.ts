@@ -85,6 +85,11 @@ export function encodeCustomerRow(c: CustomerToStore): string {
   ]);
 }
 
+/** The dedupe key of a row encodeCustomerRow wrote (its first value). */
+export function keyOfRow(encoded: string): string {
+  return (JSON.parse(encoded) as unknown[])[0] as string;
+}
+
 /** One customer's record columns by name, as replaceOne writes them (missing values are null). */
 export function rowValues(c: CustomerToStore): Record<CustomerColumn, unknown> {
   return Object.fromEntries(ROW_COLUMNS.map(([column, read]) => [column, read(c) ?? null])) as Record<

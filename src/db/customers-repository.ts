@@ -11,6 +11,7 @@ import {
   differs,
   differsFromExcluded,
   encodeCustomerRow,
+  keyOfRow,
   POSITION,
   rowValue,
   rowValues,
@@ -98,17 +99,17 @@ function addedKeysStatement(db: Db, importId: string, at: number, attempted: num
       ) END AS keys`);
 }
 
+/** The keys of `found` that are keys of the chunk's rows. */
+function keysOfChunk(encodedRows: readonly string[], found: readonly string[]): Set<string> {
+  const chunk = new Set(encodedRows.map(keyOfRow));
+  return new Set(found.filter((key) => chunk.has(key)));
+}
+
 /**
  * The chunk's rows joined to the campaign's customers they name (alias c; the rows are j). CROSS
  * JOIN keeps the rows as the outer loop, so each is one probe of the unique (campaign, key) index;
  * left to itself the planner may walk the campaign and scan the rows for each customer.
  */
-/** The keys of `found` that are keys of the chunk's rows (a row's first value is its key). */
-function keysOfChunk(encodedRows: readonly string[], found: readonly string[]): Set<string> {
-  const chunk = new Set(encodedRows.map((row) => (JSON.parse(row) as unknown[])[0] as string));
-  return new Set(found.filter((key) => chunk.has(key)));
-}
-
 function chunkCustomers(campaignPk: number, json: string): SQL {
   return sql`json_each(${json}) j CROSS JOIN customers c ON c.campaign_pk = ${campaignPk} AND c.dedupe_key = j.value->>0`;
 }
@@ -217,7 +218,7 @@ export function createCustomersRepository(db: Db): CustomersRepository {
       const updated = new Set<string>();
       const handedAgain = new Set<string>();
       for (const encoded of encodedRows) {
-        const key = (JSON.parse(encoded) as unknown[])[0] as string;
+        const key = keyOfRow(encoded);
         const row = held.get(key);
         if (!row) added.add(key);
         else if (options.onExisting === "update" && row.changed) {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Import } from "../domain/model/imports";
 import type {
   ChunkCompletion,
@@ -37,7 +37,6 @@ const countsFromStored = {
   failed: sql`${imports.total} - ${storedByImport}`,
 };
 
-/** The renewal of a running attempt's lease, for a chunk's atomic write (see CustomersRepository). */
 /** Whether the import's organization has a webhook (import.completed deliveries may be waiting). */
 function notifiesStatement(db: Db, id: string) {
   return db.all<{ notifies: number }>(sql`SELECT EXISTS (SELECT 1 FROM webhooks w
@@ -68,18 +67,15 @@ function answerStatements(db: Db, id: string, attempt: number, body: string | nu
 }
 
 /**
- * The completion of an import's first attempt, for the end of each of its chunk writes (after the
- * statement that writes the chunk's outbox batches): it takes effect in the write after which the
- * import's outbox batches of `kind` list `customers` customers, which is the last chunk to commit,
- * and only when every chunk added every customer it was given (each customer an import adds is in
- * exactly one of its batches). Then it completes the import with `counts` and stores `answer`, as
- * ImportsRepository.complete does, and its first statement returns the import's id; otherwise it
- * changes nothing. The chunks' writes are serialized transactions, so exactly one write sees the
- * last batch. Returns the statements, the completion first and `notifies` second.
+ * The statements that complete the import as attempt `attempt` (still processing) with `counts`
+ * and store `answer`, when `onlyIf` holds too: the UPDATE first (it returns the import's id when it
+ * completed it), `notifies` second, then the answer's parts, which do nothing unless the UPDATE did.
  */
-export function completionStatements(db: Db, c: ChunkCompletion) {
-  const written = sql`(SELECT COALESCE(SUM(size), 0) FROM outbox_batches
-    WHERE import_id = ${c.importId} AND kind = ${c.kind})`;
+function completingStatements(
+  db: Db,
+  c: Pick<ChunkCompletion, "importId" | "attempt" | "counts" | "answer" | "completedAt">,
+  onlyIf?: SQL,
+) {
   return [
     db
       .update(imports)
@@ -89,7 +85,7 @@ export function completionStatements(db: Db, c: ChunkCompletion) {
           eq(imports.id, c.importId),
           eq(imports.attempt, c.attempt),
           eq(imports.state, "processing"),
-          sql`${written} = ${c.customers}`,
+          onlyIf,
         ),
       )
       .returning({ id: imports.id }),
@@ -98,6 +94,22 @@ export function completionStatements(db: Db, c: ChunkCompletion) {
   ] as const;
 }
 
+/**
+ * The completion of an import's first attempt, for the end of each of its chunk writes (after the
+ * statement that writes the chunk's outbox batches): it takes effect in the write after which the
+ * import's outbox batches of `kind` list `customers` customers, which is the last chunk to commit,
+ * and only when every chunk added every customer it was given (each customer an import adds is in
+ * exactly one of its batches). Then it completes the import as ImportsRepository.complete does
+ * (completingStatements); otherwise it changes nothing. The chunks' writes are serialized
+ * transactions, so exactly one write sees the last batch.
+ */
+export function completionStatements(db: Db, c: ChunkCompletion) {
+  const written = sql`(SELECT COALESCE(SUM(size), 0) FROM outbox_batches
+    WHERE import_id = ${c.importId} AND kind = ${c.kind})`;
+  return completingStatements(db, c, sql`${written} = ${c.customers}`);
+}
+
+/** The renewal of a running attempt's lease, for a chunk's atomic write (see CustomersRepository). */
 export function renewLeaseStatement(db: Db, lease: { importId: string; attempt: number; until: number }) {
   return db
     .update(imports)
@@ -296,13 +308,7 @@ export function createImportsRepository(db: Db): ImportsRepository {
 
     async complete(id, attempt, counts, response, completedAt, sends = []) {
       const [completed, organization] = await db.batch([
-        db
-          .update(imports)
-          .set({ ...counts, state: "completed", responseStatus: response.status, completedAt })
-          .where(and(eq(imports.id, id), eq(imports.attempt, attempt), eq(imports.state, "processing")))
-          .returning({ id: imports.id }),
-        notifiesStatement(db, id),
-        ...answerStatements(db, id, attempt, response.body, completedAt),
+        ...completingStatements(db, { importId: id, attempt, counts, answer: response, completedAt }),
         ...sends.map((record) => recordSendStatement(db, id, record, completedAt)),
       ]);
       return { completed: completed.length > 0, notifies: organization[0]?.notifies === 1 };

@@ -1,6 +1,7 @@
 // Writing a chunk as the intake does for a request that skips the keys a campaign holds, for the
 // tests that then look at the rows by id. The repository tells only which keys a chunk added
 // (the intake needs no more); this reads their ids back.
+import { keyOfRow } from "../../src/db/customer-rows";
 import type {
   ChunkHandOff,
   CustomersRepository,
@@ -27,9 +28,7 @@ export async function insertChunk(
     leaseExpiredBefore: 0,
     lease,
   });
-  const keys = encodedRows
-    .map((row) => (JSON.parse(row) as unknown[])[0] as string)
-    .filter((key) => added === "every" || added.has(key));
+  const keys = encodedRows.map(keyOfRow).filter((key) => added === "every" || added.has(key));
   const ids = await customers.findOwn(campaignPk, importId, keys);
   return new Map(keys.map((key) => [key, ids.get(key) as number]));
 }

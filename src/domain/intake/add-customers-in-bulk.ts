@@ -203,7 +203,7 @@ async function runImport(
   const result = await storeRecords(deps, input, campaign, attempt, false, predict);
   const { stored } = result;
   const completed = predicted
-    ? await completedInWrite(deps, importId, attempt, predicted, stored)
+    ? await inWriteCompletion(deps, importId, attempt, predicted, stored)
     : undefined;
   // When a chunk write completed the import, every valid record is stored (the completion's
   // condition): the counts and errors are the predicted ones, and a chunk reported failed had in
@@ -245,7 +245,7 @@ async function runImport(
  * have been the completing one), the import reads completed by this attempt at the predicted moment.
  * `notifies` is then unknown and taken as true (the webhook hand-off finds nothing to do).
  */
-async function completedInWrite(
+async function inWriteCompletion(
   deps: BulkDeps,
   importId: string,
   attempt: Attempt,
@@ -297,6 +297,19 @@ async function storeRecords(
   const onExisting = input.onExisting ?? "skip";
   // Consumes the records: from here on they live on as their encoded rows (see BulkInput.records).
   const judged = judgeRecords(deps, campaign, records);
+  const valid = judged.valid.length;
+  // The counts of the answer, the prediction's (every valid record stored) and the real ones, in
+  // one key order: runImport compares the two answers as JSON.
+  const countsOf = (successful: number, batchesProcessed: number, refresh?: Partial<StoredCounts>) => ({
+    total,
+    valid,
+    // A second record with the same key breaks a record rule too, so it counts as invalid.
+    invalid: total - valid,
+    successful,
+    failed: total - successful,
+    batchesProcessed,
+    ...refresh,
+  });
 
   // initiateCall and useWorkflow exclude each other (the envelope refuses both).
   const kind = input.initiateCall ? "call" : input.useWorkflow ? "workflow" : undefined;
@@ -321,37 +334,14 @@ async function storeRecords(
     log: deps.log,
     dryRun,
     completion: predict
-      ? (chunkSizes) =>
-          predict(
-            {
-              total,
-              valid: judged.valid.length,
-              invalid: total - judged.valid.length,
-              successful: judged.valid.length,
-              failed: total - judged.valid.length,
-              batchesProcessed: chunkSizes.length,
-            },
-            judged.errors,
-            chunkSizes,
-          )
+      ? (chunkSizes) => predict(countsOf(valid, chunkSizes.length), judged.errors, chunkSizes)
       : undefined,
   });
   const errors = [...judged.errors, ...stored.errors].sort((a, b) => a.index - b.index);
 
-  const { successful } = stored;
   const refresh =
     onExisting === "update"
       ? { added: stored.added, updated: stored.updated, unchanged: stored.unchanged }
       : undefined;
-  const counts: StoredCounts = {
-    total,
-    valid: judged.valid.length,
-    // A second record with the same key breaks a record rule too, so it counts as invalid.
-    invalid: total - judged.valid.length,
-    successful,
-    failed: total - successful,
-    batchesProcessed: stored.batchesProcessed,
-    ...refresh,
-  };
-  return { counts, errors, stored };
+  return { counts: countsOf(stored.successful, stored.batchesProcessed, refresh), errors, stored };
 }

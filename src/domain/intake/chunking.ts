@@ -221,8 +221,9 @@ export async function storeChunks(
   // Not caught: if the import's own rows cannot be read, what a failed chunk stored is unknown, and
   // the attempt fails so that a retry with the key resumes it (which reads them again). Not read
   // when a write completed the import: every record is then stored (ChunkCompletion's condition).
+  const completed = completedBy(outcomes);
   const ownInFailedChunks =
-    !input.dryRun && completedBy(outcomes).completed === undefined
+    !input.dryRun && completed.completed === undefined
       ? await Promise.all(
           outcomes.map((o, i) =>
             o.status === "rejected" ? storedByThisImport((chunks[i] as Chunk).members) : new Set<string>(),
@@ -285,7 +286,7 @@ export async function storeChunks(
     batchesProcessed: chunks.length,
     batches: outcomes.flatMap((o) => (o.status === "fulfilled" ? o.value.batches : [])),
     someWriteFailed: outcomes.some((o) => o.status === "rejected"),
-    ...completedBy(outcomes),
+    ...completed,
     ...(input.dryRun && input.handOff ? { handedOver } : {}),
   };
 }

@@ -343,7 +343,7 @@ export async function runAsImport<Body>(
   try {
     const done = await work(attempt);
     known = done.counts;
-    if (done.completedInWrite) return await completedInWrite(deps, input, attempt, done);
+    if (done.completedInWrite) return await outcomeCompletedInWrite(deps, input, attempt, done);
     // Only a request with an Idempotency-Key can be replayed, so only its answer is kept.
     const stored = input.idempotency ? await packResponse(done.body) : null;
     const { completed, notifies } = await deps.imports.complete(
@@ -396,7 +396,7 @@ export async function runAsImport<Body>(
  * and the cron sends them, so the stored answer becomes true. Otherwise the sends are recorded
  * after the answer (ImportOutcome.afterAnswer).
  */
-async function completedInWrite<Body>(
+async function outcomeCompletedInWrite<Body>(
   deps: IdempotencyDeps & { clock: Clock },
   input: RunAsImportInput,
   attempt: Attempt,
